@@ -1,0 +1,72 @@
+//! `generated/backpack-client`: progenitor's builder-style client for every Backpack operation.
+//!
+//! Every component schema is replaced by the `backpack-types` type of the same name, so the client
+//! reuses those types (forward-compatible enums, lenient numbers) instead of making its own.
+//! `inner` is the hand-written `crate::Hooks` and `HooksMode::Expected` makes a missing
+//! `ClientHooks` impl a compile error, because X-HOST-ID and the bearer token depend on it.
+
+use super::names::type_name;
+use crate::{Error, Result};
+use proc_macro2::TokenStream;
+use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
+use quote::quote;
+use serde_json::Value;
+
+/// Generates the client module for the (normalized, overlaid) Backpack document.
+pub fn generate(doc: &Value, types_module: &str) -> Result<TokenStream> {
+    let fail = |reason: String| Error::Generate {
+        what: "backpack-client".into(),
+        reason,
+    };
+    let spec: openapiv3::OpenAPI = serde_json::from_value(doc.clone())
+        .map_err(|e| fail(format!("openapiv3 cannot read the document: {e}")))?;
+    let mut settings = GenerationSettings::new();
+    settings
+        .with_interface(InterfaceStyle::Builder)
+        .with_tag(TagStyle::Merged)
+        .with_inner_type(quote!(crate::Hooks))
+        .with_hooks(HooksMode::Expected);
+    let schemas = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object);
+    let mut replaced = Vec::new();
+    for (name, schema) in schemas.into_iter().flatten() {
+        let impls: Vec<TypeImpl> = if schema.get("enum").is_some() {
+            vec![TypeImpl::Display, TypeImpl::FromStr]
+        } else {
+            Vec::new()
+        };
+        let target = format!("{types_module}::{}", type_name(name));
+        settings.with_replacement(name, target, impls.into_iter());
+        replaced.push(type_name(name));
+    }
+    let mut generator = Generator::new(&settings);
+    // progenitor panics on some inputs (validation is meant to prevent that); turn a panic that slips
+    // through into an error instead of a crash.
+    let tokens = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        generator.generate_tokens(&spec)
+    }))
+    .map_err(|panic| {
+        let msg = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        fail(format!(
+            "progenitor panicked: {msg}; add a check for this case to xtask/src/validate.rs"
+        ))
+    })?
+    .map_err(|e| fail(e.to_string()))?;
+    // progenitor silently re-generates a type whose replacement did not apply; refuse that.
+    let text = tokens.to_string();
+    for name in &replaced {
+        for kind in ["struct", "enum"] {
+            if text.contains(&format!("pub {kind} {name} ")) {
+                return Err(fail(format!(
+                    "progenitor generated its own `{name}` instead of reusing {types_module}::{name}"
+                )));
+            }
+        }
+    }
+    Ok(tokens)
+}

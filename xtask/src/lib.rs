@@ -1,0 +1,29 @@
+//! The workspace's maintenance tasks: `cargo xtask pull | regen | diff`.
+//!
+//! `regen` is one pipeline, each stage a module:
+//! [`load`] → [`validate`] → [`downconvert`] (3.1 → 3.0) → [`overlay`] → [`normalize`] →
+//! [`codegen`] (types, client, server) → [`output`] (format with prettyplease, write or `--check`).
+#![warn(missing_docs)]
+
+pub mod codegen;
+pub mod diff;
+pub mod downconvert;
+pub mod error;
+pub mod load;
+pub mod normalize;
+pub mod output;
+pub mod overlay;
+pub mod pull;
+pub mod regen;
+pub mod sources;
+pub mod validate;
+
+pub use error::{Error, Result};
+
+use std::path::{Path, PathBuf};
+
+/// The workspace root (the directory above `xtask/`).
+pub fn workspace_root() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().unwrap_or(manifest).to_path_buf()
+}

@@ -1,0 +1,109 @@
+//! `cargo xtask pull`: download a vendored document, refuse anything that is not a parsable OpenAPI
+//! 3.0/3.1 document (leaving `spec/` untouched), else write the bytes unchanged, record URL and
+//! sha256, and print the semantic diff against the previous version.
+
+use crate::sources::{Sources, sha256_hex};
+use crate::{Error, Result, diff, load};
+use std::path::Path;
+use std::time::Duration;
+
+/// Pulls `name` (or every document) from `url` (or the recorded URL).
+pub fn run(root: &Path, name: Option<&str>, url: Option<&str>, timeout_secs: u64) -> Result<()> {
+    let mut sources = Sources::load(root)?;
+    if url.is_some() && name.is_none() {
+        return Err(Error::Other(
+            "--url needs a document NAME (e.g. `cargo xtask pull backpack --url …`)".into(),
+        ));
+    }
+    let names: Vec<String> = match name {
+        Some(n) => vec![sources.get(n)?.name.clone()],
+        None => sources.documents.iter().map(|d| d.name.clone()).collect(),
+    };
+    let client = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(timeout_secs))
+        .connect_timeout(Duration::from_secs(timeout_secs))
+        .user_agent("backpack-sdk-xtask")
+        .build()
+        .map_err(|e| Error::Other(format!("cannot build HTTP client: {e}")))?;
+    for name in names {
+        let source = sources.get(&name)?.clone();
+        let url = url.unwrap_or(&source.url).to_string();
+        let bytes = download(&client, &name, &url)?;
+        let new_text = std::str::from_utf8(&bytes).map_err(|_| Error::Pull {
+            name: name.clone(),
+            url: url.clone(),
+            reason: "body is not UTF-8 text".into(),
+        })?;
+        let new_doc =
+            load::parse_document(&format!("download of {name}"), new_text).map_err(|e| {
+                Error::Pull {
+                    name: name.clone(),
+                    url: url.clone(),
+                    reason: e.to_string(),
+                }
+            })?;
+        let path = root.join("spec").join(&source.file);
+        let old_doc = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|t| load::parse_document("old", &t).ok());
+        // Write via a temporary file so a failure never leaves a half-written spec.
+        let tmp = path.with_extension("download");
+        std::fs::write(&tmp, &bytes).map_err(|e| Error::io(&tmp, e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
+        if let Some(entry) = sources.documents.iter_mut().find(|d| d.name == name) {
+            entry.sha256 = sha256_hex(&bytes);
+            entry.url = url.clone();
+        }
+        sources.save(root)?;
+        println!(
+            "pulled {name} from {url} → spec/{} (sha256 {})",
+            source.file,
+            sha256_hex(&bytes)
+        );
+        match old_doc {
+            Some(old) => {
+                let changes =
+                    diff::diff_values(&diff::comparable(old)?, &diff::comparable(new_doc)?);
+                print!("{}", diff::render(&changes));
+            }
+            None => println!("(no previous version to compare with)"),
+        }
+    }
+    println!(
+        "next: `cargo xtask regen`, then `cargo test --workspace` and review the snapshot changes"
+    );
+    Ok(())
+}
+
+fn download(client: &reqwest::blocking::Client, name: &str, url: &str) -> Result<Vec<u8>> {
+    let fail = |reason: String| Error::Pull {
+        name: name.to_string(),
+        url: url.to_string(),
+        reason,
+    };
+    let response = client.get(url).send().map_err(|e| {
+        if e.is_timeout() {
+            fail("timed out; spec/ is untouched".into())
+        } else {
+            fail(format!(
+                "request failed ({}); spec/ is untouched",
+                e.without_url()
+            ))
+        }
+    })?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(fail(format!("HTTP {status}; spec/ is untouched")));
+    }
+    let bytes = response.bytes().map_err(|e| {
+        if e.is_timeout() {
+            fail("timed out reading the body; spec/ is untouched".into())
+        } else {
+            fail(format!(
+                "reading the body failed ({}); spec/ is untouched",
+                e.without_url()
+            ))
+        }
+    })?;
+    Ok(bytes.to_vec())
+}

@@ -1,0 +1,147 @@
+//! `cargo xtask regen`: load → validate → down-convert → overlays → name inline schemas → validate →
+//! generate → format → write (or `--check`).
+
+use crate::codegen::{self as codegen, GeneratedFile, client, types};
+use crate::sources::Sources;
+use crate::{Error, Result, downconvert, load, normalize, output, overlay, validate};
+use quote::quote;
+use serde_json::Value;
+use std::path::Path;
+
+/// Names of the vendored documents regen reads, under `spec/`.
+pub const BACKPACK: &str = "backpack.yaml";
+/// The webhooks bundle.
+pub const WEBHOOKS: &str = "webhooks.yaml";
+
+/// Turns a document's text into the normalized 3.0 value the generators read.
+pub fn prepare_document(file: &str, text: &str, overlays: &[overlay::Overlay]) -> Result<Value> {
+    let raw = load::parse_document(&format!("spec/{file}"), text)?;
+    let mut doc = downconvert::to_openapi_30(raw);
+    overlay::apply_all(&mut doc, file, overlays)?;
+    normalize::hoist_inline_schemas(&mut doc)?;
+    validate::validate(&doc).map_err(|e| match e {
+        Error::Invalid { location, reason } => Error::Invalid {
+            location: format!("spec/{file}: {location}"),
+            reason,
+        },
+        other => other,
+    })?;
+    Ok(doc)
+}
+
+fn read_prepared(root: &Path, file: &str, overlays: &[overlay::Overlay]) -> Result<Value> {
+    let path = root.join("spec").join(file);
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    prepare_document(file, &text, overlays)
+}
+
+/// Everything regen produces for the tree at `root`.
+pub fn generate_all(root: &Path) -> Result<Vec<GeneratedFile>> {
+    let overlays = overlay::load_overlays(&root.join("spec/overlays"))?;
+    let backpack = read_prepared(root, BACKPACK, &overlays)?;
+    let webhooks = read_prepared(root, WEBHOOKS, &overlays)?;
+    generate_from(&backpack, &webhooks)
+}
+
+/// The generation step proper, from two prepared documents.
+pub fn generate_from(backpack: &Value, webhooks: &Value) -> Result<Vec<GeneratedFile>> {
+    let both = "spec/backpack.yaml and spec/webhooks.yaml";
+    let bp = "spec/backpack.yaml";
+    let wh = "spec/webhooks.yaml";
+    let api_doc = "Backpack API models and the Backpack webhooks (`spec/backpack.yaml`).";
+    let webhooks_doc = "Payments and store webhooks (`spec/webhooks.yaml`).";
+    let mut files = vec![
+        file(
+            "generated/backpack-types/src/lib.rs",
+            codegen::render(
+                "types lib.rs",
+                both,
+                types::lib_rs(&[("api", api_doc), ("webhooks", webhooks_doc)]),
+            )?,
+        ),
+        file(
+            "generated/backpack-types/src/support.rs",
+            codegen::render("types support.rs", both, types::support_rs())?,
+        ),
+        file(
+            "generated/backpack-types/src/api.rs",
+            codegen::render(
+                "types api.rs",
+                bp,
+                types::generate_module(&types::ModuleInput {
+                    module: "api",
+                    doc: backpack,
+                    event_enum: "BackpackWebhookEvent",
+                    doc_text: api_doc,
+                })?,
+            )?,
+        ),
+        file(
+            "generated/backpack-types/src/webhooks.rs",
+            codegen::render(
+                "types webhooks.rs",
+                wh,
+                types::generate_module(&types::ModuleInput {
+                    module: "webhooks",
+                    doc: webhooks,
+                    event_enum: "WebhookEvent",
+                    doc_text: webhooks_doc,
+                })?,
+            )?,
+        ),
+    ];
+    let client_tokens = client::generate(backpack, "::backpack_types::api")?;
+    files.push(file(
+        "generated/backpack-client/src/generated.rs",
+        codegen::render("client", bp, quote!(#client_tokens))?,
+    ));
+    Ok(files)
+}
+
+fn file(path: &str, contents: String) -> GeneratedFile {
+    GeneratedFile {
+        path: path.to_string(),
+        contents,
+    }
+}
+
+/// Runs regen on `root`; with `check`, writes nothing and fails on any drift.
+pub fn run(root: &Path, check: bool) -> Result<()> {
+    let sources = Sources::load(root)?;
+    let edited = sources.mismatches(root)?;
+    let files = generate_all(root)?;
+    if check {
+        let mut report = Vec::new();
+        for path in &edited {
+            report.push(format!(
+                "{path}: does not match the sha256 in spec/sources.toml (edited by hand? local fixes belong in spec/overlays/; `cargo xtask pull` records a new download)"
+            ));
+        }
+        for drift in output::check(root, &files)? {
+            report.push(format!("{}: {}", drift.path, drift.detail));
+        }
+        if !report.is_empty() {
+            return Err(Error::Stale(format!(
+                "generated code is out of date relative to spec/:\n{}\n\nrun `cargo xtask regen` and commit the result",
+                report.join("\n")
+            )));
+        }
+        println!(
+            "regen --check: {} generated files are up to date",
+            files.len()
+        );
+    } else {
+        for path in &edited {
+            eprintln!("warning: {path} does not match the sha256 recorded in spec/sources.toml");
+        }
+        let touched = output::write(root, &files)?;
+        if touched.is_empty() {
+            println!("regen: {} generated files already up to date", files.len());
+        } else {
+            for path in &touched {
+                println!("wrote {path}");
+            }
+        }
+    }
+    Ok(())
+}
