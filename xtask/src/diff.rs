@@ -345,8 +345,8 @@ fn resolve<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
     }
 }
 
-/// A short, comparable description of a schema's type.
-fn describe(doc: &Value, schema: &Value) -> String {
+/// A short, comparable description of a schema's type (`string(uuid)?`, `array<Item>`, `A|B`).
+pub fn describe(doc: &Value, schema: &Value) -> String {
     let _ = doc;
     let nullable = if schema.get("nullable").and_then(Value::as_bool) == Some(true) {
         "?"

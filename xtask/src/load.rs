@@ -36,7 +36,7 @@ pub fn check_openapi(what: &str, value: &Value) -> Result<()> {
             reason: "not an OpenAPI document: top level is not a mapping".into(),
         });
     }
-    match value.get("openapi").and_then(Value::as_str) {
+    match value.get("openapi") {
         None => Err(Error::Parse {
             what: what.into(),
             reason: "not an OpenAPI document: no `openapi` version field".into(),

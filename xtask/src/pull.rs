@@ -7,8 +7,45 @@ use crate::{Error, Result, diff, load};
 use std::path::Path;
 use std::time::Duration;
 
-/// Pulls `name` (or every document) from `url` (or the recorded URL).
+/// What one successful pull did.
+#[derive(Debug, Clone)]
+pub struct PullReport {
+    /// Document name.
+    pub name: String,
+    /// Where it came from.
+    pub url: String,
+    /// sha256 of the new bytes (now recorded in `spec/sources.toml`).
+    pub sha256: String,
+    /// Semantic changes against the previous version (`None` when there was none).
+    pub changes: Option<Vec<diff::Change>>,
+}
+
+/// Pulls and prints a report per document.
 pub fn run(root: &Path, name: Option<&str>, url: Option<&str>, timeout_secs: u64) -> Result<()> {
+    for report in pull(root, name, url, timeout_secs)? {
+        println!(
+            "pulled {} from {} (sha256 {})",
+            report.name, report.url, report.sha256
+        );
+        match &report.changes {
+            Some(changes) => print!("{}", diff::render(changes)),
+            None => println!("(no previous version to compare with)"),
+        }
+    }
+    println!(
+        "next: `cargo xtask regen`, then `cargo test --workspace` and review the snapshot changes"
+    );
+    Ok(())
+}
+
+/// Pulls `name` (or every document) from `url` (or the recorded URL).
+pub fn pull(
+    root: &Path,
+    name: Option<&str>,
+    url: Option<&str>,
+    timeout_secs: u64,
+) -> Result<Vec<PullReport>> {
+    let mut reports = Vec::new();
     let mut sources = Sources::load(root)?;
     if url.is_some() && name.is_none() {
         return Err(Error::Other(
@@ -55,24 +92,21 @@ pub fn run(root: &Path, name: Option<&str>, url: Option<&str>, timeout_secs: u64
             entry.url = url.clone();
         }
         sources.save(root)?;
-        println!(
-            "pulled {name} from {url} → spec/{} (sha256 {})",
-            source.file,
-            sha256_hex(&bytes)
-        );
-        match old_doc {
-            Some(old) => {
-                let changes =
-                    diff::diff_values(&diff::comparable(old)?, &diff::comparable(new_doc)?);
-                print!("{}", diff::render(&changes));
-            }
-            None => println!("(no previous version to compare with)"),
-        }
+        let changes = match old_doc {
+            Some(old) => Some(diff::diff_values(
+                &diff::comparable(old)?,
+                &diff::comparable(new_doc)?,
+            )),
+            None => None,
+        };
+        reports.push(PullReport {
+            name,
+            url,
+            sha256: sha256_hex(&bytes),
+            changes,
+        });
     }
-    println!(
-        "next: `cargo xtask regen`, then `cargo test --workspace` and review the snapshot changes"
-    );
-    Ok(())
+    Ok(reports)
 }
 
 fn download(client: &reqwest::blocking::Client, name: &str, url: &str) -> Result<Vec<u8>> {

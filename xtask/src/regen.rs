@@ -18,7 +18,7 @@ pub fn prepare_document(file: &str, text: &str, overlays: &[overlay::Overlay]) -
     let raw = load::parse_document(&format!("spec/{file}"), text)?;
     let mut doc = downconvert::to_openapi_30(raw);
     overlay::apply_all(&mut doc, file, overlays)?;
-    normalize::hoist_inline_schemas(&mut doc)?;
+    // Validate before naming inline schemas, so every problem is reported with its operation.
     validate::validate(&doc).map_err(|e| match e {
         Error::Invalid { location, reason } => Error::Invalid {
             location: format!("spec/{file}: {location}"),
@@ -26,6 +26,7 @@ pub fn prepare_document(file: &str, text: &str, overlays: &[overlay::Overlay]) -
         },
         other => other,
     })?;
+    normalize::hoist_inline_schemas(&mut doc)?;
     Ok(doc)
 }
 

@@ -754,6 +754,13 @@ impl BackpackWebhookEvent {
             }
         }
     }
+    /// The JSON Schema of every payload type, by `notification_type`.
+    pub fn payload_schemas() -> ::std::vec::Vec<(&'static str, ::schemars::Schema)> {
+        ::std::vec![
+            ("user_validation", ::schemars::schema_for!(UserValidationWebhook)),
+            ("move_to_game", ::schemars::schema_for!(MoveItemToGameWebhook))
+        ]
+    }
     /// Parses a raw body.
     pub fn from_slice(body: &[u8]) -> ::std::result::Result<Self, ::serde_json::Error> {
         ::serde_json::from_slice(body)

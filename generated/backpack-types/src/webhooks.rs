@@ -1508,6 +1508,25 @@ impl WebhookEvent {
             }
         }
     }
+    /// The JSON Schema of every payload type, by `notification_type`.
+    pub fn payload_schemas() -> ::std::vec::Vec<(&'static str, ::schemars::Schema)> {
+        ::std::vec![
+            ("user_validation", ::schemars::schema_for!(UserValidation)), ("user_search",
+            ::schemars::schema_for!(UserSearch)), ("payment",
+            ::schemars::schema_for!(Payment)), ("order_paid",
+            ::schemars::schema_for!(OrderPaid)), ("order_canceled",
+            ::schemars::schema_for!(OrderCanceled)), ("refund",
+            ::schemars::schema_for!(Refund)), ("partial_refund",
+            ::schemars::schema_for!(PartialRefund)), ("payment_account_add",
+            ::schemars::schema_for!(PaymentAccountAdd)), ("payment_account_remove",
+            ::schemars::schema_for!(PaymentAccountRemove)), ("afs_reject",
+            ::schemars::schema_for!(AfsReject)), ("create_subscription",
+            ::schemars::schema_for!(CreateSubscription)), ("update_subscription",
+            ::schemars::schema_for!(UpdateSubscription)), ("cancel_subscription",
+            ::schemars::schema_for!(CancelSubscription)), ("non_renewal_subscription",
+            ::schemars::schema_for!(NonRenewalSubscription))
+        ]
+    }
     /// Parses a raw body.
     pub fn from_slice(body: &[u8]) -> ::std::result::Result<Self, ::serde_json::Error> {
         ::serde_json::from_slice(body)

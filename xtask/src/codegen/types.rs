@@ -299,6 +299,7 @@ fn generate_event_enum(input: &ModuleInput<'_>) -> Result<TokenStream> {
         quote!(#[doc = #text] #v(#ty))
     });
     let kinds: Vec<&String> = variants.iter().map(|(_, _, k)| k).collect();
+    let payload_types: Vec<&proc_macro2::Ident> = variants.iter().map(|(_, t, _)| t).collect();
     let name_arms = variants
         .iter()
         .map(|(v, _, kind)| quote!(Self::#v(_) => #kind));
@@ -328,6 +329,10 @@ fn generate_event_enum(input: &ModuleInput<'_>) -> Result<TokenStream> {
                     #(#name_arms,)*
                     Self::Unknown(value) => value.get("notification_type").and_then(::serde_json::Value::as_str).unwrap_or(""),
                 }
+            }
+            /// The JSON Schema of every payload type, by `notification_type`.
+            pub fn payload_schemas() -> ::std::vec::Vec<(&'static str, ::schemars::Schema)> {
+                ::std::vec![#((#kinds, ::schemars::schema_for!(#payload_types))),*]
             }
             /// Parses a raw body.
             pub fn from_slice(body: &[u8]) -> ::std::result::Result<Self, ::serde_json::Error> {

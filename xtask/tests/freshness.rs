@@ -1,0 +1,54 @@
+//! `cargo test` alone catches a stale generated tree (the rust-analyzer pattern), and regen is
+//! deterministic.
+
+use xtask::sources::Sources;
+use xtask::{output, regen, workspace_root};
+
+#[test]
+fn generated_code_is_fresh() {
+    let root = workspace_root();
+    let files = regen::generate_all(&root).unwrap_or_else(|e| panic!("regen failed: {e}"));
+    let drift = output::check(&root, &files).unwrap();
+    if !drift.is_empty() {
+        let report: Vec<String> = drift
+            .iter()
+            .map(|d| format!("{}: {}", d.path, d.detail))
+            .collect();
+        panic!(
+            "generated code is stale relative to spec/:\n{}\n\nrun `cargo xtask regen` and commit the result",
+            report.join("\n")
+        );
+    }
+}
+
+#[test]
+fn regen_is_deterministic() {
+    let root = workspace_root();
+    let first = regen::generate_all(&root).unwrap();
+    let second = regen::generate_all(&root).unwrap();
+    assert_eq!(first, second);
+    for file in &first {
+        let first_line = file.contents.lines().next().unwrap_or_default();
+        assert!(
+            first_line.contains(output::MARKER),
+            "{} lacks the generated header",
+            file.path
+        );
+        assert!(
+            !file.contents.contains(root.to_string_lossy().as_ref()),
+            "{} contains an absolute path",
+            file.path
+        );
+    }
+}
+
+#[test]
+fn vendored_specs_match_their_recorded_sha256() {
+    let root = workspace_root();
+    let edited = Sources::load(&root).unwrap().mismatches(&root).unwrap();
+    assert!(
+        edited.is_empty(),
+        "{edited:?} differ from the sha256 in spec/sources.toml: vendored documents are never edited by hand \
+         (put local fixes in spec/overlays/; `cargo xtask pull` records a new download)"
+    );
+}

@@ -1,0 +1,86 @@
+//! `cargo xtask pull` against loopback servers: a good document updates the file, the sha256 and
+//! reports the semantic diff; a 404, a non-OpenAPI body and a hanging server leave `spec/` untouched.
+
+mod common;
+
+use common::{Answer, scratch_tree, serve_once};
+use xtask::pull::pull;
+use xtask::sources::{Sources, sha256_hex};
+
+fn snapshot(root: &std::path::Path) -> (Vec<u8>, String) {
+    (
+        std::fs::read(root.join("spec/backpack.yaml")).unwrap(),
+        std::fs::read_to_string(root.join("spec/sources.toml")).unwrap(),
+    )
+}
+
+#[test]
+fn a_good_document_is_written_recorded_and_diffed() {
+    let dir = tempfile::tempdir().unwrap();
+    scratch_tree(dir.path());
+    let current = std::fs::read_to_string(dir.path().join("spec/backpack.yaml")).unwrap();
+    // The "new upstream version": one more optional field on a request body.
+    let mut doc: serde_json::Value = serde_norway::from_str(&current).unwrap();
+    doc["components"]["schemas"]["CreateGameRequest"]["properties"]["game_genre"] =
+        serde_json::json!({"type": "string"});
+    let new_text = serde_norway::to_string(&doc).unwrap();
+    let url = format!(
+        "{}/backpack.yaml",
+        serve_once(Answer::Respond("200 OK", new_text.clone()))
+    );
+
+    let reports = pull(dir.path(), Some("backpack"), Some(&url), 5).unwrap();
+
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("spec/backpack.yaml")).unwrap(),
+        new_text
+    );
+    let sources = Sources::load(dir.path()).unwrap();
+    let entry = sources.get("backpack").unwrap();
+    assert_eq!(entry.sha256, sha256_hex(new_text.as_bytes()));
+    assert_eq!(entry.url, url);
+    let changes = reports[0].changes.as_ref().unwrap();
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(changes[0].subject, "schema CreateGameRequest");
+    assert_eq!(changes[0].what, "field game_genre added (optional, string)");
+    assert!(!changes[0].breaking);
+}
+
+fn assert_refused(answer: Answer, expected: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    scratch_tree(dir.path());
+    let before = snapshot(dir.path());
+    let url = format!("{}/index.yaml", serve_once(answer));
+    let err = pull(dir.path(), Some("backpack"), Some(&url), 2)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains(expected), "{err}");
+    assert!(err.contains("pull backpack from"), "{err}");
+    assert_eq!(snapshot(dir.path()), before, "spec/ must be untouched");
+    assert!(!dir.path().join("spec/backpack.download").exists());
+}
+
+#[test]
+fn http_404_leaves_spec_untouched() {
+    assert_refused(
+        Answer::Respond("404 Not Found", "nope".into()),
+        "HTTP 404 Not Found; spec/ is untouched",
+    );
+}
+
+#[test]
+fn a_non_openapi_body_leaves_spec_untouched() {
+    assert_refused(
+        Answer::Respond("200 OK", "<html><body>Sign in</body></html>".into()),
+        "not an OpenAPI document",
+    );
+    assert_refused(
+        Answer::Respond("200 OK", "openapi: 2.0\ninfo: {}\n".into()),
+        "unsupported OpenAPI version",
+    );
+}
+
+#[test]
+fn a_hanging_server_times_out_and_leaves_spec_untouched() {
+    assert_refused(Answer::Hang, "timed out; spec/ is untouched");
+}
