@@ -1,7 +1,7 @@
 //! `cargo xtask regen`: load → validate → down-convert → overlays → name inline schemas → validate →
 //! generate → format → write (or `--check`).
 
-use crate::codegen::{self as codegen, GeneratedFile, client, types};
+use crate::codegen::{self as codegen, GeneratedFile, client, server, types};
 use crate::sources::Sources;
 use crate::{Error, Result, downconvert, load, normalize, output, overlay, validate};
 use quote::quote;
@@ -17,7 +17,10 @@ pub const WEBHOOKS: &str = "webhooks.yaml";
 pub fn prepare_document(file: &str, text: &str, overlays: &[overlay::Overlay]) -> Result<Value> {
     let raw = load::parse_document(&format!("spec/{file}"), text)?;
     let mut doc = downconvert::to_openapi_30(raw);
+    // The server must still require headers that overlays hide from the client (X-HOST-ID).
+    let before_overlays = doc.clone();
     overlay::apply_all(&mut doc, file, overlays)?;
+    server::record_removed_headers(&before_overlays, &mut doc)?;
     // Validate before naming inline schemas, so every problem is reported with its operation.
     validate::validate(&doc).map_err(|e| match e {
         Error::Invalid { location, reason } => Error::Invalid {
@@ -95,6 +98,10 @@ pub fn generate_from(backpack: &Value, webhooks: &Value) -> Result<Vec<Generated
     files.push(file(
         "generated/backpack-client/src/generated.rs",
         codegen::render("client", bp, quote!(#client_tokens))?,
+    ));
+    files.push(file(
+        "generated/backpack-server/src/generated.rs",
+        codegen::render("server", bp, server::generate(backpack)?)?,
     ));
     Ok(files)
 }

@@ -3,6 +3,7 @@
 pub mod client;
 pub mod names;
 pub mod schema;
+pub mod server;
 pub mod types;
 
 use crate::{Error, Result};

@@ -1,0 +1,20 @@
+//! The README's "Depending on the generated types" example, compiled and run.
+
+use backpack_types::webhooks::WebhookEvent;
+
+fn on_body(body: &[u8]) -> Result<String, serde_json::Error> {
+    Ok(match WebhookEvent::from_slice(body)? {
+        WebhookEvent::OrderPaid(paid) => format!("order {:?} paid", paid.order.id),
+        WebhookEvent::Unknown(raw) => format!("new webhook type: {}", raw["notification_type"]),
+        other => other.notification_type().to_string(),
+    })
+}
+
+#[test]
+fn readme_example_handles_known_and_unknown_types() {
+    let unknown = on_body(br#"{"notification_type": "loyalty_points", "points": 5}"#).unwrap();
+    assert_eq!(unknown, "new webhook type: \"loyalty_points\"");
+    let user_validation = on_body(br#"{"notification_type": "user_validation", "user": {"id": "u1"}, "settings": {"project_id": 1, "merchant_id": 2}}"#).unwrap();
+    assert_eq!(user_validation, "user_validation");
+    assert!(on_body(br#"{"no_type": true}"#).is_err());
+}
