@@ -1,0 +1,61 @@
+//! Grant virtual items to a user's Backpack (a merchant call: server token + X-HOST-ID).
+//!
+//! ```sh
+//! XSOLLA_CLIENT_ID=… XSOLLA_CLIENT_SECRET=… XSOLLA_HOST_ID=… \
+//!   cargo run -p backpack-sdk --example grant_items -- <merchant_id> <project_id> <user_uuid>
+//! ```
+//! Set `BACKPACK_BASE_URL` / `XSOLLA_TOKEN_URL` to point at the local emulator instead of Xsolla.
+
+use backpack_sdk::types::api::NewVirtualItem;
+use backpack_sdk::{BackpackClient, ClientCredentials, DEFAULT_TOKEN_URL};
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [merchant_id, project_id, user_id] = args.as_slice() else {
+        return Err("usage: grant_items <merchant_id> <project_id> <user_uuid>".into());
+    };
+    let client = BackpackClient::builder()
+        .base_url(
+            std::env::var("BACKPACK_BASE_URL")
+                .unwrap_or_else(|_| backpack_sdk::DEFAULT_BASE_URL.into()),
+        )
+        .host_id(env("XSOLLA_HOST_ID")?)
+        .token_source(
+            ClientCredentials::new(env("XSOLLA_CLIENT_ID")?, env("XSOLLA_CLIENT_SECRET")?)
+                .with_token_url(
+                    std::env::var("XSOLLA_TOKEN_URL").unwrap_or_else(|_| DEFAULT_TOKEN_URL.into()),
+                ),
+        )
+        .build()?;
+    client.authenticate().await?; // fail fast, with a typed error, on bad credentials
+
+    let items = vec![NewVirtualItem {
+        item_sku: "sword-of-dawn".into(),
+        item_name: "Sword of Dawn".into(),
+        image_url: "https://cdn.example.com/sword.png".into(),
+        description: Some("A bright blade".into()),
+        game_name: None,
+        game_image_url: None,
+        external_game_id: Some("my-game".into()),
+        platform: None,
+    }];
+    let created = client
+        .merchant()
+        .create_virtual_items()
+        .merchant_id(merchant_id.parse::<u32>()?)
+        .project_id(project_id.parse::<u32>()?)
+        .user_id(user_id.as_str())
+        .body(items)
+        .send()
+        .await
+        .map_err(backpack_sdk::Error::from)?;
+    for item in created.into_inner() {
+        println!("granted {:?} ({:?})", item.item_name, item.item_id);
+    }
+    Ok(())
+}
+
+fn env(name: &str) -> Result<String, String> {
+    std::env::var(name).map_err(|_| format!("set {name}"))
+}

@@ -1,0 +1,232 @@
+//! [`BackpackClient`]: the generated progenitor client, wired to a [`Transport`] through the hooks
+//! in `backpack-client`, plus the two offset/limit list calls as streams.
+//!
+//! Merchant calls (Game and Items operations) go through [`BackpackClient::merchant`]: they carry
+//! `X-HOST-ID` (set once here, never a per-call argument) and a server token from the configured
+//! [`TokenSource`]. The user-facing calls (`/web/backpack/items…`, `/web/backpack/virtual_*…`) take
+//! an end user's token instead: [`BackpackClient::user`] returns a client for one user token, with
+//! no `X-HOST-ID`.
+
+use crate::error::Error;
+use crate::pagination::paginate;
+use crate::retry::RetryPolicy;
+use crate::secret::Secret;
+use crate::token::{TokenCache, TokenSource};
+use crate::transport::{Transport, TransportBuilder};
+use backpack_client::{BoxFuture, Client, Hooks, Middleware};
+use backpack_types::api::{BackpackItem, ItemType};
+use futures::Stream;
+use std::time::Duration;
+
+/// Xsolla's production server for the Backpack API.
+pub const DEFAULT_BASE_URL: &str = "https://metaframe.xsolla.com";
+
+/// Connects the generated client's hooks to a [`Transport`].
+struct TransportMiddleware(Transport);
+
+impl Middleware for TransportMiddleware {
+    fn prepare<'a>(
+        &'a self,
+        request: &'a mut reqwest::Request,
+        _operation_id: &'static str,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        // The message is all progenitor can carry (`Error::Custom`); it never holds a secret.
+        Box::pin(async move { self.0.prepare(request).await.map_err(|e| e.to_string()) })
+    }
+
+    fn send<'a>(
+        &'a self,
+        client: &'a reqwest::Client,
+        request: reqwest::Request,
+    ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
+        Box::pin(self.0.send(client, request))
+    }
+}
+
+/// The Backpack API client: build once, share (it is cheap to clone).
+#[derive(Clone, Debug)]
+pub struct BackpackClient {
+    base_url: String,
+    http: reqwest::Client,
+    merchant: Client,
+    transport: Transport,
+}
+
+/// Configures a [`BackpackClient`].
+#[derive(Debug)]
+pub struct BackpackClientBuilder {
+    base_url: String,
+    transport: TransportBuilder,
+    retry: RetryPolicy,
+}
+
+impl Default for BackpackClientBuilder {
+    fn default() -> Self {
+        Self {
+            base_url: DEFAULT_BASE_URL.to_string(),
+            transport: Transport::builder(),
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+impl BackpackClientBuilder {
+    /// Server base URL (default [`DEFAULT_BASE_URL`]); e.g. the local emulator's address.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into().trim_end_matches('/').to_string();
+        self
+    }
+
+    /// The `X-HOST-ID` issued by Xsolla, sent on every merchant call.
+    pub fn host_id(mut self, host_id: impl Into<Secret>) -> Self {
+        self.transport = self.transport.host_id(host_id);
+        self
+    }
+
+    /// Where merchant tokens come from (e.g. [`crate::ClientCredentials`]); cached and refreshed.
+    pub fn token_source(mut self, source: impl TokenSource + 'static) -> Self {
+        self.transport = self.transport.token_source(source);
+        self
+    }
+
+    /// A ready token cache (to share one cache between clients, or tune refresh).
+    pub fn token_cache(mut self, cache: TokenCache) -> Self {
+        self.transport = self.transport.token_cache(cache);
+        self
+    }
+
+    /// Retries for idempotent calls (GET, PUT, DELETE); POSTs are never retried automatically.
+    pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.transport = self.transport.retry_policy(retry.clone());
+        self.retry = retry;
+        self
+    }
+
+    /// Whole-request timeout (`None` for none).
+    pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.transport = self.transport.timeout(timeout);
+        self
+    }
+
+    /// Connection timeout (`None` for none).
+    pub fn connect_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.transport = self.transport.connect_timeout(timeout);
+        self
+    }
+
+    /// The `User-Agent` header.
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.transport = self.transport.user_agent(user_agent);
+        self
+    }
+
+    /// Builds the client. Fails on invalid configuration (e.g. a host id that is not a valid
+    /// header value, or no token source).
+    pub fn build(self) -> Result<BackpackClient, Error> {
+        if reqwest::Url::parse(&self.base_url).is_err() {
+            return Err(Error::InvalidConfig(format!(
+                "base URL {:?} is not a URL",
+                self.base_url
+            )));
+        }
+        let http = self.transport.build_reqwest_client()?;
+        let transport = self.transport.build()?;
+        let merchant = Client::new_with_client(
+            &self.base_url,
+            http.clone(),
+            Hooks::new(TransportMiddleware(transport.clone())),
+        );
+        Ok(BackpackClient {
+            base_url: self.base_url,
+            http,
+            merchant,
+            transport,
+        })
+    }
+}
+
+impl BackpackClient {
+    /// Starts configuring a client.
+    pub fn builder() -> BackpackClientBuilder {
+        BackpackClientBuilder::default()
+    }
+
+    /// The generated client for merchant (Game and Items) operations: `X-HOST-ID` and the server
+    /// token are added to every call.
+    pub fn merchant(&self) -> &Client {
+        &self.merchant
+    }
+
+    /// A generated client for the user-facing operations, authenticated with `user_token` (no
+    /// `X-HOST-ID`, no refresh: a 401 means the user must sign in again). Shares the connection
+    /// pool, timeouts and retry policy.
+    pub fn user(&self, user_token: impl Into<Secret>) -> Result<Client, Error> {
+        let transport = Transport::builder()
+            .user_token(user_token)
+            .retry_policy(self.transport.retry_policy().clone())
+            .build()?;
+        Ok(Client::new_with_client(
+            &self.base_url,
+            self.http.clone(),
+            Hooks::new(TransportMiddleware(transport)),
+        ))
+    }
+
+    /// The merchant transport (to fetch a token up front: `client.transport().prepare(..)`, or to
+    /// inspect the token cache).
+    pub fn transport(&self) -> &Transport {
+        &self.transport
+    }
+
+    /// Fetches (or reuses) the merchant token now, so a misconfiguration shows up as a typed
+    /// [`Error::Token`] at start-up rather than on the first call.
+    pub async fn authenticate(&self) -> Result<(), Error> {
+        match self.transport.token_cache() {
+            Some(cache) => cache.token().await.map(|_| ()),
+            None => Ok(()),
+        }
+    }
+
+    /// Every item in a user's Backpack (`user-backpack-items-list`), fetched `page_size` at a time.
+    pub fn user_items(
+        &self,
+        merchant_id: u32,
+        project_id: u32,
+        user_id: uuid::Uuid,
+        page_size: u32,
+    ) -> impl Stream<Item = Result<BackpackItem, Error>> + '_ {
+        paginate(page_size, move |offset, limit| async move {
+            let page = self
+                .merchant
+                .user_backpack_items_list()
+                .merchant_id(merchant_id)
+                .project_id(project_id)
+                .user_id(user_id)
+                .offset(offset)
+                .limit(limit)
+                .send()
+                .await?;
+            Ok::<_, Error>(page.into_inner())
+        })
+    }
+}
+
+/// Every item in the signed-in user's Backpack (`get-user-backpack-items`), `page_size` at a time,
+/// optionally only of the given types. `client` is one from [`BackpackClient::user`].
+pub fn my_items(
+    client: &Client,
+    page_size: u32,
+    item_types: Vec<ItemType>,
+) -> impl Stream<Item = Result<BackpackItem, Error>> + '_ {
+    paginate(page_size, move |offset, limit| {
+        let item_types = item_types.clone();
+        async move {
+            let mut call = client.get_user_backpack_items().offset(offset).limit(limit);
+            if !item_types.is_empty() {
+                call = call.item_type(item_types);
+            }
+            let page = call.send().await?;
+            Ok::<_, Error>(page.into_inner())
+        }
+    })
+}
