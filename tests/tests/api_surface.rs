@@ -18,7 +18,11 @@ fn prepared(file: &str) -> Value {
 }
 
 fn resolve<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
-    match v.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#')) {
+    match v
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| r.strip_prefix('#'))
+    {
         Some(pointer) => doc.pointer(pointer).unwrap_or(v),
         None => v,
     }
@@ -28,8 +32,23 @@ fn operation_surface(doc: &Value, section: &str, path: &str, method: &str, op: &
     let mut s = String::new();
     let id = op["operationId"].as_str().unwrap_or("?");
     writeln!(s, "operation: {id}").unwrap();
-    writeln!(s, "{}: {} {path}", if section == "paths" { "route" } else { "webhook" }, method.to_uppercase()).unwrap();
-    let tags: Vec<&str> = op["tags"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    writeln!(
+        s,
+        "{}: {} {path}",
+        if section == "paths" {
+            "route"
+        } else {
+            "webhook"
+        },
+        method.to_uppercase()
+    )
+    .unwrap();
+    let tags: Vec<&str> = op["tags"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
     writeln!(s, "tags: {tags:?}").unwrap();
     let security: Vec<String> = op
         .get("security")
@@ -47,15 +66,42 @@ fn operation_surface(doc: &Value, section: &str, path: &str, method: &str, op: &
     writeln!(s, "parameters:").unwrap();
     for p in op["parameters"].as_array().into_iter().flatten() {
         let p = resolve(doc, p);
-        let required = if p["required"].as_bool() == Some(true) { "required" } else { "optional" };
-        let default = p.pointer("/schema/default").map(|d| format!(", default {d}")).unwrap_or_default();
-        writeln!(s, "  {} {}: {}, {required}{default}", p["in"].as_str().unwrap_or("?"), p["name"].as_str().unwrap_or("?"), describe(doc, &p["schema"])).unwrap();
+        let required = if p["required"].as_bool() == Some(true) {
+            "required"
+        } else {
+            "optional"
+        };
+        let default = p
+            .pointer("/schema/default")
+            .map(|d| format!(", default {d}"))
+            .unwrap_or_default();
+        writeln!(
+            s,
+            "  {} {}: {}, {required}{default}",
+            p["in"].as_str().unwrap_or("?"),
+            p["name"].as_str().unwrap_or("?"),
+            describe(doc, &p["schema"])
+        )
+        .unwrap();
     }
-    match op.pointer("/requestBody/content").and_then(Value::as_object) {
+    match op
+        .pointer("/requestBody/content")
+        .and_then(Value::as_object)
+    {
         Some(content) => {
             for (media, m) in content {
-                let required = if op.pointer("/requestBody/required").and_then(Value::as_bool) == Some(true) { "required" } else { "optional" };
-                writeln!(s, "body: {media} {} ({required})", describe(doc, &m["schema"])).unwrap();
+                let required =
+                    if op.pointer("/requestBody/required").and_then(Value::as_bool) == Some(true) {
+                        "required"
+                    } else {
+                        "optional"
+                    };
+                writeln!(
+                    s,
+                    "body: {media} {} ({required})",
+                    describe(doc, &m["schema"])
+                )
+                .unwrap();
             }
         }
         None => writeln!(s, "body: none").unwrap(),
@@ -78,17 +124,42 @@ fn type_surface(doc: &Value, name: &str, schema: &Value) -> String {
     let mut s = String::new();
     writeln!(s, "type: {name}").unwrap();
     if let Some(values) = schema.get("enum").and_then(Value::as_array) {
-        writeln!(s, "enum (open: unknown values are kept): {}", values.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", ")).unwrap();
+        writeln!(
+            s,
+            "enum (open: unknown values are kept): {}",
+            values
+                .iter()
+                .map(|v| v.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+        .unwrap();
         return s;
     }
-    let required: BTreeSet<&str> = schema["required"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    let required: BTreeSet<&str> = schema["required"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
     match schema.get("properties").and_then(Value::as_object) {
         Some(props) => {
             writeln!(s, "fields:").unwrap();
             for (field, f) in props {
-                let req = if required.contains(field.as_str()) { "required" } else { "optional" };
-                let dep = if f.get("deprecated").and_then(Value::as_bool) == Some(true) { ", deprecated" } else { "" };
-                let values = f.get("enum").map(|e| format!(", values {e}")).unwrap_or_default();
+                let req = if required.contains(field.as_str()) {
+                    "required"
+                } else {
+                    "optional"
+                };
+                let dep = if f.get("deprecated").and_then(Value::as_bool) == Some(true) {
+                    ", deprecated"
+                } else {
+                    ""
+                };
+                let values = f
+                    .get("enum")
+                    .map(|e| format!(", values {e}"))
+                    .unwrap_or_default();
                 writeln!(s, "  {field}: {}, {req}{dep}{values}", describe(doc, f)).unwrap();
             }
         }
@@ -104,10 +175,21 @@ fn all_snapshots() -> Vec<(String, String)> {
         let doc = prepared(file);
         for op in operations(&doc) {
             let id = op.op["operationId"].as_str().unwrap_or("?");
-            out.push((format!("{module}__operation__{id}"), operation_surface(&doc, op.section, op.path, op.method, op.op)));
+            out.push((
+                format!("{module}__operation__{id}"),
+                operation_surface(&doc, op.section, op.path, op.method, op.op),
+            ));
         }
-        for (name, schema) in doc.pointer("/components/schemas").and_then(Value::as_object).into_iter().flatten() {
-            out.push((format!("{module}__type__{name}"), type_surface(&doc, name, schema)));
+        for (name, schema) in doc
+            .pointer("/components/schemas")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            out.push((
+                format!("{module}__type__{name}"),
+                type_surface(&doc, name, schema),
+            ));
         }
     }
     let schemas = backpack_types::webhooks::WebhookEvent::payload_schemas()
@@ -147,7 +229,10 @@ fn api_surface_matches_snapshots() {
 
 #[test]
 fn snapshot_files_have_no_orphans() {
-    let expected: BTreeSet<String> = all_snapshots().into_iter().map(|(name, _)| format!("{name}.snap")).collect();
+    let expected: BTreeSet<String> = all_snapshots()
+        .into_iter()
+        .map(|(name, _)| format!("{name}.snap"))
+        .collect();
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
     let on_disk: BTreeSet<String> = std::fs::read_dir(&dir)
         .map(|entries| {
@@ -159,5 +244,8 @@ fn snapshot_files_have_no_orphans() {
         })
         .unwrap_or_default();
     let orphans: Vec<_> = on_disk.difference(&expected).collect();
-    assert!(orphans.is_empty(), "snapshots no longer produced by any test (delete them): {orphans:?}");
+    assert!(
+        orphans.is_empty(),
+        "snapshots no longer produced by any test (delete them): {orphans:?}"
+    );
 }

@@ -3,6 +3,7 @@
 //! (YAML → openapiv3 → generate_tokens → prettyplease), in one run.
 //!
 //! Run: `cargo bench -p xtask --bench regen`
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use progenitor::{GenerationSettings, Generator, InterfaceStyle};

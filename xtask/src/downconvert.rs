@@ -112,11 +112,10 @@ fn convert_schema_keywords(map: &mut Map<String, Value>) {
             .filter(|k| !matches!(k.as_str(), "$ref" | "description" | "summary"))
             .cloned()
             .collect();
-        if !meaningful.is_empty() {
-            if let Some(reference) = map.shift_remove("$ref") {
+        if !meaningful.is_empty()
+            && let Some(reference) = map.shift_remove("$ref") {
                 map.insert("allOf".into(), json!([{ "$ref": reference }]));
             }
-        }
     }
 }
 

@@ -108,7 +108,7 @@ pub fn apply(doc: &mut Value, overlay: &Overlay) -> Result<()> {
             }
             (None, true) => {
                 // Remove deepest/last first so earlier array indices stay valid.
-                pointers.sort_by(|a, b| pointer_key(b).cmp(&pointer_key(a)));
+                pointers.sort_by_key(|p| std::cmp::Reverse(pointer_key(p)));
                 for pointer in pointers {
                     remove_at(doc, &pointer).map_err(fail)?;
                 }

@@ -11,11 +11,12 @@
 #![warn(missing_docs)]
 
 #[allow(missing_docs, unused_imports, dead_code, clippy::all)]
+#[rustfmt::skip]
 mod generated;
 
-pub use generated::*;
 /// The model types every operation uses (re-exported from `backpack-types`).
 pub use backpack_types::api as types;
+pub use generated::*;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -51,7 +52,9 @@ pub struct Hooks {
 impl Hooks {
     /// Hooks that delegate to `middleware`.
     pub fn new(middleware: impl Middleware) -> Self {
-        Self { middleware: Some(Arc::new(middleware)) }
+        Self {
+            middleware: Some(Arc::new(middleware)),
+        }
     }
 
     /// No middleware: requests go out exactly as built (no auth), e.g. for tests.
@@ -63,7 +66,11 @@ impl Hooks {
 impl std::fmt::Debug for Hooks {
     // Never prints the middleware: it holds secrets.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let state = if self.middleware.is_some() { "middleware" } else { "none" };
+        let state = if self.middleware.is_some() {
+            "middleware"
+        } else {
+            "none"
+        };
         f.debug_struct("Hooks").field("with", &state).finish()
     }
 }
@@ -78,7 +85,10 @@ impl progenitor_client::ClientHooks<Hooks> for Client {
         // header, so it is not sent.
         request.headers_mut().remove("api-version");
         if let Some(middleware) = &self.inner.middleware {
-            middleware.prepare(request, info.operation_id).await.map_err(progenitor_client::Error::Custom)?;
+            middleware
+                .prepare(request, info.operation_id)
+                .await
+                .map_err(progenitor_client::Error::Custom)?;
         }
         Ok(())
     }

@@ -8,6 +8,11 @@
 //! the trait is called; the checks themselves live in the hand-written `backpack_server::runtime`
 //! module so that the generated code stays a thin list of calls.
 //!
+//! **Bad-input statuses** are chosen here, per operation, from its documented responses: `400` if
+//! documented, else `422` if documented, else `400`; for a missing or malformed bearer token `401`
+//! if documented, else the bad-input status when that one is documented, else `401` (the table is
+//! in `generated/backpack-server/src/lib.rs`). They become the `runtime::Operation` constants.
+//!
 //! **X-HOST-ID.** The overlay `spec/overlays/10-backpack-x-host-id.yaml` removes the header from
 //! every operation, because the client sends it from its configuration. A server must still
 //! require it, so [`record_removed_headers`] runs in `regen::prepare_document` right after the
@@ -797,7 +802,7 @@ impl Operation {
         } else {
             quote!(parts)
         };
-        steps.push(quote!(let (#parts_var, #body_var) = request.into_parts();));
+        let split = quote!(let (#parts_var, #body_var) = request.into_parts(););
         match self.auth {
             Auth::None => {}
             Auth::Bearer { optional: false } => {
@@ -871,17 +876,30 @@ impl Operation {
                 let body = #read(&parts.headers, body, shared.body_limit(), &[#(#checks),*]).await?;
             });
         }
-        let args = self.arguments().into_iter().map(|(ident, _)| ident);
+        let args: Vec<Ident> = self
+            .arguments()
+            .into_iter()
+            .map(|(ident, _)| ident)
+            .collect();
+        // The checks run in their own small future; the implementation's future is awaited
+        // outside it, so large futures and responses are not nested (and copied) twice.
         quote! {
             async fn #handler<T: BackpackApi>(
                 ::axum::extract::State(shared): ::axum::extract::State<runtime::Shared<T>>,
                 request: ::axum::extract::Request,
             ) -> ::axum::response::Response {
-                runtime::respond(&#const_ident, async move {
+                #split
+                let inputs = async {
                     #(#steps)*
-                    Ok(shared.api().#method(#(#args),*).await)
-                })
-                .await
+                    Ok::<_, runtime::Rejection>((#(#args,)*))
+                }
+                .await;
+                match inputs {
+                    Ok((#(#args,)*)) => ::axum::response::IntoResponse::into_response(
+                        shared.api().#method(#(#args),*).await,
+                    ),
+                    Err(rejection) => rejection.into_response_for(&#const_ident),
+                }
             }
         }
     }

@@ -103,12 +103,11 @@ fn generate_struct(name: &str, schema: &Value, paths: &Paths) -> Result<TokenStr
         let field = field_ident(prop);
         let ty = rust_type(prop_schema, paths, &location)?;
         let mut field_docs = doc_attrs(prop_schema);
-        if let Some(Value::Array(values)) = prop_schema.get("enum") {
-            if values.len() == 1 {
+        if let Some(Value::Array(values)) = prop_schema.get("enum")
+            && values.len() == 1 {
                 let text = format!(" Always `{}`.", values[0].as_str().unwrap_or_default());
                 field_docs = quote!(#field_docs #[doc = ""] #[doc = #text]);
             }
-        }
         let is_required = required.contains(&prop.as_str());
         let nullable = is_nullable(prop_schema);
         let attrs_and_ty = match (is_required, nullable) {
@@ -309,9 +308,7 @@ fn generate_event_enum(input: &ModuleInput<'_>) -> Result<TokenStream> {
     let ser_arms = variants
         .iter()
         .map(|(v, _, _)| quote!(Self::#v(payload) => payload.serialize(serializer)));
-    let enum_doc = format!(
-        " A webhook delivery from this document, chosen by its `notification_type`.\n\n An unknown `notification_type` is kept as raw JSON in `Unknown`, so a new webhook type never fails parsing."
-    );
+    let enum_doc = " A webhook delivery from this document, chosen by its `notification_type`.\n\n An unknown `notification_type` is kept as raw JSON in `Unknown`, so a new webhook type never fails parsing.".to_string();
     Ok(quote! {
         #[doc = #enum_doc]
         #[derive(Debug, Clone, PartialEq)]
@@ -362,24 +359,6 @@ fn generate_event_enum(input: &ModuleInput<'_>) -> Result<TokenStream> {
             }
         }
     })
-}
-
-/// The crate root and the fixed support module.
-pub fn lib_rs(modules: &[(&str, &str)]) -> TokenStream {
-    let mods = modules.iter().map(|(m, doc)| {
-        let ident = format_ident!("{m}");
-        let doc = format!(" {doc}");
-        quote!(#[doc = #doc] pub mod #ident;)
-    });
-    quote! {
-        //! Model types for Xsolla's Backpack API and webhooks, generated from the vendored OpenAPI documents.
-        //!
-        //! Forward compatible by construction: unknown fields are ignored, unknown enum values are kept
-        //! in an `Unknown` variant, and an unknown webhook `notification_type` is kept as raw JSON.
-        #(#mods)*
-        pub mod support;
-        pub use support::{IntOrString, NumberOrString};
-    }
 }
 
 /// Support types used where Xsolla's documents and samples disagree on a field's JSON type.
