@@ -1,0 +1,971 @@
+//! The 14 Backpack operations ([`BackpackApi`]) over the SQLite state.
+//!
+//! Credentials were checked by [`super::auth::enforce`] before a method runs, so merchant
+//! methods only see live merchant tokens with the right `X-HOST-ID`, and user methods only live
+//! user tokens (whose `sub` is the Backpack user). Every answer is one of the operation's
+//! documented responses.
+//!
+//! Emulator choices where Xsolla's documents are silent (see also the crate README):
+//!
+//! * create calls answer `201` with the created items; 1 to 100 items per call; SKUs must be
+//!   lowercase Latin letters, digits, `.`, `-`, `_`;
+//! * new items have `item_status` `available`; a move sets `moved_to_game` or
+//!   `moved_to_wallet` (the item stays listed); moving an item that is not `available` is `400`;
+//! * `user-backpack-items-list` returns everything when `limit` is absent (`limit=0` → none);
+//! * `get-user-backpack-items` `group=` orders by `game_name`, `external_game_id` or
+//!   `item_type` (other values are `400`);
+//! * `get-games` answers `200` with `[{id, external_game_id, game_name, game_image_url}]`.
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use backpack_server::{
+    BackpackApi, BearerToken, CreateGameKeysResponse, CreateGameResponse, CreatePromoCodesResponse,
+    CreateVirtualCurrencyResponse, CreateVirtualItemsResponse, DeleteItemResponse,
+    GetGamesResponse, GetUserBackpackItemResponse, GetUserBackpackItemsQuery,
+    GetUserBackpackItemsResponse, MoveUserVirtualCurrencyToGameResponse,
+    MoveUserVirtualCurrencyToWalletResponse, MoveUserVirtualItemToGameResponse,
+    UpdateGameDetailsResponse, UserBackpackItemsListQuery, UserBackpackItemsListResponse, XHostId,
+};
+use backpack_types::api::{
+    ApiError, BackpackItem, CreateGameRequest, CreatedGame, CreatedItem, MoveToGameRequest,
+    MoveToWalletRequest, NewGameKey, NewPromoCode, NewVirtualCurrency, NewVirtualItem,
+    UpdateGameRequest,
+};
+use tokio::sync::Notify;
+use uuid::Uuid;
+
+use super::auth::Auth;
+use super::outbox::now_millis;
+use super::state::{self, Db, GameInsert, GameRow, Grouping, ItemRow, MoveOutcome, MoveTarget};
+use super::time::rfc3339_now;
+use super::webhooks::{self, Answer, Schedule, Target};
+
+/// Items per create call.
+const MAX_BATCH: usize = 100;
+
+/// The emulator's [`BackpackApi`].
+pub struct Emulator {
+    /// State.
+    pub db: Arc<Db>,
+    /// Tokens.
+    pub auth: Arc<Auth>,
+    /// Where webhooks go, if configured.
+    pub target: Option<Target>,
+    /// HTTP client for webhooks.
+    pub client: reqwest::Client,
+    /// Send the deprecated `move_to_game` instead of `order_paid`.
+    pub legacy_move_webhook: bool,
+    /// Retry schedule (for the attempt limit).
+    pub schedule: Schedule,
+    /// Added to move numbers to make order IDs unique per database.
+    pub order_base: i64,
+    /// Wakes the outbox worker.
+    pub wake: Arc<Notify>,
+}
+
+impl std::fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emulator")
+            .field("target", &self.target)
+            .field("legacy_move_webhook", &self.legacy_move_webhook)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An API error body with a fresh `message_id` (logged with the message at `debug`).
+fn api_error(message: impl Into<String>) -> ApiError {
+    let message = message.into();
+    let message_id = Uuid::new_v4().to_string();
+    tracing::debug!(%message_id, %message, "answering with an API error");
+    ApiError {
+        message_id: Some(message_id),
+        message,
+    }
+}
+
+fn internal(error: &state::DbError) -> ApiError {
+    tracing::error!(%error, "database failure");
+    api_error("internal error in the emulator's database")
+}
+
+fn is_valid_sku(sku: &str) -> bool {
+    !sku.is_empty()
+        && sku
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+}
+
+fn required<'a>(value: Option<&'a str>, field: &str, index: usize) -> Result<&'a str, String> {
+    match value {
+        Some(v) if !v.trim().is_empty() => Ok(v),
+        _ => Err(format!("[{index}].{field} is required")),
+    }
+}
+
+fn check_sku(sku: &str, index: usize) -> Result<(), String> {
+    if is_valid_sku(sku) {
+        Ok(())
+    } else {
+        Err(format!(
+            "[{index}].item_sku may contain only lowercase Latin letters, digits, '.', '-' and '_'"
+        ))
+    }
+}
+
+fn check_batch(len: usize) -> Result<(), String> {
+    if (1..=MAX_BATCH).contains(&len) {
+        Ok(())
+    } else {
+        Err(format!("send between 1 and {MAX_BATCH} items (got {len})"))
+    }
+}
+
+fn created(item: &ItemRow) -> CreatedItem {
+    CreatedItem {
+        item_id: Some(item.item_id.clone()),
+        description: item.description.clone(),
+        image_url: Some(item.image_url.clone()),
+        item_sku: Some(item.item_sku.clone()),
+        game_name: item.game_name.clone(),
+        external_game_id: item.external_game_id.clone(),
+        item_type: Some(item.item_type.clone()),
+        created_at: Some(item.created_at.clone()),
+        item_status: Some(item.item_status.clone()),
+        item_name: Some(item.item_name.clone()),
+        platform: item.platform.clone(),
+        project_id: Some(i64::from(item.project_id)),
+        merchant_id: Some(i64::from(item.merchant_id)),
+        is_external_vc: item.is_external_vc,
+    }
+}
+
+/// The API view of a stored item.
+pub fn backpack_item(item: ItemRow) -> BackpackItem {
+    BackpackItem {
+        item_id: item.item_id,
+        item_sku: item.item_sku,
+        item_name: item.item_name,
+        image_url: item.image_url,
+        image_proxy_url: None,
+        description: item.description,
+        project_id: i64::from(item.project_id),
+        merchant_id: i64::from(item.merchant_id),
+        item_type: Some(item.item_type),
+        price: item.price,
+        currency: item.currency,
+        promo_code: item.promo_code,
+        code: item.code,
+        game_name: item.game_name,
+        external_game_id: item.external_game_id,
+        created_at: Some(item.created_at),
+        item_status: Some(item.item_status),
+        quantity: item.quantity,
+        is_external_vc: item.is_external_vc,
+        platform: item.platform,
+    }
+}
+
+/// Why a create call failed.
+enum CreateError {
+    Bad(String),
+    Internal(ApiError),
+}
+
+/// Why a move failed.
+enum MoveError {
+    Bad(String),
+    NotFound(String),
+    Internal(ApiError),
+}
+
+/// The game fields an item inherits from its game when the request leaves them out.
+struct GameFields {
+    game_name: Option<String>,
+    game_image_url: Option<String>,
+    external_game_id: Option<String>,
+}
+
+impl Emulator {
+    fn user_of(&self, bearer: &BearerToken) -> Result<String, ApiError> {
+        self.auth
+            .claims(bearer.expose_secret())
+            .map(|claims| claims.sub)
+            .map_err(|e| api_error(e.to_string()))
+    }
+
+    /// Fills missing game fields from the project's game with that external ID.
+    async fn game_fields(
+        &self,
+        merchant_id: u32,
+        project_id: u32,
+        external_game_id: Option<String>,
+        game_name: Option<String>,
+        game_image_url: Option<String>,
+    ) -> Result<GameFields, state::DbError> {
+        let game = match (&external_game_id, &game_name, &game_image_url) {
+            (Some(ext), None, _) | (Some(ext), _, None) => {
+                let ext = ext.clone();
+                self.db
+                    .read(move |c| state::game_by_external_id(c, merchant_id, project_id, &ext))
+                    .await?
+            }
+            _ => None,
+        };
+        Ok(GameFields {
+            game_name: game_name.or_else(|| game.as_ref().and_then(|g| g.game_name.clone())),
+            game_image_url: game_image_url
+                .or_else(|| game.as_ref().and_then(|g| g.game_image_url.clone())),
+            external_game_id,
+        })
+    }
+
+    async fn store_items(&self, items: Vec<ItemRow>) -> Result<Vec<CreatedItem>, CreateError> {
+        let answer: Vec<CreatedItem> = items.iter().map(created).collect();
+        let count = items.len();
+        self.db
+            .write(move |c| state::insert_items(c, &items))
+            .await
+            .map_err(|e| CreateError::Internal(internal(&e)))?;
+        tracing::info!(count, "items granted");
+        Ok(answer)
+    }
+
+    fn new_item(
+        merchant_id: u32,
+        project_id: u32,
+        user_id: Uuid,
+        item_type: &str,
+        game: GameFields,
+    ) -> ItemRow {
+        ItemRow {
+            item_id: Uuid::new_v4().to_string(),
+            merchant_id,
+            project_id,
+            user_id: user_id.to_string(),
+            item_type: item_type.to_owned(),
+            game_name: game.game_name,
+            game_image_url: game.game_image_url,
+            external_game_id: game.external_game_id,
+            item_status: state::AVAILABLE.to_owned(),
+            created_at: rfc3339_now(),
+            ..ItemRow::default()
+        }
+    }
+
+    async fn create_virtual_items_inner(
+        &self,
+        merchant_id: u32,
+        project_id: u32,
+        user_id: Uuid,
+        body: Vec<NewVirtualItem>,
+    ) -> Result<Vec<CreatedItem>, CreateError> {
+        check_batch(body.len()).map_err(CreateError::Bad)?;
+        let mut rows = Vec::with_capacity(body.len());
+        for (i, new) in body.into_iter().enumerate() {
+            check_sku(&new.item_sku, i).map_err(CreateError::Bad)?;
+            required(Some(&new.item_name), "item_name", i).map_err(CreateError::Bad)?;
+            required(Some(&new.image_url), "image_url", i).map_err(CreateError::Bad)?;
+            let game = self
+                .game_fields(
+                    merchant_id,
+                    project_id,
+                    new.external_game_id,
+                    new.game_name,
+                    new.game_image_url,
+                )
+                .await
+                .map_err(|e| CreateError::Internal(internal(&e)))?;
+            let mut row = Self::new_item(merchant_id, project_id, user_id, "virtual_item", game);
+            row.item_sku = new.item_sku;
+            row.item_name = new.item_name;
+            row.image_url = new.image_url;
+            row.description = new.description;
+            row.platform = new.platform;
+            rows.push(row);
+        }
+        self.store_items(rows).await
+    }
+
+    async fn create_virtual_currency_inner(
+        &self,
+        merchant_id: u32,
+        project_id: u32,
+        user_id: Uuid,
+        body: Vec<NewVirtualCurrency>,
+    ) -> Result<Vec<CreatedItem>, CreateError> {
+        check_batch(body.len()).map_err(CreateError::Bad)?;
+        let mut rows = Vec::with_capacity(body.len());
+        for (i, new) in body.into_iter().enumerate() {
+            check_sku(&new.item_sku, i).map_err(CreateError::Bad)?;
+            required(Some(&new.item_name), "item_name", i).map_err(CreateError::Bad)?;
+            required(Some(&new.image_url), "image_url", i).map_err(CreateError::Bad)?;
+            required(Some(&new.currency), "currency", i).map_err(CreateError::Bad)?;
+            if !new.price.is_finite() || new.price < 0.0 {
+                return Err(CreateError::Bad(format!(
+                    "[{i}].price must be a number of at least 0"
+                )));
+            }
+            if new.quantity == 0 {
+                return Err(CreateError::Bad(format!(
+                    "[{i}].quantity must be at least 1"
+                )));
+            }
+            let game = self
+                .game_fields(
+                    merchant_id,
+                    project_id,
+                    new.external_game_id,
+                    new.game_name,
+                    new.game_image_url,
+                )
+                .await
+                .map_err(|e| CreateError::Internal(internal(&e)))?;
+            let mut row =
+                Self::new_item(merchant_id, project_id, user_id, "virtual_currency", game);
+            row.item_sku = new.item_sku;
+            row.item_name = new.item_name;
+            row.image_url = new.image_url;
+            row.description = new.description;
+            row.platform = new.platform;
+            row.price = Some(new.price);
+            row.currency = Some(new.currency);
+            row.quantity = Some(i64::from(new.quantity));
+            row.is_external_vc = Some(false);
+            rows.push(row);
+        }
+        self.store_items(rows).await
+    }
+
+    async fn create_game_keys_inner(
+        &self,
+        merchant_id: u32,
+        project_id: u32,
+        user_id: Uuid,
+        body: Vec<NewGameKey>,
+    ) -> Result<Vec<CreatedItem>, CreateError> {
+        check_batch(body.len()).map_err(CreateError::Bad)?;
+        let mut rows = Vec::with_capacity(body.len());
+        for (i, new) in body.into_iter().enumerate() {
+            check_sku(&new.item_sku, i).map_err(CreateError::Bad)?;
+            required(Some(&new.image_url), "image_url", i).map_err(CreateError::Bad)?;
+            required(Some(&new.code), "code", i).map_err(CreateError::Bad)?;
+            let game = self
+                .game_fields(merchant_id, project_id, new.external_game_id, None, None)
+                .await
+                .map_err(|e| CreateError::Internal(internal(&e)))?;
+            let mut row = Self::new_item(merchant_id, project_id, user_id, "game_key", game);
+            // The captured request has no item name; the SKU stands in for it.
+            row.item_name = new.item_sku.clone();
+            row.item_sku = new.item_sku;
+            row.image_url = new.image_url;
+            row.description = new.description;
+            row.code = Some(new.code);
+            rows.push(row);
+        }
+        self.store_items(rows).await
+    }
+
+    async fn create_promo_codes_inner(
+        &self,
+        merchant_id: u32,
+        project_id: u32,
+        user_id: Uuid,
+        body: Vec<NewPromoCode>,
+    ) -> Result<Vec<CreatedItem>, CreateError> {
+        check_batch(body.len()).map_err(CreateError::Bad)?;
+        let mut rows = Vec::with_capacity(body.len());
+        for (i, new) in body.into_iter().enumerate() {
+            let sku = required(new.item_sku.as_deref(), "item_sku", i).map_err(CreateError::Bad)?;
+            check_sku(sku, i).map_err(CreateError::Bad)?;
+            let name =
+                required(new.item_name.as_deref(), "item_name", i).map_err(CreateError::Bad)?;
+            let image =
+                required(new.image_url.as_deref(), "image_url", i).map_err(CreateError::Bad)?;
+            let code =
+                required(new.promo_code.as_deref(), "promo_code", i).map_err(CreateError::Bad)?;
+            let (sku, name, image, code) = (
+                sku.to_owned(),
+                name.to_owned(),
+                image.to_owned(),
+                code.to_owned(),
+            );
+            let game = self
+                .game_fields(
+                    merchant_id,
+                    project_id,
+                    new.external_game_id,
+                    new.game_name,
+                    new.game_image_url,
+                )
+                .await
+                .map_err(|e| CreateError::Internal(internal(&e)))?;
+            let mut row = Self::new_item(merchant_id, project_id, user_id, "promo_code", game);
+            row.item_sku = sku;
+            row.item_name = name;
+            row.image_url = image;
+            row.description = new.description;
+            row.promo_code = Some(code);
+            rows.push(row);
+        }
+        self.store_items(rows).await
+    }
+
+    /// Finds the user's item for a move and checks it can move.
+    async fn movable_item(
+        &self,
+        user_id: String,
+        merchant_id: u32,
+        project_id: u32,
+        item_id: &str,
+        item_type: &str,
+    ) -> Result<ItemRow, MoveError> {
+        let id = item_id.to_owned();
+        let item = self
+            .db
+            .read(move |c| state::user_item(c, &user_id, &id))
+            .await
+            .map_err(|e| MoveError::Internal(internal(&e)))?
+            .filter(|item| item.merchant_id == merchant_id && item.project_id == project_id)
+            .ok_or_else(|| {
+                MoveError::NotFound(
+                    "no such item in this user's Backpack for that merchant and project".into(),
+                )
+            })?;
+        if item.item_type != item_type {
+            return Err(MoveError::Bad(format!(
+                "the item is a {}, not a {item_type}",
+                item.item_type
+            )));
+        }
+        if item.item_status != state::AVAILABLE {
+            return Err(MoveError::Bad(format!(
+                "the item cannot be moved: its status is {}",
+                item.item_status
+            )));
+        }
+        Ok(item)
+    }
+
+    /// `user_validation`, sent once: the move goes on only if the game knows the player.
+    async fn validate_player(
+        &self,
+        target: &Target,
+        item: &ItemRow,
+        user_game_id: &str,
+    ) -> Result<(), MoveError> {
+        let body = webhooks::user_validation(item.merchant_id, item.project_id, user_game_id);
+        let answer = webhooks::post_signed(&self.client, target, body).await;
+        tracing::info!(
+            answer = ?answer,
+            item_id = %item.item_id,
+            "user_validation webhook answered"
+        );
+        match answer {
+            Answer::Status(200 | 201 | 204) => Ok(()),
+            Answer::Status(404) => Err(MoveError::NotFound(
+                "the game did not find the player (user_validation answered 404)".into(),
+            )),
+            Answer::Status(status) if status >= 500 => Err(MoveError::Internal(api_error(
+                format!("the game's webhook failed (user_validation answered {status})"),
+            ))),
+            Answer::Status(status) => Err(MoveError::Bad(format!(
+                "the game refused the player (user_validation answered {status})"
+            ))),
+            Answer::NoAnswer(reason) => Err(MoveError::Internal(api_error(format!(
+                "the game's webhook did not answer user_validation ({reason})"
+            )))),
+        }
+    }
+
+    async fn move_to_game(
+        &self,
+        bearer: &BearerToken,
+        body: MoveToGameRequest,
+        item_type: &str,
+    ) -> Result<(), MoveError> {
+        let user_id = self
+            .user_of(bearer)
+            .map_err(|e| MoveError::Bad(e.message))?;
+        if body.user_game_id.trim().is_empty() {
+            return Err(MoveError::Bad("user_game_id is required".into()));
+        }
+        let item = self
+            .movable_item(
+                user_id,
+                body.merchant_id,
+                body.project_id,
+                &body.item_id,
+                item_type,
+            )
+            .await?;
+        if let Some(target) = &self.target {
+            self.validate_player(target, &item, &body.user_game_id)
+                .await?;
+        } else {
+            tracing::warn!("no --webhook-url: the move is recorded but no webhook is sent");
+        }
+        let with_webhook = self.target.is_some();
+        let legacy = self.legacy_move_webhook;
+        let order_base = self.order_base;
+        let max_attempts = self.schedule.max_attempts();
+        let user_game_id = body.user_game_id.clone();
+        let row = item.clone();
+        let outcome = self
+            .db
+            .write(move |c| {
+                let now = now_millis();
+                state::commit_move(
+                    c,
+                    &row,
+                    Some(&user_game_id),
+                    MoveTarget::Game,
+                    &rfc3339_now(),
+                    now,
+                    |move_id| {
+                        with_webhook.then(|| {
+                            let (notification_type, body) = if legacy {
+                                ("move_to_game", webhooks::move_to_game(&row, &user_game_id))
+                            } else {
+                                (
+                                    "order_paid",
+                                    webhooks::order_paid(
+                                        &row,
+                                        &user_game_id,
+                                        order_base.saturating_add(move_id),
+                                    ),
+                                )
+                            };
+                            state::NewDelivery {
+                                notification_type: notification_type.to_owned(),
+                                body,
+                                max_attempts,
+                                first_attempt_at: now,
+                            }
+                        })
+                    },
+                )
+            })
+            .await
+            .map_err(|e| MoveError::Internal(internal(&e)))?;
+        match outcome {
+            MoveOutcome::Moved { delivery_id, .. } => {
+                tracing::info!(item_id = %item.item_id, ?delivery_id, "item moved to the game");
+                self.wake.notify_one();
+                Ok(())
+            }
+            MoveOutcome::NotAvailable => Err(MoveError::Bad(
+                "the item cannot be moved: it was moved or deleted meanwhile".into(),
+            )),
+        }
+    }
+}
+
+macro_rules! create_response {
+    ($response:ident, $result:expr) => {
+        match $result {
+            Ok(items) => $response::Success(StatusCode::CREATED, items),
+            Err(CreateError::Bad(message)) => $response::BadRequest(api_error(message)),
+            Err(CreateError::Internal(error)) => $response::InternalServerError(error),
+        }
+    };
+}
+
+macro_rules! move_response {
+    ($response:ident, $result:expr) => {
+        match $result {
+            Ok(()) => $response::Ok,
+            Err(MoveError::Bad(message)) => $response::BadRequest(api_error(message)),
+            Err(MoveError::NotFound(message)) => $response::NotFound(api_error(message)),
+            Err(MoveError::Internal(error)) => $response::InternalServerError(error),
+        }
+    };
+}
+
+impl BackpackApi for Emulator {
+    async fn get_games(
+        &self,
+        _bearer: BearerToken,
+        _x_host_id: XHostId,
+        merchant_id: u32,
+        project_id: u32,
+    ) -> GetGamesResponse {
+        match self
+            .db
+            .read(move |c| state::list_games(c, merchant_id, project_id))
+            .await
+        {
+            Ok(games) => {
+                let list: Vec<serde_json::Value> = games
+                    .into_iter()
+                    .map(|g: GameRow| {
+                        serde_json::json!({
+                            "id": g.id,
+                            "external_game_id": g.external_game_id,
+                            "game_name": g.game_name,
+                            "game_image_url": g.game_image_url,
+                        })
+                    })
+                    .collect();
+                GetGamesResponse::Success(
+                    StatusCode::OK,
+                    backpack_types::api::GetGamesResponse(serde_json::Value::Array(list)),
+                )
+            }
+            Err(e) => {
+                // Only a 2XX is documented; the router turns this into a logged 500.
+                let error = internal(&e);
+                GetGamesResponse::Success(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    backpack_types::api::GetGamesResponse(serde_json::json!(error.message)),
+                )
+            }
+        }
+    }
+
+    async fn update_game_details(
+        &self,
+        _bearer: BearerToken,
+        _x_host_id: XHostId,
+        merchant_id: u32,
+        project_id: u32,
+        body: UpdateGameRequest,
+    ) -> UpdateGameDetailsResponse {
+        if body.external_game_id.trim().is_empty() {
+            return UpdateGameDetailsResponse::UnprocessableEntity(api_error(
+                "external_game_id is required",
+            ));
+        }
+        let result = self
+            .db
+            .write(move |c| {
+                state::update_game(
+                    c,
+                    merchant_id,
+                    project_id,
+                    &body.external_game_id,
+                    body.game_name.as_deref(),
+                    body.game_image_url.as_deref(),
+                )
+            })
+            .await;
+        match result {
+            Ok(true) => UpdateGameDetailsResponse::NoContent,
+            Ok(false) => UpdateGameDetailsResponse::UnprocessableEntity(api_error(
+                "no game with this external_game_id in the project",
+            )),
+            // 204/401/422 are all the operation documents.
+            Err(e) => UpdateGameDetailsResponse::UnprocessableEntity(internal(&e)),
+        }
+    }
+
+    async fn create_game(
+        &self,
+        _bearer: BearerToken,
+        _x_host_id: XHostId,
+        merchant_id: u32,
+        project_id: u32,
+        body: CreateGameRequest,
+    ) -> CreateGameResponse {
+        if body.merchant_id.is_some_and(|m| m != merchant_id)
+            || body.project_id.is_some_and(|p| p != project_id)
+        {
+            return CreateGameResponse::BadRequest(api_error(
+                "merchant_id and project_id in the body must match the path",
+            ));
+        }
+        let game = GameRow {
+            id: Uuid::new_v4().to_string(),
+            external_game_id: body.external_game_id,
+            game_name: body.game_name,
+            game_image_url: body.game_image_url,
+        };
+        let result = self
+            .db
+            .write(move |c| state::insert_game(c, merchant_id, project_id, &game, &rfc3339_now()))
+            .await;
+        match result {
+            Ok(GameInsert::Created(id)) => {
+                tracing::info!(merchant_id, project_id, "game created");
+                CreateGameResponse::Created(CreatedGame { id })
+            }
+            Ok(GameInsert::Duplicate) => CreateGameResponse::BadRequest(api_error(
+                "a game with this external_game_id already exists in the project",
+            )),
+            Err(e) => CreateGameResponse::InternalServerError(internal(&e)),
+        }
+    }
+
+    async fn create_game_keys(
+        &self,
+        _bearer: BearerToken,
+        _x_host_id: XHostId,
+        merchant_id: u32,
+        project_id: u32,
+        user_id: Uuid,
+        body: Vec<NewGameKey>,
+    ) -> CreateGameKeysResponse {
+        create_response!(
+            CreateGameKeysResponse,
+            self.create_game_keys_inner(merchant_id, project_id, user_id, body)
+                .await
+        )
+    }
+
+    async fn create_promo_codes(
+        &self,
+        _bearer: BearerToken,
+        _x_host_id: XHostId,
+        merchant_id: u32,
+        project_id: u32,
+        user_id: Uuid,
+        body: Vec<NewPromoCode>,
+    ) -> CreatePromoCodesResponse {
+        create_response!(
+            CreatePromoCodesResponse,
+            self.create_promo_codes_inner(merchant_id, project_id, user_id, body)
+                .await
+        )
+    }
+
+    async fn create_virtual_currency(
+        &self,
+        _bearer: BearerToken,
+        _x_host_id: XHostId,
+        merchant_id: u32,
+        project_id: u32,
+        user_id: Uuid,
+        body: Vec<NewVirtualCurrency>,
+    ) -> CreateVirtualCurrencyResponse {
+        create_response!(
+            CreateVirtualCurrencyResponse,
+            self.create_virtual_currency_inner(merchant_id, project_id, user_id, body)
+                .await
+        )
+    }
+
+    async fn create_virtual_items(
+        &self,
+        _bearer: BearerToken,
+        _x_host_id: XHostId,
+        merchant_id: u32,
+        project_id: u32,
+        user_id: Uuid,
+        body: Vec<NewVirtualItem>,
+    ) -> CreateVirtualItemsResponse {
+        create_response!(
+            CreateVirtualItemsResponse,
+            self.create_virtual_items_inner(merchant_id, project_id, user_id, body)
+                .await
+        )
+    }
+
+    async fn user_backpack_items_list(
+        &self,
+        _bearer: BearerToken,
+        _x_host_id: XHostId,
+        merchant_id: u32,
+        project_id: u32,
+        user_id: Uuid,
+        query: UserBackpackItemsListQuery,
+    ) -> UserBackpackItemsListResponse {
+        let user = user_id.to_string();
+        let offset = query.offset.unwrap_or(0);
+        let limit = query.limit;
+        match self
+            .db
+            .read(move |c| {
+                state::list_project_items(c, merchant_id, project_id, &user, offset, limit)
+            })
+            .await
+        {
+            Ok(items) => {
+                UserBackpackItemsListResponse::Ok(items.into_iter().map(backpack_item).collect())
+            }
+            Err(e) => UserBackpackItemsListResponse::InternalServerError(internal(&e)),
+        }
+    }
+
+    async fn delete_item(
+        &self,
+        _bearer: BearerToken,
+        _x_host_id: XHostId,
+        merchant_id: u32,
+        project_id: u32,
+        user_id: Uuid,
+        item_id: Uuid,
+    ) -> DeleteItemResponse {
+        let (user, item) = (user_id.to_string(), item_id.to_string());
+        match self
+            .db
+            .write(move |c| state::delete_item(c, merchant_id, project_id, &user, &item))
+            .await
+        {
+            Ok(true) => DeleteItemResponse::NoContent,
+            Ok(false) => {
+                DeleteItemResponse::NotFound(api_error("no such item in this user's Backpack"))
+            }
+            Err(e) => DeleteItemResponse::InternalServerError(internal(&e)),
+        }
+    }
+
+    async fn get_user_backpack_items(
+        &self,
+        bearer: BearerToken,
+        query: GetUserBackpackItemsQuery,
+    ) -> GetUserBackpackItemsResponse {
+        let user = match self.user_of(&bearer) {
+            Ok(user) => user,
+            Err(e) => return GetUserBackpackItemsResponse::BadRequest(e),
+        };
+        let Some(grouping) = Grouping::parse(query.group.as_deref()) else {
+            return GetUserBackpackItemsResponse::BadRequest(api_error(
+                "group must be one of: game_name, external_game_id, item_type",
+            ));
+        };
+        let types: Vec<String> = query
+            .item_type
+            .iter()
+            .map(|t| t.as_str().to_owned())
+            .collect();
+        let (offset, limit) = (query.offset, query.limit);
+        match self
+            .db
+            .read(move |c| state::list_user_items(c, &user, &types, grouping, offset, limit))
+            .await
+        {
+            Ok(items) => {
+                GetUserBackpackItemsResponse::Ok(items.into_iter().map(backpack_item).collect())
+            }
+            Err(e) => GetUserBackpackItemsResponse::InternalServerError(internal(&e)),
+        }
+    }
+
+    async fn get_user_backpack_item(
+        &self,
+        bearer: BearerToken,
+        item_id: Uuid,
+    ) -> GetUserBackpackItemResponse {
+        let user = match self.user_of(&bearer) {
+            Ok(user) => user,
+            Err(e) => return GetUserBackpackItemResponse::BadRequest(e),
+        };
+        let item = item_id.to_string();
+        match self
+            .db
+            .read(move |c| state::user_item(c, &user, &item))
+            .await
+        {
+            Ok(Some(item)) => GetUserBackpackItemResponse::Ok(backpack_item(item)),
+            Ok(None) => GetUserBackpackItemResponse::NotFound(api_error(
+                "no such item in this user's Backpack",
+            )),
+            Err(e) => GetUserBackpackItemResponse::InternalServerError(internal(&e)),
+        }
+    }
+
+    async fn move_user_virtual_currency_to_game(
+        &self,
+        bearer: BearerToken,
+        body: MoveToGameRequest,
+    ) -> MoveUserVirtualCurrencyToGameResponse {
+        move_response!(
+            MoveUserVirtualCurrencyToGameResponse,
+            self.move_to_game(&bearer, body, "virtual_currency").await
+        )
+    }
+
+    async fn move_user_virtual_currency_to_wallet(
+        &self,
+        bearer: BearerToken,
+        body: MoveToWalletRequest,
+    ) -> MoveUserVirtualCurrencyToWalletResponse {
+        let result = async {
+            let user_id = self
+                .user_of(&bearer)
+                .map_err(|e| MoveError::Bad(e.message))?;
+            let item = self
+                .movable_item(
+                    user_id,
+                    body.merchant_id,
+                    body.project_id,
+                    &body.item_id,
+                    "virtual_currency",
+                )
+                .await?;
+            let row = item.clone();
+            let outcome = self
+                .db
+                .write(move |c| {
+                    state::commit_move(
+                        c,
+                        &row,
+                        None,
+                        MoveTarget::Wallet,
+                        &rfc3339_now(),
+                        now_millis(),
+                        |_| None,
+                    )
+                })
+                .await
+                .map_err(|e| MoveError::Internal(internal(&e)))?;
+            match outcome {
+                MoveOutcome::Moved { .. } => {
+                    tracing::info!(item_id = %item.item_id, "currency moved to Xsolla Wallet");
+                    Ok(())
+                }
+                MoveOutcome::NotAvailable => Err(MoveError::Bad(
+                    "the item cannot be moved: it was moved or deleted meanwhile".into(),
+                )),
+            }
+        }
+        .await;
+        move_response!(MoveUserVirtualCurrencyToWalletResponse, result)
+    }
+
+    async fn move_user_virtual_item_to_game(
+        &self,
+        bearer: BearerToken,
+        body: MoveToGameRequest,
+    ) -> MoveUserVirtualItemToGameResponse {
+        move_response!(
+            MoveUserVirtualItemToGameResponse,
+            self.move_to_game(&bearer, body, "virtual_item").await
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sku_rule() {
+        for ok in ["sword", "a.b-c_d9"] {
+            assert!(is_valid_sku(ok), "{ok}");
+        }
+        for bad in ["", "Sword", "a b", "ä", "a/b"] {
+            assert!(!is_valid_sku(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn batch_limits() {
+        assert!(check_batch(0).is_err());
+        assert!(check_batch(1).is_ok());
+        assert!(check_batch(100).is_ok());
+        assert!(check_batch(101).is_err());
+    }
+
+    #[test]
+    fn stored_items_become_api_items_with_a_null_proxy_url() {
+        let item = backpack_item(ItemRow {
+            item_id: "i".into(),
+            item_type: "virtual_item".into(),
+            ..ItemRow::default()
+        });
+        let json = serde_json::to_value(&item).unwrap();
+        assert!(json.get("image_proxy_url").unwrap().is_null());
+        assert_eq!(json["item_type"], "virtual_item");
+    }
+}

@@ -1,0 +1,214 @@
+//! The durable webhook outbox: delivery notifications wait in the `outbox` table with their
+//! `next_attempt_at` and `attempts`, and a worker sends what is due on Xsolla's schedule.
+//!
+//! Before each request the worker commits the attempt number and when the next attempt is due;
+//! after the answer it commits the result. So after a crash or SIGKILL at any point, a restarted
+//! emulator on the same database resumes the remaining attempts on schedule: a delivery is never
+//! lost, and an attempt interrupted mid-request counts as a failed attempt instead of being
+//! repeated early (receivers still see at-least-once delivery, as from Xsolla).
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::{Notify, watch};
+
+use super::state::{self, Db, DeliveryState, DueDelivery};
+use super::webhooks::{self, Answer, Schedule, Target, Verdict};
+
+/// Rows picked per round.
+const BATCH: u32 = 32;
+/// Longest idle sleep (the worker also wakes when a delivery is queued).
+const IDLE: Duration = Duration::from_secs(3600);
+/// Pause after a database error, so that a broken database does not spin.
+const DB_ERROR_PAUSE: Duration = Duration::from_millis(500);
+
+/// Current Unix time in milliseconds.
+pub fn now_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// The delivery worker.
+pub struct Outbox {
+    db: Arc<Db>,
+    client: reqwest::Client,
+    target: Target,
+    schedule: Schedule,
+    wake: Arc<Notify>,
+    in_flight: Mutex<HashSet<i64>>,
+}
+
+impl std::fmt::Debug for Outbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Outbox")
+            .field("target", &self.target)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Outbox {
+    /// A worker sending to `target` with `client`; `wake` is notified when a delivery is queued.
+    pub fn new(
+        db: Arc<Db>,
+        client: reqwest::Client,
+        target: Target,
+        schedule: Schedule,
+        wake: Arc<Notify>,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            db,
+            client,
+            target,
+            schedule,
+            wake,
+            in_flight: Mutex::new(HashSet::new()),
+        })
+    }
+
+    fn in_flight(&self) -> Vec<i64> {
+        self.in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .copied()
+            .collect()
+    }
+
+    fn set_in_flight(&self, id: i64, flying: bool) {
+        let mut set = self
+            .in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if flying {
+            set.insert(id);
+        } else {
+            set.remove(&id);
+        }
+    }
+
+    /// Runs until `shutdown` turns true.
+    pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        match self.db.read(state::pending_count).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(pending = n, "resuming webhook deliveries from the outbox"),
+            Err(e) => tracing::error!(error = %e, "could not read the outbox"),
+        }
+        loop {
+            let pause = match self.round().await {
+                Ok(pause) => pause,
+                Err(e) => {
+                    tracing::error!(error = %e, "outbox round failed");
+                    DB_ERROR_PAUSE
+                }
+            };
+            tokio::select! {
+                () = tokio::time::sleep(pause) => {}
+                () = self.wake.notified() => {}
+                _ = shutdown.changed() => break,
+            }
+            if *shutdown.borrow() {
+                break;
+            }
+        }
+    }
+
+    /// Starts every due attempt; returns how long to sleep until the next one.
+    async fn round(self: &Arc<Self>) -> Result<Duration, state::DbError> {
+        let now = now_millis();
+        self.db
+            .write(move |conn| state::fail_exhausted(conn, now))
+            .await?;
+        let skip = self.in_flight();
+        let due = self
+            .db
+            .read(move |conn| state::due_deliveries(conn, now, &skip, BATCH))
+            .await?;
+        let full_batch = due.len() == BATCH as usize;
+        for delivery in due {
+            self.set_in_flight(delivery.id, true);
+            let worker = Arc::clone(self);
+            tokio::spawn(async move {
+                let id = delivery.id;
+                worker.attempt(delivery).await;
+                worker.set_in_flight(id, false);
+                worker.wake.notify_one();
+            });
+        }
+        if full_batch {
+            return Ok(Duration::ZERO);
+        }
+        let skip = self.in_flight();
+        let next = self
+            .db
+            .read(move |conn| state::next_due_at(conn, &skip))
+            .await?;
+        Ok(match next {
+            Some(at) => Duration::from_millis(u64::try_from(at - now_millis()).unwrap_or(0)),
+            None => IDLE,
+        })
+    }
+
+    async fn attempt(&self, delivery: DueDelivery) {
+        let id = delivery.id;
+        let attempt = delivery.attempts.saturating_add(1);
+        let max = delivery.max_attempts;
+        let started = now_millis();
+        let retry_at = started.saturating_add(millis(self.schedule.delay_after(attempt)));
+        if let Err(e) = self
+            .db
+            .write(move |conn| state::start_attempt(conn, id, attempt, retry_at, started))
+            .await
+        {
+            tracing::error!(delivery = id, error = %e, "could not record a delivery attempt");
+            tokio::time::sleep(DB_ERROR_PAUSE).await;
+            return;
+        }
+        let answer = webhooks::post_signed(&self.client, &self.target, delivery.body).await;
+        let verdict = webhooks::classify(&answer);
+        let (state, outcome) = match verdict {
+            Verdict::Delivered => (DeliveryState::Delivered, "delivered"),
+            Verdict::Stop => (DeliveryState::Rejected, "rejected"),
+            Verdict::Retry if attempt >= max => (DeliveryState::Failed, "failed"),
+            Verdict::Retry => (DeliveryState::Pending, "retry"),
+        };
+        let (status, error) = match &answer {
+            Answer::Status(status) => (Some(*status), None),
+            Answer::NoAnswer(reason) => (None, Some(reason.clone())),
+        };
+        let error_text = error.clone();
+        let finished = now_millis();
+        if let Err(e) = self
+            .db
+            .write(move |conn| {
+                state::finish_attempt(conn, id, state, status, error_text.as_deref(), finished)
+            })
+            .await
+        {
+            tracing::error!(delivery = id, error = %e, "could not record a delivery result");
+            return;
+        }
+        let status_text = status.map_or_else(|| "none".to_owned(), |s| s.to_string());
+        let next_in_ms = if state == DeliveryState::Pending {
+            retry_at.saturating_sub(finished).max(0)
+        } else {
+            0
+        };
+        tracing::info!(
+            delivery = id,
+            notification_type = %delivery.notification_type,
+            attempt,
+            max_attempts = max,
+            status = %status_text,
+            error = %error.as_deref().unwrap_or("none"),
+            outcome = %outcome,
+            next_in_ms,
+            "webhook delivery attempt"
+        );
+    }
+}

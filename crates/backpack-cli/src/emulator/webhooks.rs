@@ -1,0 +1,298 @@
+//! The webhooks a move to the game sends: their bodies, their signature, and how an answer is
+//! classified.
+//!
+//! * `user_validation` (Backpack shape: `settings` + `user.id`), sent first and synchronously.
+//!   200/201/204 = player found; anything else (404, 400, 5xx, no answer) fails the move and is
+//!   not sent again.
+//! * Then the delivery notification, through the durable outbox: `order_paid` by default (the
+//!   documented sample shape carrying the item), or the deprecated Backpack `move_to_game` with
+//!   `--legacy-move-webhook`.
+//!
+//! Signature: `Authorization: Signature <sha1(body ‖ secret)>` over the exact bytes sent.
+
+use std::time::Duration;
+
+use backpack_webhooks::WebhookSecret;
+use serde_json::{Value, json};
+
+use super::state::ItemRow;
+
+/// Where webhooks go.
+#[derive(Clone)]
+pub struct Target {
+    /// The webhook URL.
+    pub url: reqwest::Url,
+    /// The project secret key.
+    pub secret: WebhookSecret,
+}
+
+impl Target {
+    /// The URL without any user name or password in it, for logs.
+    pub fn url_for_logs(&self) -> String {
+        let mut url = self.url.clone();
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
+        url.to_string()
+    }
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Target")
+            .field("url", &self.url_for_logs())
+            .field("secret", &self.secret)
+            .finish()
+    }
+}
+
+/// `order.mode` of the emulator's `order_paid` (the emulator is a test system).
+pub const ORDER_MODE: &str = "sandbox";
+
+/// The Backpack `user_validation` body.
+pub fn user_validation(merchant_id: u32, project_id: u32, user_game_id: &str) -> Vec<u8> {
+    let body = json!({
+        "notification_type": "user_validation",
+        "settings": { "merchant_id": merchant_id, "project_id": project_id },
+        "user": { "id": user_game_id },
+    });
+    body.to_string().into_bytes()
+}
+
+fn quantity(item: &ItemRow) -> i64 {
+    if item.item_type == "virtual_currency" {
+        item.quantity.unwrap_or(1)
+    } else {
+        1
+    }
+}
+
+/// The `order_paid` body for a moved item (shape of the documented sample; order ID unique per
+/// emulator database; free order, so `currency_type` is `unknown` and the amounts are `"0"`).
+pub fn order_paid(item: &ItemRow, user_game_id: &str, order_id: i64) -> Vec<u8> {
+    let kind = if item.item_type == "virtual_currency" {
+        "virtual_currency"
+    } else {
+        "virtual_good"
+    };
+    let body = json!({
+        "notification_type": "order_paid",
+        "items": [{
+            "sku": item.item_sku,
+            "type": kind,
+            "quantity": quantity(item),
+            "amount": "0",
+            "promotions": [],
+            "is_pre_order": false,
+            "custom_attributes": null,
+        }],
+        "order": {
+            "id": order_id,
+            "mode": ORDER_MODE,
+            "currency_type": "unknown",
+            "currency": item.currency.clone().unwrap_or_else(|| "USD".to_owned()),
+            "amount": "0",
+            "status": "paid",
+            "platform": "xsolla",
+            "comment": null,
+            "invoice_id": order_id.to_string(),
+            "promotions": [],
+            "coupons": [],
+            "promocodes": [],
+        },
+        "user": { "external_id": user_game_id },
+        "custom_parameters": {
+            "backpack_item_id": item.item_id,
+            "backpack_user_id": item.user_id,
+            "merchant_id": item.merchant_id,
+            "project_id": item.project_id,
+        },
+    });
+    body.to_string().into_bytes()
+}
+
+/// The deprecated Backpack `move_to_game` body.
+pub fn move_to_game(item: &ItemRow, user_game_id: &str) -> Vec<u8> {
+    let mut entry = json!({
+        "id": item.item_id,
+        "sku": item.item_sku,
+        "type": item.item_type,
+    });
+    if item.item_type == "virtual_currency"
+        && let Some(map) = entry.as_object_mut()
+    {
+        map.insert("quantity".into(), Value::from(quantity(item)));
+    }
+    let body = json!({
+        "notification_type": "move_to_game",
+        "settings": { "merchant_id": item.merchant_id, "project_id": item.project_id },
+        "items": [entry],
+        "user": { "id": user_game_id },
+    });
+    body.to_string().into_bytes()
+}
+
+/// What the receiver did with a delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// It answered with this status.
+    Status(u16),
+    /// No answer (connection refused, timeout, …); the reason has no secret in it.
+    NoAnswer(String),
+}
+
+/// Posts `body` signed with the target's secret.
+pub async fn post_signed(client: &reqwest::Client, target: &Target, body: Vec<u8>) -> Answer {
+    let authorization = backpack_webhooks::authorization_value(&body, &target.secret);
+    let result = client
+        .post(target.url.clone())
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .header(http::header::ACCEPT, "application/json")
+        .header(http::header::AUTHORIZATION, authorization)
+        .body(body)
+        .send()
+        .await;
+    match result {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            // Read (and drop) the body so the connection can be reused.
+            let _ = response.bytes().await;
+            Answer::Status(status)
+        }
+        Err(e) => Answer::NoAnswer(describe(&e)),
+    }
+}
+
+fn describe(error: &reqwest::Error) -> String {
+    if error.is_timeout() {
+        "timed out".to_owned()
+    } else if error.is_connect() {
+        "could not connect".to_owned()
+    } else {
+        "request failed".to_owned()
+    }
+}
+
+/// How a delivery answer is treated (Xsolla's `order_paid` rules).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// 200, 201, 204.
+    Delivered,
+    /// 400, 401, 402, 403, 404, 409, 415, 422: not retried.
+    Stop,
+    /// Anything else, or no answer: retried on the schedule.
+    Retry,
+}
+
+/// Classifies a delivery answer.
+pub fn classify(answer: &Answer) -> Verdict {
+    match answer {
+        Answer::Status(200 | 201 | 204) => Verdict::Delivered,
+        Answer::Status(400 | 401 | 402 | 403 | 404 | 409 | 415 | 422) => Verdict::Stop,
+        _ => Verdict::Retry,
+    }
+}
+
+/// Xsolla's retry schedule: after the first attempt, 2 retries 5 minutes apart, then 7 at 15
+/// minutes, then 10 at 60 minutes: 20 attempts in all. Every delay is divided by the time scale.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    delays: Vec<Duration>,
+}
+
+impl Schedule {
+    /// The documented schedule divided by `time_scale` (must be positive and finite).
+    pub fn xsolla(time_scale: f64) -> Self {
+        let minutes = std::iter::repeat_n(5u64, 2)
+            .chain(std::iter::repeat_n(15, 7))
+            .chain(std::iter::repeat_n(60, 10));
+        let delays = minutes
+            .map(|m| Duration::from_secs_f64((m * 60) as f64 / time_scale))
+            .collect();
+        Self { delays }
+    }
+
+    /// Attempts in all (first + retries).
+    pub fn max_attempts(&self) -> u32 {
+        u32::try_from(self.delays.len() + 1).unwrap_or(u32::MAX)
+    }
+
+    /// Wait after attempt number `attempt` (1-based) before the next one; zero after the last.
+    pub fn delay_after(&self, attempt: u32) -> Duration {
+        let index = usize::try_from(attempt.saturating_sub(1)).unwrap_or(usize::MAX);
+        self.delays.get(index).copied().unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedule_is_2_7_10() {
+        let s = Schedule::xsolla(1.0);
+        assert_eq!(s.max_attempts(), 20);
+        let minutes: Vec<u64> = (1..20).map(|a| s.delay_after(a).as_secs() / 60).collect();
+        assert_eq!(&minutes[..2], &[5, 5]);
+        assert!(minutes[2..9].iter().all(|m| *m == 15));
+        assert!(minutes[9..].iter().all(|m| *m == 60));
+        assert_eq!(minutes.iter().sum::<u64>(), 715);
+        assert_eq!(s.delay_after(20), Duration::ZERO);
+        assert_eq!(
+            Schedule::xsolla(6000.0).delay_after(1),
+            Duration::from_millis(50)
+        );
+    }
+
+    #[test]
+    fn urls_in_logs_carry_no_credentials() {
+        let target = Target {
+            url: reqwest::Url::parse("https://user:pa55@example.com/hook?x=1").unwrap(),
+            secret: WebhookSecret::new("s"),
+        };
+        assert_eq!(target.url_for_logs(), "https://example.com/hook?x=1");
+        assert!(!format!("{target:?}").contains("pa55"));
+    }
+
+    #[test]
+    fn answers() {
+        for ok in [200, 201, 204] {
+            assert_eq!(classify(&Answer::Status(ok)), Verdict::Delivered);
+        }
+        for stop in [400, 401, 402, 403, 404, 409, 415, 422] {
+            assert_eq!(classify(&Answer::Status(stop)), Verdict::Stop);
+        }
+        for retry in [202, 302, 405, 429, 500, 503] {
+            assert_eq!(classify(&Answer::Status(retry)), Verdict::Retry);
+        }
+        assert_eq!(classify(&Answer::NoAnswer("x".into())), Verdict::Retry);
+    }
+
+    #[test]
+    fn bodies_parse_as_the_generated_types() {
+        let item = ItemRow {
+            item_id: "i".into(),
+            merchant_id: 1,
+            project_id: 2,
+            user_id: "u".into(),
+            item_type: "virtual_currency".into(),
+            item_sku: "gold".into(),
+            quantity: Some(50),
+            ..ItemRow::default()
+        };
+        let v: backpack_types::api::BackpackWebhookEvent =
+            serde_json::from_slice(&user_validation(1, 2, "p")).unwrap();
+        assert!(matches!(
+            v,
+            backpack_types::api::BackpackWebhookEvent::UserValidation(_)
+        ));
+        let v: backpack_types::api::BackpackWebhookEvent =
+            serde_json::from_slice(&move_to_game(&item, "p")).unwrap();
+        let backpack_types::api::BackpackWebhookEvent::MoveToGame(m) = v else {
+            panic!("not move_to_game")
+        };
+        assert_eq!(m.items[0].quantity, Some(50));
+        let v: backpack_types::webhooks::WebhookEvent =
+            serde_json::from_slice(&order_paid(&item, "p", 7)).unwrap();
+        assert_eq!(v.notification_type(), "order_paid");
+    }
+}
