@@ -113,9 +113,10 @@ fn convert_schema_keywords(map: &mut Map<String, Value>) {
             .cloned()
             .collect();
         if !meaningful.is_empty()
-            && let Some(reference) = map.shift_remove("$ref") {
-                map.insert("allOf".into(), json!([{ "$ref": reference }]));
-            }
+            && let Some(reference) = map.shift_remove("$ref")
+        {
+            map.insert("allOf".into(), json!([{ "$ref": reference }]));
+        }
     }
 }
 

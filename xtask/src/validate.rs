@@ -93,12 +93,13 @@ pub fn validate(doc: &Value) -> Result<()> {
             .op
             .pointer("/requestBody/content")
             .and_then(Value::as_object)
-            && content.len() > 1 {
-                let types: Vec<_> = content.keys().cloned().collect();
-                problems.push(format!(
-                    "{label}: several request media types {types:?}; progenitor supports one"
-                ));
-            }
+            && content.len() > 1
+        {
+            let types: Vec<_> = content.keys().cloned().collect();
+            problems.push(format!(
+                "{label}: several request media types {types:?}; progenitor supports one"
+            ));
+        }
         if op.section == "paths" {
             check_responses(&label, op.op, &mut problems);
         }

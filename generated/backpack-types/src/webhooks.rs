@@ -178,6 +178,12 @@ pub struct CustomParameters {
     /// Documented values: 1, 2.
     #[serde(rename = "payment_type", default, skip_serializing_if = "Option::is_none")]
     pub payment_type: ::std::option::Option<crate::support::IntOrString>,
+    /// Members not listed above, as received (the schema allows any).
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<
+        ::std::string::String,
+        ::serde_json::Value,
+    >,
 }
 /// Transaction details.
 #[derive(

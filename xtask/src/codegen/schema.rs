@@ -127,12 +127,13 @@ pub fn doc_attrs(schema: &Value) -> TokenStream {
     let mut lines: Vec<String> = Vec::new();
     for key in ["title", "description"] {
         if let Some(text) = schema.get(key).and_then(Value::as_str)
-            && !text.trim().is_empty() {
-                if !lines.is_empty() {
-                    lines.push(String::new());
-                }
-                lines.extend(text.trim().lines().map(|l| l.trim_end().to_string()));
+            && !text.trim().is_empty()
+        {
+            if !lines.is_empty() {
+                lines.push(String::new());
             }
+            lines.extend(text.trim().lines().map(|l| l.trim_end().to_string()));
+        }
     }
     if schema.get("deprecated").and_then(Value::as_bool) == Some(true) {
         if !lines.is_empty() {

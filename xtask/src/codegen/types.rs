@@ -104,10 +104,11 @@ fn generate_struct(name: &str, schema: &Value, paths: &Paths) -> Result<TokenStr
         let ty = rust_type(prop_schema, paths, &location)?;
         let mut field_docs = doc_attrs(prop_schema);
         if let Some(Value::Array(values)) = prop_schema.get("enum")
-            && values.len() == 1 {
-                let text = format!(" Always `{}`.", values[0].as_str().unwrap_or_default());
-                field_docs = quote!(#field_docs #[doc = ""] #[doc = #text]);
-            }
+            && values.len() == 1
+        {
+            let text = format!(" Always `{}`.", values[0].as_str().unwrap_or_default());
+            field_docs = quote!(#field_docs #[doc = ""] #[doc = #text]);
+        }
         let is_required = required.contains(&prop.as_str());
         let nullable = is_nullable(prop_schema);
         let attrs_and_ty = match (is_required, nullable) {
@@ -126,6 +127,24 @@ fn generate_struct(name: &str, schema: &Value, paths: &Paths) -> Result<TokenStr
             },
         };
         fields.push(quote!(#field_docs #attrs_and_ty));
+    }
+    // A schema that allows members beyond its properties keeps them, rather than dropping data
+    // the sender meant for the reader (e.g. free-form `custom_parameters`).
+    match schema.get("additionalProperties") {
+        Some(Value::Bool(true)) => fields.push(quote! {
+            /// Members not listed above, as received (the schema allows any).
+            #[serde(flatten)]
+            pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>
+        }),
+        Some(extra @ Value::Object(m)) if !m.is_empty() => {
+            let ty = rust_type(extra, paths, &format!("schema {name}{{}}"))?;
+            fields.push(quote! {
+                /// Members not listed above, as received.
+                #[serde(flatten)]
+                pub additional_properties: ::std::collections::BTreeMap<::std::string::String, #ty>
+            });
+        }
+        _ => {}
     }
     let default = if all_optional {
         quote!(Default,)

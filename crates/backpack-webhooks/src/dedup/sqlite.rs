@@ -1,0 +1,335 @@
+//! SQLite store (feature `sqlite`): survives restarts, so a restarted receiver never grants twice.
+//!
+//! One connection behind a mutex; every call runs on [`tokio::task::spawn_blocking`]. The file
+//! uses WAL mode and a busy timeout, so several processes on one machine may share it (claims are
+//! single atomic statements). Time is this machine's wall clock in Unix milliseconds.
+//!
+//! Table (created if missing):
+//!
+//! ```sql
+//! CREATE TABLE backpack_webhook_deliveries (
+//!     key TEXT PRIMARY KEY,
+//!     token TEXT,                -- claim token while claimed, NULL when done
+//!     lease_until INTEGER,       -- Unix ms, while claimed
+//!     status INTEGER,            -- answer, when done
+//!     body BLOB,
+//!     created_at INTEGER NOT NULL,
+//!     completed_at INTEGER
+//! );
+//! ```
+
+use std::future::Future;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{Claim, ClaimToken, DedupStore, StoreError, StoredAnswer, lease_millis};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS backpack_webhook_deliveries (
+    key TEXT PRIMARY KEY,
+    token TEXT,
+    lease_until INTEGER,
+    status INTEGER,
+    body BLOB,
+    created_at INTEGER NOT NULL,
+    completed_at INTEGER
+);";
+
+/// SQLite-backed [`DedupStore`].
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl SqliteStore {
+    /// Opens (or creates) the database file and the table.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let conn = Connection::open(path).map_err(StoreError::backend)?;
+        Self::init(conn)
+    }
+
+    /// A private in-memory database (for tests).
+    pub fn open_in_memory() -> Result<Self, StoreError> {
+        let conn = Connection::open_in_memory().map_err(StoreError::backend)?;
+        Self::init(conn)
+    }
+
+    fn init(conn: Connection) -> Result<Self, StoreError> {
+        conn.busy_timeout(Duration::from_secs(5))
+            .map_err(StoreError::backend)?;
+        // `journal_mode` answers with a row; in-memory databases answer "memory".
+        let _mode: String = conn
+            .query_row("PRAGMA journal_mode=WAL", [], |row| row.get(0))
+            .map_err(StoreError::backend)?;
+        conn.execute_batch("PRAGMA synchronous=FULL;")
+            .map_err(StoreError::backend)?;
+        conn.execute_batch(SCHEMA).map_err(StoreError::backend)?;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Deletes completed records at least `age` old (claims are kept). Returns how many went.
+    /// Only delete what Xsolla can no longer retry (its longest documented schedule is 48 h).
+    pub async fn purge_completed_older_than(&self, age: Duration) -> Result<usize, StoreError> {
+        let cutoff = now_millis().saturating_sub(lease_millis(age));
+        self.run(move |conn| {
+            conn.execute(
+                "DELETE FROM backpack_webhook_deliveries
+                 WHERE token IS NULL AND completed_at <= ?1",
+                params![cutoff],
+            )
+        })
+        .await
+    }
+
+    async fn run<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let guard = conn.lock().unwrap_or_else(|e| e.into_inner());
+            f(&guard).map_err(StoreError::backend)
+        })
+        .await
+        .map_err(StoreError::backend)?
+    }
+
+    async fn owned_update(
+        &self,
+        sql: &'static str,
+        key: &str,
+        token: &ClaimToken,
+        extra: Option<(i64, Option<(u16, Bytes)>)>,
+    ) -> Result<(), StoreError> {
+        let key = key.to_owned();
+        let token = token.as_str().to_owned();
+        let changed = self
+            .run(move |conn| match extra {
+                None => conn.execute(sql, params![key, token]),
+                Some((time, None)) => conn.execute(sql, params![key, token, time]),
+                Some((time, Some((status, body)))) => {
+                    conn.execute(sql, params![key, token, time, status, body.as_ref()])
+                }
+            })
+            .await?;
+        if changed == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::ClaimLost)
+        }
+    }
+}
+
+/// `(token, status, body)` of one row.
+type StoredRow = (Option<String>, Option<i64>, Option<Vec<u8>>);
+
+fn now_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+fn claim_blocking(conn: &Connection, key: &str, lease_ms: i64) -> rusqlite::Result<Claim> {
+    // Bounded: the row can only flip between "absent" and "present" if other claimers release
+    // in between; after a few rounds report InProgress and let the caller wait.
+    for _ in 0..4 {
+        let now = now_millis();
+        let until = now.saturating_add(lease_ms);
+        let token = ClaimToken::new();
+        let inserted = conn.execute(
+            "INSERT INTO backpack_webhook_deliveries (key, token, lease_until, created_at)
+             VALUES (?1, ?2, ?3, ?4) ON CONFLICT (key) DO NOTHING",
+            params![key, token.as_str(), until, now],
+        )?;
+        if inserted == 1 {
+            return Ok(Claim::Acquired(token));
+        }
+        let taken_over = conn.execute(
+            "UPDATE backpack_webhook_deliveries SET token = ?2, lease_until = ?3
+             WHERE key = ?1 AND token IS NOT NULL AND lease_until <= ?4",
+            params![key, token.as_str(), until, now],
+        )?;
+        if taken_over == 1 {
+            return Ok(Claim::Acquired(token));
+        }
+        let row: Option<StoredRow> = conn
+            .query_row(
+                "SELECT token, status, body FROM backpack_webhook_deliveries WHERE key = ?1",
+                params![key],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        match row {
+            None => continue,
+            Some((Some(_), _, _)) => return Ok(Claim::InProgress),
+            Some((None, status, body)) => {
+                let status = status.and_then(|s| u16::try_from(s).ok()).ok_or(
+                    rusqlite::Error::InvalidColumnType(
+                        1,
+                        "status".into(),
+                        rusqlite::types::Type::Null,
+                    ),
+                )?;
+                return Ok(Claim::Done(StoredAnswer {
+                    status,
+                    body: Bytes::from(body.unwrap_or_default()),
+                }));
+            }
+        }
+    }
+    Ok(Claim::InProgress)
+}
+
+impl DedupStore for SqliteStore {
+    fn claim(
+        &self,
+        key: &str,
+        lease: Duration,
+    ) -> impl Future<Output = Result<Claim, StoreError>> + Send {
+        let key = key.to_owned();
+        let lease_ms = lease_millis(lease);
+        self.run(move |conn| claim_blocking(conn, &key, lease_ms))
+    }
+
+    fn complete(
+        &self,
+        key: &str,
+        token: &ClaimToken,
+        answer: &StoredAnswer,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        self.owned_update(
+            "UPDATE backpack_webhook_deliveries
+             SET token = NULL, lease_until = NULL, completed_at = ?3, status = ?4, body = ?5
+             WHERE key = ?1 AND token = ?2",
+            key,
+            token,
+            Some((now_millis(), Some((answer.status, answer.body.clone())))),
+        )
+    }
+
+    fn release(
+        &self,
+        key: &str,
+        token: &ClaimToken,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        self.owned_update(
+            "DELETE FROM backpack_webhook_deliveries WHERE key = ?1 AND token = ?2",
+            key,
+            token,
+            None,
+        )
+    }
+
+    fn renew(
+        &self,
+        key: &str,
+        token: &ClaimToken,
+        lease: Duration,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        self.owned_update(
+            "UPDATE backpack_webhook_deliveries SET lease_until = ?3
+             WHERE key = ?1 AND token = ?2",
+            key,
+            token,
+            Some((now_millis().saturating_add(lease_millis(lease)), None)),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LEASE: Duration = Duration::from_secs(30);
+
+    #[tokio::test]
+    async fn claim_complete_replay_release() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        let Claim::Acquired(t) = store.claim("k", LEASE).await.unwrap() else {
+            panic!("expected Acquired")
+        };
+        assert_eq!(store.claim("k", LEASE).await.unwrap(), Claim::InProgress);
+        store.renew("k", &t, LEASE).await.unwrap();
+        let answer = StoredAnswer::json(400, Bytes::from_static(br#"{"error":{}}"#));
+        store.complete("k", &t, &answer).await.unwrap();
+        assert_eq!(store.claim("k", LEASE).await.unwrap(), Claim::Done(answer));
+        assert!(matches!(
+            store.release("k", &t).await,
+            Err(StoreError::ClaimLost)
+        ));
+
+        let Claim::Acquired(t2) = store.claim("other", LEASE).await.unwrap() else {
+            panic!("expected Acquired")
+        };
+        store.release("other", &t2).await.unwrap();
+        assert!(matches!(
+            store.claim("other", LEASE).await.unwrap(),
+            Claim::Acquired(_)
+        ));
+    }
+
+    #[tokio::test]
+    async fn expired_claim_is_taken_over() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        let Claim::Acquired(old) = store.claim("k", Duration::ZERO).await.unwrap() else {
+            panic!("expected Acquired")
+        };
+        let Claim::Acquired(new) = store.claim("k", LEASE).await.unwrap() else {
+            panic!("expected take-over")
+        };
+        assert_ne!(old, new);
+        assert!(matches!(
+            store.complete("k", &old, &StoredAnswer::empty(204)).await,
+            Err(StoreError::ClaimLost)
+        ));
+        store
+            .complete("k", &new, &StoredAnswer::empty(204))
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn purge_keeps_claims_and_recent_answers() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        let Claim::Acquired(t) = store.claim("done", LEASE).await.unwrap() else {
+            panic!()
+        };
+        store
+            .complete("done", &t, &StoredAnswer::empty(204))
+            .await
+            .unwrap();
+        let Claim::Acquired(_) = store.claim("claimed", LEASE).await.unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            store
+                .purge_completed_older_than(Duration::from_secs(3600))
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(
+            store
+                .purge_completed_older_than(Duration::ZERO)
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            store.claim("claimed", LEASE).await.unwrap(),
+            Claim::InProgress
+        );
+        assert!(matches!(
+            store.claim("done", LEASE).await.unwrap(),
+            Claim::Acquired(_)
+        ));
+    }
+}

@@ -1,0 +1,632 @@
+//! Parsing a (verified) body into a typed event, plus the facts the receiver needs about it:
+//! its `notification_type`, its deduplication key and whether it is a sandbox/test delivery.
+//!
+//! Keys are read from the parsed JSON by path, never from payload struct fields, so the typed
+//! payloads can change without touching this module. The key table is in the crate docs.
+
+use std::fmt;
+
+use serde::Deserialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::events::*;
+use crate::secret::WebhookSecret;
+use crate::signature::{self, SignatureError};
+
+/// Longest identifier accepted as (part of) a deduplication key, in bytes.
+pub const MAX_ID_LEN: usize = 256;
+
+/// The two webhook families. They share one webhook URL per project at Xsolla but are answered
+/// differently, so this crate gives each its own receiver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Family {
+    /// Payments / store webhooks (`payment`, `order_paid`, …): 204 / 400 / 500.
+    Store,
+    /// Backpack webhooks (`user_validation`, `move_to_game`): 200 / 404 / 500.
+    Backpack,
+}
+
+impl Family {
+    /// Prefix used in deduplication keys.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Family::Store => "store",
+            Family::Backpack => "backpack",
+        }
+    }
+}
+
+/// A deduplication key (family, `notification_type` and identifier, e.g.
+/// `store:order_paid:order.id=1`). Opaque text of bounded length.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DedupKey(String);
+
+impl DedupKey {
+    /// The key text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for DedupKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Whether and how a delivery is deduplicated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DedupPolicy {
+    /// Never deduplicated (`user_validation`, `user_search`: queries that Xsolla legitimately
+    /// repeats and that must be answered afresh each time).
+    Never,
+    /// Deduplicated under this key.
+    Key(DedupKey),
+}
+
+/// A parsed delivery.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Parsed<E> {
+    /// The typed event.
+    pub event: E,
+    /// The `notification_type` string.
+    pub notification_type: String,
+    /// Deduplication decision.
+    pub dedup: DedupPolicy,
+    /// `true` for test deliveries: `transaction.dry_run` is 1 / "1" / true, or `order.mode` is
+    /// `"sandbox"` (webhooks-facts §1.7).
+    pub sandbox: bool,
+}
+
+/// Why a body could not be parsed. Messages name fields but never quote body content.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ParseError {
+    /// Empty body.
+    #[error("the body is empty")]
+    EmptyBody,
+    /// Not JSON.
+    #[error("the body is not valid JSON (line {line}, column {column})")]
+    InvalidJson {
+        /// 1-based line of the error.
+        line: usize,
+        /// 1-based column of the error.
+        column: usize,
+    },
+    /// JSON, but not an object.
+    #[error("the body is not a JSON object")]
+    NotAnObject,
+    /// No `notification_type`.
+    #[error("notification_type is missing")]
+    MissingNotificationType,
+    /// `notification_type` is not a string.
+    #[error("notification_type is not a string")]
+    NotificationTypeNotString,
+    /// A field used for deduplication has an unusable type or value.
+    #[error("field `{path}` must be {expected}")]
+    InvalidField {
+        /// Dotted JSON path.
+        path: &'static str,
+        /// What was expected.
+        expected: &'static str,
+    },
+    /// The typed payload refused the body.
+    #[error("the `{notification_type}` payload does not match its schema")]
+    InvalidPayload {
+        /// The `notification_type`.
+        notification_type: String,
+        /// The deserializer's error (may quote body content: log with care, never send back).
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+/// Verification or parse failure.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WebhookError {
+    /// Bad or missing signature.
+    #[error(transparent)]
+    Signature(#[from] SignatureError),
+    /// Bad body.
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+}
+
+/// How the key of one `notification_type` is built.
+#[derive(Debug, Clone, Copy)]
+enum KeyRule {
+    Never,
+    /// The identifier at this path; SHA-256 of the body when the field is absent or null.
+    Field(&'static str, &'static [&'static str]),
+    /// The identifier at this path AND the SHA-256 of the body.
+    FieldAndBody(&'static str, &'static [&'static str]),
+    /// SHA-256 of the body.
+    Body,
+}
+
+const TRANSACTION_ID: KeyRule = KeyRule::Field("transaction.id", &["transaction", "id"]);
+const ORDER_ID: KeyRule = KeyRule::Field("order.id", &["order", "id"]);
+const PAYMENT_ACCOUNT_ID: KeyRule =
+    KeyRule::Field("payment_account.id", &["payment_account", "id"]);
+
+fn store_rule(notification_type: &str) -> KeyRule {
+    match notification_type {
+        "user_validation" | "user_search" => KeyRule::Never,
+        "payment" | "refund" | "afs_reject" => TRANSACTION_ID,
+        "partial_refund" => KeyRule::FieldAndBody("transaction.id", &["transaction", "id"]),
+        "order_paid" | "order_canceled" => ORDER_ID,
+        "payment_account_add" | "payment_account_remove" => PAYMENT_ACCOUNT_ID,
+        "create_subscription" => KeyRule::Field(
+            "subscription.subscription_id",
+            &["subscription", "subscription_id"],
+        ),
+        // update/cancel/non_renewal can legitimately repeat for one subscription; all other
+        // (unknown) types have no documented key.
+        _ => KeyRule::Body,
+    }
+}
+
+fn backpack_rule(notification_type: &str) -> KeyRule {
+    match notification_type {
+        "user_validation" => KeyRule::Never,
+        // No delivery or transaction ID in Backpack payloads; a partial move of one currency
+        // item could repeat items[].id, so the whole body is the key.
+        _ => KeyRule::Body,
+    }
+}
+
+/// Parses a payments/store webhook body (already verified).
+pub fn parse(raw_body: &[u8]) -> Result<Parsed<WebhookEvent>, ParseError> {
+    parse_with(raw_body, Family::Store, store_rule)
+}
+
+/// Parses a Backpack webhook body (already verified).
+pub fn parse_backpack(raw_body: &[u8]) -> Result<Parsed<BackpackWebhookEvent>, ParseError> {
+    parse_with(raw_body, Family::Backpack, backpack_rule)
+}
+
+/// Verifies the signature, then parses a payments/store webhook.
+pub fn verify_and_parse(
+    raw_body: &[u8],
+    authorization: Option<&str>,
+    secret: &WebhookSecret,
+) -> Result<Parsed<WebhookEvent>, WebhookError> {
+    signature::verify(raw_body, authorization, secret)?;
+    Ok(parse(raw_body)?)
+}
+
+/// Verifies the signature, then parses a Backpack webhook.
+pub fn verify_and_parse_backpack(
+    raw_body: &[u8],
+    authorization: Option<&str>,
+    secret: &WebhookSecret,
+) -> Result<Parsed<BackpackWebhookEvent>, WebhookError> {
+    signature::verify(raw_body, authorization, secret)?;
+    Ok(parse_backpack(raw_body)?)
+}
+
+fn parse_with<E>(
+    raw_body: &[u8],
+    family: Family,
+    rule_for: fn(&str) -> KeyRule,
+) -> Result<Parsed<E>, ParseError>
+where
+    E: for<'de> Deserialize<'de>,
+{
+    let (notification_type, dedup, sandbox) = route(raw_body, family, rule_for)?;
+    // Pass 2: the typed event, straight from the bytes.
+    let event =
+        serde_json::from_slice::<E>(raw_body).map_err(|source| ParseError::InvalidPayload {
+            notification_type: notification_type.clone(),
+            source,
+        })?;
+    Ok(Parsed {
+        event,
+        notification_type,
+        dedup,
+        sandbox,
+    })
+}
+
+/// Pass 1 alone: `notification_type`, the dedup policy and the sandbox flag, from a skim that
+/// keeps only the few top-level members needed (everything else is skipped without allocating).
+fn route(
+    raw_body: &[u8],
+    family: Family,
+    rule_for: fn(&str) -> KeyRule,
+) -> Result<(String, DedupPolicy, bool), ParseError> {
+    if raw_body.is_empty() {
+        return Err(ParseError::EmptyBody);
+    }
+    let probe = probe(raw_body)?;
+    let notification_type = match probe.get("notification_type") {
+        Some(Value::String(s)) => s.clone(),
+        Some(_) => return Err(ParseError::NotificationTypeNotString),
+        None => return Err(ParseError::MissingNotificationType),
+    };
+    let dedup = dedup_policy(family, &notification_type, rule_for, &probe, raw_body)?;
+    let sandbox = is_sandbox(&probe);
+    Ok((notification_type, dedup, sandbox))
+}
+
+/// What the skim keeps: these top-level members, and inside each (when it is an object) only the
+/// listed sub-members. Everything else is skipped without building values.
+const PROBED: &[(&str, &[&str])] = &[
+    ("notification_type", &[]),
+    ("transaction", &["id", "dry_run"]),
+    ("order", &["id", "mode"]),
+    ("payment_account", &["id"]),
+    ("subscription", &["subscription_id"]),
+];
+
+/// Parses the body as a JSON object but keeps only the [`PROBED`] members (last one wins on
+/// duplicates, as with `serde_json::Value`). Also checks that the whole body is valid JSON.
+/// A kept member that is not an object keeps its own type (arrays are kept empty), so type
+/// errors on key fields are still reported.
+fn probe(raw_body: &[u8]) -> Result<Value, ParseError> {
+    use serde::de::Deserializer as _;
+    let mut de = serde_json::Deserializer::from_slice(raw_body);
+    let kept = de
+        .deserialize_map(probe::Members(probe::Level::Top))
+        .and_then(|kept| de.end().map(|()| kept));
+    match kept {
+        Ok(kept) => Ok(kept),
+        // Valid JSON of another kind, or not JSON at all?
+        Err(e) => match serde_json::from_slice::<serde::de::IgnoredAny>(raw_body) {
+            Ok(_) => Err(ParseError::NotAnObject),
+            Err(_) => Err(ParseError::InvalidJson {
+                line: e.line(),
+                column: e.column(),
+            }),
+        },
+    }
+}
+
+/// Serde visitors for [`probe`].
+mod probe {
+    use std::fmt;
+
+    use serde::de::{
+        DeserializeSeed, Deserializer, Error, IgnoredAny, MapAccess, SeqAccess, Visitor,
+    };
+    use serde_json::{Map, Value};
+
+    use super::PROBED;
+
+    /// Which members an object keeps.
+    #[derive(Clone, Copy)]
+    pub(super) enum Level {
+        /// The body: the [`PROBED`] members, each filtered by its sub-member list.
+        Top,
+        /// A probed member: these sub-members, kept whole.
+        Inner(&'static [&'static str]),
+    }
+
+    /// What to do with a member.
+    enum Keep {
+        Skip,
+        Whole(&'static str),
+        Filtered(&'static str, &'static [&'static str]),
+    }
+
+    struct Name(Level);
+    impl<'de> DeserializeSeed<'de> for Name {
+        type Value = Keep;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Keep, D::Error> {
+            d.deserialize_str(self)
+        }
+    }
+    impl Visitor<'_> for Name {
+        type Value = Keep;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a member name")
+        }
+        fn visit_str<E: Error>(self, v: &str) -> Result<Keep, E> {
+            Ok(match self.0 {
+                Level::Top => match PROBED.iter().find(|(name, _)| *name == v) {
+                    None => Keep::Skip,
+                    Some((name, [])) => Keep::Whole(name),
+                    Some((name, inner)) => Keep::Filtered(name, inner),
+                },
+                Level::Inner(names) => match names.iter().find(|name| **name == v) {
+                    None => Keep::Skip,
+                    Some(name) => Keep::Whole(name),
+                },
+            })
+        }
+    }
+
+    /// An object, keeping only the selected members.
+    pub(super) struct Members(pub(super) Level);
+    impl<'de> Visitor<'de> for Members {
+        type Value = Value;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+            let mut kept = Map::new();
+            while let Some(keep) = map.next_key_seed(Name(self.0))? {
+                match keep {
+                    Keep::Skip => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                    Keep::Whole(name) => {
+                        kept.insert(name.to_owned(), map.next_value::<Value>()?);
+                    }
+                    Keep::Filtered(name, inner) => {
+                        let value = map.next_value_seed(Member(inner))?;
+                        kept.insert(name.to_owned(), value);
+                    }
+                }
+            }
+            Ok(Value::Object(kept))
+        }
+    }
+
+    /// A probed member: an object keeps its selected sub-members; anything else keeps its type.
+    struct Member(&'static [&'static str]);
+    impl<'de> DeserializeSeed<'de> for Member {
+        type Value = Value;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+    impl<'de> Visitor<'de> for Member {
+        type Value = Value;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("any JSON value")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Value, A::Error> {
+            Members(Level::Inner(self.0)).visit_map(map)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(Value::Array(Vec::new()))
+        }
+        fn visit_bool<E: Error>(self, v: bool) -> Result<Value, E> {
+            Ok(Value::Bool(v))
+        }
+        fn visit_i64<E: Error>(self, v: i64) -> Result<Value, E> {
+            Ok(Value::from(v))
+        }
+        fn visit_u64<E: Error>(self, v: u64) -> Result<Value, E> {
+            Ok(Value::from(v))
+        }
+        fn visit_f64<E: Error>(self, v: f64) -> Result<Value, E> {
+            Ok(Value::from(v))
+        }
+        fn visit_str<E: Error>(self, v: &str) -> Result<Value, E> {
+            Ok(Value::String(v.to_owned()))
+        }
+        fn visit_unit<E: Error>(self) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+    }
+}
+
+fn dedup_policy(
+    family: Family,
+    notification_type: &str,
+    rule_for: fn(&str) -> KeyRule,
+    value: &Value,
+    raw_body: &[u8],
+) -> Result<DedupPolicy, ParseError> {
+    let known = rule_for(notification_type);
+    // Unknown types are keyed under a fixed word so that an arbitrary (signed) string cannot
+    // make keys long; the body hash covers the real notification_type.
+    let type_part = if is_known(family, notification_type) {
+        notification_type
+    } else {
+        "unknown"
+    };
+    let prefix = format!("{}:{type_part}", family.as_str());
+    let key = match known {
+        KeyRule::Never => return Ok(DedupPolicy::Never),
+        KeyRule::Body => format!("{prefix}:sha256={}", body_hash(raw_body)),
+        KeyRule::Field(name, path) => match identifier(value, name, path)? {
+            Some(id) => format!("{prefix}:{name}={id}"),
+            None => format!("{prefix}:sha256={}", body_hash(raw_body)),
+        },
+        KeyRule::FieldAndBody(name, path) => match identifier(value, name, path)? {
+            Some(id) => format!("{prefix}:{name}={id}:sha256={}", body_hash(raw_body)),
+            None => format!("{prefix}:sha256={}", body_hash(raw_body)),
+        },
+    };
+    Ok(DedupPolicy::Key(DedupKey(key)))
+}
+
+fn is_known(family: Family, notification_type: &str) -> bool {
+    const STORE: &[&str] = &[
+        "user_validation",
+        "user_search",
+        "payment",
+        "order_paid",
+        "order_canceled",
+        "refund",
+        "partial_refund",
+        "payment_account_add",
+        "payment_account_remove",
+        "afs_reject",
+        "create_subscription",
+        "update_subscription",
+        "cancel_subscription",
+        "non_renewal_subscription",
+    ];
+    const BACKPACK: &[&str] = &["user_validation", "move_to_game"];
+    match family {
+        Family::Store => STORE.contains(&notification_type),
+        Family::Backpack => BACKPACK.contains(&notification_type),
+    }
+}
+
+/// Hex SHA-256 of the raw body.
+fn body_hash(raw_body: &[u8]) -> String {
+    hex::encode(Sha256::digest(raw_body))
+}
+
+/// Reads an identifier at `path`. Absent (or null) → `None`. A string (non-empty, at most
+/// [`MAX_ID_LEN`] bytes) or an integer is accepted and normalised to text, so `1` and `"1"` give
+/// the same key (the docs and SDK fixtures disagree on such types). Anything else is an error.
+fn identifier(
+    value: &Value,
+    name: &'static str,
+    path: &[&str],
+) -> Result<Option<String>, ParseError> {
+    let invalid = ParseError::InvalidField {
+        path: name,
+        expected: "a non-empty string or an integer",
+    };
+    let mut current = value;
+    for (depth, segment) in path.iter().enumerate() {
+        let object = match current {
+            Value::Object(map) => map,
+            Value::Null if depth > 0 => return Ok(None),
+            _ => return Err(invalid),
+        };
+        match object.get(*segment) {
+            None => return Ok(None),
+            Some(next) => current = next,
+        }
+    }
+    match current {
+        Value::Null => Ok(None),
+        Value::String(s) if !s.is_empty() && s.len() <= MAX_ID_LEN => Ok(Some(s.clone())),
+        Value::Number(n) if n.is_i64() || n.is_u64() => Ok(Some(n.to_string())),
+        _ => Err(invalid),
+    }
+}
+
+fn is_sandbox(value: &Value) -> bool {
+    let dry_run = match value.pointer("/transaction/dry_run") {
+        Some(Value::Number(n)) => n.as_i64() == Some(1) || n.as_u64() == Some(1),
+        Some(Value::String(s)) => s == "1" || s.eq_ignore_ascii_case("true"),
+        Some(Value::Bool(b)) => *b,
+        _ => false,
+    };
+    let sandbox_mode = value.pointer("/order/mode").and_then(Value::as_str) == Some("sandbox");
+    dry_run || sandbox_mode
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // These bodies are minimal (not valid payloads): they test routing and keys, which come from
+    // pass 1 alone. Typed parsing of full payloads is tested in tests/samples.rs.
+    fn skim(body: &[u8]) -> Result<(String, DedupPolicy, bool), ParseError> {
+        route(body, Family::Store, store_rule)
+    }
+
+    fn key_of(body: &str) -> DedupPolicy {
+        skim(body.as_bytes()).unwrap().1
+    }
+
+    #[test]
+    fn number_and_string_ids_give_the_same_key() {
+        assert_eq!(
+            key_of(r#"{"notification_type":"payment","transaction":{"id":1}}"#),
+            key_of(r#"{"notification_type":"payment","transaction":{"id":"1"}}"#)
+        );
+    }
+
+    #[test]
+    fn keys_include_notification_type() {
+        assert_ne!(
+            key_of(r#"{"notification_type":"payment","transaction":{"id":1}}"#),
+            key_of(r#"{"notification_type":"refund","transaction":{"id":1}}"#)
+        );
+    }
+
+    #[test]
+    fn key_texts() {
+        let DedupPolicy::Key(k) = key_of(r#"{"notification_type":"order_paid","order":{"id":7}}"#)
+        else {
+            panic!("expected a key")
+        };
+        assert_eq!(k.as_str(), "store:order_paid:order.id=7");
+        let DedupPolicy::Key(k) = key_of(r#"{"notification_type":"whatever","x":1}"#) else {
+            panic!("expected a key")
+        };
+        assert!(k.as_str().starts_with("store:unknown:sha256="), "{k}");
+    }
+
+    #[test]
+    fn missing_key_falls_back_to_body_hash() {
+        let DedupPolicy::Key(k) = key_of(r#"{"notification_type":"payment"}"#) else {
+            panic!("expected a key")
+        };
+        assert!(k.as_str().starts_with("store:payment:sha256="), "{k}");
+    }
+
+    #[test]
+    fn wrong_key_types_are_rejected() {
+        for body in [
+            r#"{"notification_type":"payment","transaction":{"id":1.5}}"#,
+            r#"{"notification_type":"payment","transaction":{"id":true}}"#,
+            r#"{"notification_type":"payment","transaction":{"id":""}}"#,
+            r#"{"notification_type":"payment","transaction":[1]}"#,
+            r#"{"notification_type":"order_paid","order":{"id":{"a":1}}}"#,
+        ] {
+            assert!(
+                matches!(skim(body.as_bytes()), Err(ParseError::InvalidField { .. })),
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn body_shape_errors() {
+        assert!(matches!(skim(b""), Err(ParseError::EmptyBody)));
+        assert!(matches!(skim(b"[]"), Err(ParseError::NotAnObject)));
+        assert!(matches!(skim(b"\"x\""), Err(ParseError::NotAnObject)));
+        assert!(matches!(skim(b"{"), Err(ParseError::InvalidJson { .. })));
+        assert!(matches!(skim(b"[1,"), Err(ParseError::InvalidJson { .. })));
+        assert!(matches!(
+            skim(br#"{"notification_type":"payment"} x"#),
+            Err(ParseError::InvalidJson { .. })
+        ));
+        assert!(matches!(
+            skim(br#"{"a":1}"#),
+            Err(ParseError::MissingNotificationType)
+        ));
+        assert!(matches!(
+            skim(br#"{"notification_type":null}"#),
+            Err(ParseError::NotificationTypeNotString)
+        ));
+        // Other members are skipped, even deeply nested ones; duplicates: the last one wins.
+        let (notification_type, dedup, _) = skim(br#"{"x":{"y":[1,{"z":null}]},"notification_type":"refund","notification_type":"payment","transaction":{"id":5}}"#)
+            .unwrap();
+        assert_eq!(notification_type, "payment");
+        assert_eq!(
+            dedup,
+            DedupPolicy::Key(DedupKey("store:payment:transaction.id=5".into()))
+        );
+        // A known type whose payload lacks required fields fails typed parsing (pass 2).
+        assert!(matches!(
+            parse(br#"{"notification_type":"payment","transaction":{"id":5}}"#),
+            Err(ParseError::InvalidPayload { .. })
+        ));
+    }
+
+    #[test]
+    fn sandbox_markers() {
+        assert!(
+            skim(br#"{"notification_type":"payment","transaction":{"id":1,"dry_run":1}}"#)
+                .unwrap()
+                .2
+        );
+        assert!(
+            !skim(br#"{"notification_type":"payment","transaction":{"id":1}}"#)
+                .unwrap()
+                .2
+        );
+        assert!(
+            skim(br#"{"notification_type":"order_paid","order":{"id":1,"mode":"sandbox"}}"#)
+                .unwrap()
+                .2
+        );
+    }
+}

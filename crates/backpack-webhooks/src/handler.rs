@@ -1,0 +1,357 @@
+//! The traits you implement: one async method per `notification_type`, each defaulting to
+//! "accept". Implement them with `async fn`.
+//!
+//! Return `Ok` to accept, [`HandlerError::Reject`] for a permanent refusal (answered 400 for
+//! payments/store webhooks, 404 for Backpack webhooks, and replayed for duplicates), or
+//! [`HandlerError::Temporary`] when Xsolla should retry (answered 500; the delivery is not
+//! recorded, so the retry runs the handler again). Handlers that have side effects must still be
+//! safe to run again after a `Temporary` failure.
+
+use std::borrow::Cow;
+use std::future::Future;
+use std::net::IpAddr;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::events::*;
+use crate::response::ErrorCode;
+
+/// What a handler returns.
+pub type HandlerResult<T = ()> = Result<T, HandlerError>;
+
+/// A handler's refusal.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HandlerError {
+    /// Permanent refusal with a code; `message` is sent to Xsolla as `error.message`.
+    #[error("rejected with {code}")]
+    Reject {
+        /// The code.
+        code: ErrorCode,
+        /// Public message (defaults to the code's standard text).
+        message: Cow<'static, str>,
+    },
+    /// Temporary failure; the source is logged, never sent.
+    #[error("temporary failure")]
+    Temporary(#[source] Option<Box<dyn std::error::Error + Send + Sync>>),
+}
+
+impl HandlerError {
+    /// Reject with `code` and its standard message.
+    pub fn reject(code: ErrorCode) -> Self {
+        Self::Reject {
+            code,
+            message: Cow::Borrowed(code.default_message()),
+        }
+    }
+
+    /// Reject with `code` and your own public message (do not put secrets or internals in it).
+    pub fn reject_with_message(code: ErrorCode, message: impl Into<Cow<'static, str>>) -> Self {
+        Self::Reject {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// `INVALID_USER`: the user does not exist.
+    pub fn invalid_user() -> Self {
+        Self::reject(ErrorCode::InvalidUser)
+    }
+
+    /// `INCORRECT_AMOUNT`.
+    pub fn incorrect_amount() -> Self {
+        Self::reject(ErrorCode::IncorrectAmount)
+    }
+
+    /// `INCORRECT_INVOICE`.
+    pub fn incorrect_invoice() -> Self {
+        Self::reject(ErrorCode::IncorrectInvoice)
+    }
+
+    /// `INVALID_PARAMETER`.
+    pub fn invalid_parameter() -> Self {
+        Self::reject(ErrorCode::InvalidParameter)
+    }
+
+    /// Temporary failure caused by `err` (logged, never sent to Xsolla).
+    pub fn temporary(err: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Temporary(Some(Box::new(err)))
+    }
+
+    /// Temporary failure without a cause.
+    pub fn retry_later() -> Self {
+        Self::Temporary(None)
+    }
+}
+
+/// Facts about one delivery, passed to every handler method.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Delivery {
+    /// The `notification_type`.
+    pub notification_type: String,
+    /// The deduplication key, or `None` for types that are never deduplicated.
+    pub dedup_key: Option<String>,
+    /// Test delivery (`transaction.dry_run` = 1 or `order.mode` = `"sandbox"`).
+    pub sandbox: bool,
+    /// The client address, when known.
+    pub client_ip: Option<IpAddr>,
+}
+
+impl Delivery {
+    /// A delivery description with only a `notification_type` (no key, not sandbox, no client
+    /// address): for unit-testing your handlers.
+    pub fn new(notification_type: impl Into<String>) -> Self {
+        Self {
+            notification_type: notification_type.into(),
+            dedup_key: None,
+            sandbox: false,
+            client_ip: None,
+        }
+    }
+}
+
+/// The user found by a `user_search` handler; sent as `200 {"user": {…}}` (the PHP SDK's shape;
+/// Xsolla's docs do not describe the 200 body).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct FoundUser {
+    /// User ID in your system.
+    pub id: String,
+    /// Display name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The public user ID that was searched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_id: Option<String>,
+    /// E-mail address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Phone number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+}
+
+impl FoundUser {
+    /// A user with only an ID.
+    pub fn new(id: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            ..Self::default()
+        }
+    }
+
+    /// Sets the public ID.
+    pub fn with_public_id(mut self, public_id: impl Into<String>) -> Self {
+        self.public_id = Some(public_id.into());
+        self
+    }
+
+    /// Sets the name.
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Sets the e-mail address.
+    pub fn with_email(mut self, email: impl Into<String>) -> Self {
+        self.email = Some(email.into());
+        self
+    }
+
+    /// Sets the phone number.
+    pub fn with_phone(mut self, phone: impl Into<String>) -> Self {
+        self.phone = Some(phone.into());
+        self
+    }
+}
+
+macro_rules! accept_by_default {
+    ($event:ident, $delivery:ident) => {{
+        let _ = (&$event, &$delivery);
+        std::future::ready(Ok(()))
+    }};
+}
+
+/// Handler for payments/store webhooks. Every method accepts by default.
+pub trait WebhookHandler: Send + Sync + 'static {
+    /// `user_validation`: reject with [`HandlerError::invalid_user`] for unknown users.
+    /// Never deduplicated (Xsolla sends it several times per payment); keep it side-effect free.
+    fn user_validation(
+        &self,
+        event: UserValidation,
+        delivery: &Delivery,
+    ) -> impl Future<Output = HandlerResult> + Send {
+        accept_by_default!(event, delivery)
+    }
+
+    /// `user_search`: `Some(user)` → 200 with the user, `None` → 204. Never deduplicated.
+    fn user_search(
+        &self,
+        event: UserSearch,
+        delivery: &Delivery,
+    ) -> impl Future<Output = HandlerResult<Option<FoundUser>>> + Send {
+        let _ = (&event, &delivery);
+        std::future::ready(Ok(None))
+    }
+
+    /// `payment`.
+    fn payment(
+        &self,
+        event: Payment,
+        delivery: &Delivery,
+    ) -> impl Future<Output = HandlerResult> + Send {
+        accept_by_default!(event, delivery)
+    }
+
+    /// `order_paid`: grant the items.
+    fn order_paid(
+        &self,
+        event: OrderPaid,
+        delivery: &Delivery,
+    ) -> impl Future<Output = HandlerResult> + Send {
+        accept_by_default!(event, delivery)
+    }
+
+    /// `order_canceled`: take the items back.
+    fn order_canceled(
+        &self,
+        event: OrderCanceled,
+        delivery: &Delivery,
+    ) -> impl Future<Output = HandlerResult> + Send {
+        accept_by_default!(event, delivery)
+    }
+
+    /// `refund`.
+    fn refund(
+        &self,
+        event: Refund,
+        delivery: &Delivery,
+    ) -> impl Future<Output = HandlerResult> + Send {
+        accept_by_default!(event, delivery)
+    }
+
+    /// `partial_refund`.
+    fn partial_refund(
+        &self,
+        event: PartialRefund,
+        delivery: &Delivery,
+    ) -> impl Future<Output = HandlerResult> + Send {
+        accept_by_default!(event, delivery)
+    }
+
+    /// `payment_account_add`.
+    fn payment_account_add(
+        &self,
+        event: PaymentAccountAdd,
+        delivery: &Delivery,
+    ) -> impl Future<Output = HandlerResult> + Send {
+        accept_by_default!(event, delivery)
+    }
+
+    /// `payment_account_remove`.
+    fn payment_account_remove(
+        &self,
+        event: PaymentAccountRemove,
+        delivery: &Delivery,
+    ) -> impl Future<Output = HandlerResult> + Send {
+        accept_by_default!(event, delivery)
+    }
+
+    /// `afs_reject`.
+    fn afs_reject(
+        &self,
+        event: AfsReject,
+        delivery: &Delivery,
+    ) -> impl Future<Output = HandlerResult> + Send {
+        accept_by_default!(event, delivery)
+    }
+
+    /// `create_subscription`.
+    fn create_subscription(
+        &self,
+        event: CreateSubscription,
+        delivery: &Delivery,
+    ) -> impl Future<Output = HandlerResult> + Send {
+        accept_by_default!(event, delivery)
+    }
+
+    /// `update_subscription` (also sent on every renewal).
+    fn update_subscription(
+        &self,
+        event: UpdateSubscription,
+        delivery: &Delivery,
+    ) -> impl Future<Output = HandlerResult> + Send {
+        accept_by_default!(event, delivery)
+    }
+
+    /// `cancel_subscription`.
+    fn cancel_subscription(
+        &self,
+        event: CancelSubscription,
+        delivery: &Delivery,
+    ) -> impl Future<Output = HandlerResult> + Send {
+        accept_by_default!(event, delivery)
+    }
+
+    /// `non_renewal_subscription`.
+    fn non_renewal_subscription(
+        &self,
+        event: NonRenewalSubscription,
+        delivery: &Delivery,
+    ) -> impl Future<Output = HandlerResult> + Send {
+        accept_by_default!(event, delivery)
+    }
+
+    /// Any other `notification_type` (raw JSON). Accepted by default (204) so that Xsolla does not
+    /// retry a type this SDK does not know yet; logged at `warn`.
+    fn unknown(
+        &self,
+        payload: Value,
+        delivery: &Delivery,
+    ) -> impl Future<Output = HandlerResult> + Send {
+        let _ = &payload;
+        tracing::warn!(
+            notification_type = %delivery.notification_type,
+            "accepting a webhook with an unknown notification_type"
+        );
+        std::future::ready(Ok(()))
+    }
+}
+
+/// Handler for Backpack webhooks. Every method accepts by default.
+pub trait BackpackHandler: Send + Sync + 'static {
+    /// Backpack `user_validation` (Player ID validation): reject with
+    /// [`HandlerError::invalid_user`] for unknown players (→ 404). Never deduplicated.
+    fn user_validation(
+        &self,
+        event: UserValidationWebhook,
+        delivery: &Delivery,
+    ) -> impl Future<Output = HandlerResult> + Send {
+        accept_by_default!(event, delivery)
+    }
+
+    /// `move_to_game`: deliver the items to the player.
+    fn move_to_game(
+        &self,
+        event: MoveItemToGameWebhook,
+        delivery: &Delivery,
+    ) -> impl Future<Output = HandlerResult> + Send {
+        accept_by_default!(event, delivery)
+    }
+
+    /// Any other `notification_type` (raw JSON). Accepted by default (200); logged at `warn`.
+    fn unknown(
+        &self,
+        payload: Value,
+        delivery: &Delivery,
+    ) -> impl Future<Output = HandlerResult> + Send {
+        let _ = &payload;
+        tracing::warn!(
+            notification_type = %delivery.notification_type,
+            "accepting a Backpack webhook with an unknown notification_type"
+        );
+        std::future::ready(Ok(()))
+    }
+}

@@ -1,0 +1,154 @@
+//! Verify, parse, deduplicate and answer Xsolla webhooks: the payments/store family
+//! (`payment`, `order_paid`, …) and the Backpack family (`user_validation`, `move_to_game`).
+//!
+//! * [`verify`] / [`sign`]: the `Authorization: Signature <sha1(raw body ‖ secret)>` check.
+//! * [`parse`] / [`parse_backpack`] / [`verify_and_parse`]: typed events ([`WebhookEvent`],
+//!   [`BackpackWebhookEvent`]) plus deduplication key and sandbox flag.
+//! * [`WebhookReceiver`] / [`BackpackReceiver`]: axum routers / tower services running the whole
+//!   pipeline and calling your [`WebhookHandler`] / [`BackpackHandler`].
+//! * [`DedupStore`] with [`MemoryStore`], [`SqliteStore`] (feature `sqlite`, default) and
+//!   `PostgresStore` (feature `postgres`).
+//!
+//! # Signature rules
+//!
+//! SHA-1 over the **raw body bytes followed by the project secret key** (no separator), hex,
+//! in `Authorization: Signature <40 hex>`. Accepted: hex digits in either case; the scheme word
+//! `Signature` in any case (HTTP auth schemes are case-insensitive, RFC 9110 §11.1 — Xsolla
+//! sends `Signature`, the PHP SDK only accepts that spelling). Refused: anything but exactly one
+//! space between scheme and digest, leading/trailing whitespace, a digest that is not exactly 40
+//! characters ([`SignatureError::WrongLength`]) or not hex ([`SignatureError::NonHex`]), two
+//! `Authorization` headers. Digests are compared in constant time. Header names are
+//! case-insensitive (`http::HeaderMap`). The secret lives in [`WebhookSecret`], whose `Debug`
+//! prints `***`.
+//!
+//! # Pipeline and answers
+//!
+//! Order: method → IP allowlist → body limit → signature → parse → deduplicate → handler.
+//! Error bodies are `{"error":{"code":…,"message":…}}` with fixed messages: they never contain
+//! the received signature, the secret, body content or internal error text (those are logged at
+//! `debug`/`warn` without the header or secret).
+//!
+//! | case | payments/store ([`WebhookReceiver`]) | Backpack ([`BackpackReceiver`]) |
+//! |---|---|---|
+//! | handled (handler `Ok`) | 204, empty | 200, empty |
+//! | `user_search` handler returns `Some(user)` | 200 `{"user":{…}}` | — |
+//! | duplicate of a handled delivery | the recorded answer again (handler not called) | same |
+//! | not POST | 405, `Allow: POST` | 405 |
+//! | client IP not in the allowlist (when enabled) | 403 `INVALID_CLIENT_IP` | 403 `INVALID_CLIENT_IP` |
+//! | body over the limit (default 1 MiB) | 413 `INVALID_PARAMETER` | 413 `INVALID_PARAMETER` |
+//! | missing / malformed / wrong-scheme / non-hex / wrong-length / mismatched signature | 400 `INVALID_SIGNATURE` | 404 `INVALID_SIGNATURE` |
+//! | empty body, not JSON, not an object, `notification_type` missing or not a string, dedup-key field of the wrong type | 400 `INVALID_PARAMETER` | 404 `INVALID_PARAMETER` |
+//! | known `notification_type` whose body does not match its documented schema (required field missing, field of the wrong type), incl. the older flat Backpack schema | 400 `INVALID_PARAMETER` | 404 `INVALID_PARAMETER` |
+//! | unknown `notification_type` | handler's `unknown` (default: accept → 204) | `unknown` (default: accept → 200) |
+//! | handler rejects (`INVALID_USER`, `INCORRECT_AMOUNT`, `INCORRECT_INVOICE`, `INVALID_PARAMETER`) | 400 with that code (recorded, replayed) | 404 with that code (recorded, replayed) |
+//! | handler temporary failure or panic; dedup store down | 500 `SERVER_ERROR` (not recorded: the retry runs the handler) | 500 `SERVER_ERROR` |
+//! | same event still being handled elsewhere after the wait (default 5 s) | 500 `SERVER_ERROR` | 500 `SERVER_ERROR` |
+//!
+//! Choices behind the table:
+//!
+//! * **400 vs the PHP SDK's 422/401**: Xsolla's pages and its example repository answer 400 for
+//!   bad data and invalid signatures; 422/401 are PHP SDK choices. For `order_paid`, 400/401/403/
+//!   404/409/415/422 all stop retries.
+//! * **Backpack** documents only 200 / 404 ("user not found or invalid signature") / 500, so an
+//!   unusable body is also answered 404 (a definite "no" within the documented codes).
+//! * **Two receivers, one URL?** Xsolla allows one webhook URL per project, and both families
+//!   have a `user_validation` with different expected answers (204 vs 200), so one endpoint
+//!   cannot serve both unambiguously. Backpack's docs mark its `user_validation` (and, on the
+//!   overview, `move_to_game`) as deprecated in favour of the main `user_validation` and
+//!   `order_paid`: use [`WebhookReceiver`] for a project's webhook URL, and
+//!   [`BackpackReceiver`] only where Xsolla still sends the Backpack variants.
+//! * **Schema mismatch → `INVALID_PARAMETER`**: a known type is parsed into its generated
+//!   payload type, which enforces the required fields and field types of `spec/webhooks.yaml` /
+//!   `spec/backpack.yaml` (the handler is not called, nothing is recorded). The schemas stay
+//!   open: unknown members are ignored (they do not reach the handler: only modelled fields do,
+//!   so e.g. free-form `custom_parameters` members other than `saved_payment_method` and
+//!   `payment_type` are dropped), unknown enum values (`order.mode`, `items[].type`, …) are
+//!   kept, and fields whose docs and samples disagree (webhooks-facts §3: `user.id`,
+//!   `transaction.external_id`, `settings.*`, subscription ids, `payment_method`, amounts)
+//!   accept both integer (or number) and string. Fields documented only as integers, such as
+//!   `transaction.id` and `order.id`, are refused as strings.
+//! * **Older flat Backpack schema not accepted**: bodies like
+//!   `{"notification_type":"user_validation","project_id":0,"game_player_id":"…"}` (older captures
+//!   of the Backpack pages, recorded only in `spec/NOTES.md`) lack the required `settings` and
+//!   `user` and get 404 `INVALID_PARAMETER`; a receiver that must accept them has to translate
+//!   them before calling [`BackpackReceiver`].
+//! * **Unknown `notification_type` → accept**: a 5xx would be retried for up to 48 h for a type
+//!   we will never understand, and a 400 can trigger an automatic refund (`order_paid`) or mark a
+//!   payment as failed. Accepting stops retries; the default `unknown` method logs a warning and
+//!   you can override it. Unknown types are still deduplicated (body hash).
+//! * **403 for a refused IP**: the caller is not Xsolla, so the code only has to be a clear "no".
+//! * **413** even for Backpack: the body was never read, so no webhook semantics apply.
+//!
+//! # Deduplication keys
+//!
+//! Xsolla's docs require that a repeated delivery of an already-processed transaction gets the
+//! same answer without being processed again. Every key starts with the family and the
+//! `notification_type` (`store:` / `backpack:`), so e.g. the `payment` and the `refund` of one
+//! transaction never collide. IDs are read from the parsed JSON by path; a number and the same
+//! number as a string (`1` / `"1"`) give the same key, since docs and samples disagree on such
+//! types (e.g. `subscription.subscription_id`; where the schema allows only one of them, the
+//! typed payload refuses the other anyway). A key field that is present with an unusable type (float, bool, object, array, empty
+//! string, longer than 256 bytes) is refused with `INVALID_PARAMETER`; an absent (or `null`) key
+//! field falls back to the SHA-256 of the raw body.
+//!
+//! | `notification_type` | key | why |
+//! |---|---|---|
+//! | `user_validation` (both families), `user_search` | none — never deduplicated | queries; Xsolla sends `user_validation` several times per payment and each needs a fresh answer |
+//! | `payment`, `refund`, `afs_reject` | `transaction.id` | one of each per transaction (docs: idempotency by transaction ID) |
+//! | `partial_refund` | `transaction.id` + SHA-256 of body | one transaction may be partly refunded more than once; a retry carries the identical body |
+//! | `order_paid`, `order_canceled` | `order.id` | one of each per order |
+//! | `payment_account_add`, `payment_account_remove` | `payment_account.id` | documented key |
+//! | `create_subscription` | `subscription.subscription_id` | created once per subscription |
+//! | `update_subscription` | SHA-256 of body | sent on every plan change **and every renewal** for the same subscription; keying by subscription ID would drop real updates, while an identical body is a retry (or a no-op update) |
+//! | `cancel_subscription`, `non_renewal_subscription` | SHA-256 of body | a subscription can change state more than once; processing a byte-identical retry twice is harmless, dropping a real change is not |
+//! | Backpack `move_to_game` | SHA-256 of body | no delivery or transaction ID in the payload; `items[].id` could repeat for partial moves of one currency item |
+//! | any unknown type | SHA-256 of body (key `…:unknown:sha256=…`) | no known ID |
+//!
+//! # Claim / complete / release
+//!
+//! See [`dedup`]. In short: the first delivery *claims* the key (with a lease renewed while the
+//! handler runs), a concurrent duplicate *waits* for the outcome (in-process: woken by a
+//! notification; SQL stores: polling), a success or rejection is *completed* (recorded and
+//! replayed to every later duplicate), a temporary failure or panic *releases* the key so that
+//! Xsolla's retry can succeed, and a claim whose lease expired (crashed process) is taken over.
+//! The handler runs in its own task, so a client hanging up does not leave a half-done claim.
+//! If the store fails, the receiver answers 500 without calling the handler (never risk a double
+//! grant); if only recording the answer fails after the handler succeeded, the handler's answer
+//! is still sent (logged at `error`).
+//!
+//! # Event types
+//!
+//! All event types come through [`events`], one module that re-exports them from the generated
+//! `backpack-types` crate (`backpack_types::webhooks` for the payments/store family, the Backpack
+//! webhook types of `backpack_types::api`).
+
+#![warn(missing_docs)]
+
+pub mod dedup;
+pub mod event;
+pub mod events;
+pub mod handler;
+pub mod ip;
+pub mod receiver;
+pub mod response;
+pub mod secret;
+pub mod signature;
+
+#[cfg(feature = "postgres")]
+pub use dedup::PostgresStore;
+#[cfg(feature = "sqlite")]
+pub use dedup::SqliteStore;
+pub use dedup::{Claim, ClaimToken, DedupStore, MemoryStore, StoreError, StoredAnswer};
+pub use event::{
+    DedupKey, DedupPolicy, Family, ParseError, Parsed, WebhookError, parse, parse_backpack,
+    verify_and_parse, verify_and_parse_backpack,
+};
+pub use events::*;
+pub use handler::{
+    BackpackHandler, Delivery, FoundUser, HandlerError, HandlerResult, WebhookHandler,
+};
+pub use ip::{ClientIpSource, IpAllowlist};
+pub use receiver::{BackpackReceiver, ReceiverConfig, WebhookReceiver};
+pub use response::ErrorCode;
+pub use secret::{SecretError, WebhookSecret};
+pub use signature::{SignatureError, authorization_value, sign, verify, verify_headers};

@@ -1,0 +1,561 @@
+//! The receivers: axum routers / tower services running
+//! IP allowlist → body limit → signature → parse → deduplicate → handler → answer.
+
+use std::convert::Infallible;
+use std::fmt;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::response::Response;
+use bytes::Bytes;
+use futures::FutureExt;
+use http::header::{ALLOW, CONTENT_LENGTH, HeaderValue};
+use http::{Method, Request, StatusCode};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use tokio::time::Instant;
+
+use crate::dedup::{Claim, ClaimToken, DedupStore, StoredAnswer};
+use crate::event::{self, DedupKey, DedupPolicy, Family, ParseError, Parsed};
+use crate::events::*;
+use crate::handler::{BackpackHandler, Delivery, HandlerError, HandlerResult, WebhookHandler};
+use crate::ip::{ClientIpSource, IpAllowlist};
+use crate::response::{ErrorCode, Outcome, answer};
+use crate::secret::WebhookSecret;
+use crate::signature;
+
+/// Upper bound for configured durations (keeps `Instant` arithmetic far from overflow).
+const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// Default body limit: 1 MiB.
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+
+/// Receiver settings. `Default` = 1 MiB body limit, no IP allowlist, peer address as client
+/// address, 30 s claim lease, 5 s wait for a concurrent duplicate.
+#[derive(Debug, Clone)]
+pub struct ReceiverConfig {
+    body_limit: usize,
+    ip_allowlist: Option<IpAllowlist>,
+    client_ip_source: ClientIpSource,
+    claim_lease: Duration,
+    in_progress_wait: Duration,
+}
+
+impl Default for ReceiverConfig {
+    fn default() -> Self {
+        Self {
+            body_limit: DEFAULT_BODY_LIMIT,
+            ip_allowlist: None,
+            client_ip_source: ClientIpSource::Peer,
+            claim_lease: Duration::from_secs(30),
+            in_progress_wait: Duration::from_secs(5),
+        }
+    }
+}
+
+impl ReceiverConfig {
+    /// Largest accepted body in bytes; larger ones get 413.
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// Refuse (403) callers outside this allowlist, e.g. [`IpAllowlist::xsolla`]. Off by default.
+    pub fn ip_allowlist(mut self, allowlist: IpAllowlist) -> Self {
+        self.ip_allowlist = Some(allowlist);
+        self
+    }
+
+    /// How the client address is found (peer address by default).
+    pub fn client_ip_source(mut self, source: ClientIpSource) -> Self {
+        self.client_ip_source = source;
+        self
+    }
+
+    /// How long a claim lives without renewal. It is renewed every third of this while the handler
+    /// runs; after a crash, the key is free again once it runs out. Clamped to 3 ms ..= 1 year.
+    pub fn claim_lease(mut self, lease: Duration) -> Self {
+        self.claim_lease = lease.clamp(Duration::from_millis(3), MAX_DURATION);
+        self
+    }
+
+    /// How long a duplicate waits for a concurrent delivery of the same event before answering
+    /// 500 (so that Xsolla retries later). At most 1 year.
+    pub fn in_progress_wait(mut self, wait: Duration) -> Self {
+        self.in_progress_wait = wait.min(MAX_DURATION);
+        self
+    }
+
+    /// The body limit.
+    pub fn get_body_limit(&self) -> usize {
+        self.body_limit
+    }
+
+    /// The allowlist, if any.
+    pub fn get_ip_allowlist(&self) -> Option<&IpAllowlist> {
+        self.ip_allowlist.as_ref()
+    }
+}
+
+/// One family's parsing and dispatch (private glue between the generic pipeline and the traits).
+trait Dispatch: Send + Sync + 'static {
+    type Event: Send + 'static;
+    const FAMILY: Family;
+    fn parse(raw: &[u8]) -> Result<Parsed<Self::Event>, ParseError>;
+    /// Runs the handler; `Ok(Some(body))` is a JSON body to send with the success status.
+    fn dispatch(
+        &self,
+        event: Self::Event,
+        delivery: Delivery,
+    ) -> impl Future<Output = HandlerResult<Option<Bytes>>> + Send;
+}
+
+struct StoreDispatch<H>(H);
+struct BackpackDispatch<H>(H);
+
+fn no_body(result: HandlerResult) -> HandlerResult<Option<Bytes>> {
+    result.map(|()| None)
+}
+
+impl<H: WebhookHandler> Dispatch for StoreDispatch<H> {
+    type Event = WebhookEvent;
+    const FAMILY: Family = Family::Store;
+
+    fn parse(raw: &[u8]) -> Result<Parsed<WebhookEvent>, ParseError> {
+        event::parse(raw)
+    }
+
+    fn dispatch(
+        &self,
+        event: WebhookEvent,
+        d: Delivery,
+    ) -> impl Future<Output = HandlerResult<Option<Bytes>>> + Send {
+        let h = &self.0;
+        async move {
+            match event {
+                WebhookEvent::UserValidation(e) => no_body(h.user_validation(e, &d).await),
+                WebhookEvent::UserSearch(e) => match h.user_search(e, &d).await? {
+                    None => Ok(None),
+                    Some(user) => {
+                        let body = serde_json::json!({ "user": user });
+                        Ok(Some(Bytes::from(body.to_string())))
+                    }
+                },
+                WebhookEvent::Payment(e) => no_body(h.payment(e, &d).await),
+                WebhookEvent::OrderPaid(e) => no_body(h.order_paid(e, &d).await),
+                WebhookEvent::OrderCanceled(e) => no_body(h.order_canceled(e, &d).await),
+                WebhookEvent::Refund(e) => no_body(h.refund(e, &d).await),
+                WebhookEvent::PartialRefund(e) => no_body(h.partial_refund(e, &d).await),
+                WebhookEvent::PaymentAccountAdd(e) => no_body(h.payment_account_add(e, &d).await),
+                WebhookEvent::PaymentAccountRemove(e) => {
+                    no_body(h.payment_account_remove(e, &d).await)
+                }
+                WebhookEvent::AfsReject(e) => no_body(h.afs_reject(e, &d).await),
+                WebhookEvent::CreateSubscription(e) => no_body(h.create_subscription(e, &d).await),
+                WebhookEvent::UpdateSubscription(e) => no_body(h.update_subscription(e, &d).await),
+                WebhookEvent::CancelSubscription(e) => no_body(h.cancel_subscription(e, &d).await),
+                WebhookEvent::NonRenewalSubscription(e) => {
+                    no_body(h.non_renewal_subscription(e, &d).await)
+                }
+                WebhookEvent::Unknown(v) => no_body(h.unknown(v, &d).await),
+            }
+        }
+    }
+}
+
+impl<H: BackpackHandler> Dispatch for BackpackDispatch<H> {
+    type Event = BackpackWebhookEvent;
+    const FAMILY: Family = Family::Backpack;
+
+    fn parse(raw: &[u8]) -> Result<Parsed<BackpackWebhookEvent>, ParseError> {
+        event::parse_backpack(raw)
+    }
+
+    fn dispatch(
+        &self,
+        event: BackpackWebhookEvent,
+        d: Delivery,
+    ) -> impl Future<Output = HandlerResult<Option<Bytes>>> + Send {
+        let h = &self.0;
+        async move {
+            match event {
+                BackpackWebhookEvent::UserValidation(e) => no_body(h.user_validation(e, &d).await),
+                BackpackWebhookEvent::MoveToGame(e) => no_body(h.move_to_game(e, &d).await),
+                BackpackWebhookEvent::Unknown(v) => no_body(h.unknown(v, &d).await),
+            }
+        }
+    }
+}
+
+/// The generic pipeline.
+struct Core<F, S> {
+    dispatch: F,
+    store: S,
+    secret: WebhookSecret,
+    config: ReceiverConfig,
+}
+
+const TEMPORARY: &str = "Temporary error, retry later";
+const IN_PROGRESS: &str = "This delivery is being processed, retry later";
+
+/// Public text for a parse error: fixed strings and our own field names only, never body content.
+fn public_message(err: &ParseError) -> String {
+    match err {
+        ParseError::EmptyBody => "Request body is empty".into(),
+        ParseError::InvalidJson { .. } => "Request body is not valid JSON".into(),
+        ParseError::NotAnObject => "Request body is not a JSON object".into(),
+        ParseError::MissingNotificationType => "notification_type is missing".into(),
+        ParseError::NotificationTypeNotString => "notification_type must be a string".into(),
+        ParseError::InvalidField { path, expected } => format!("{path} must be {expected}"),
+        _ => "Request body does not match the webhook schema".into(),
+    }
+}
+
+impl<F: Dispatch, S: DedupStore> Core<F, S> {
+    async fn process(self: &Arc<Self>, request: Request<Body>) -> StoredAnswer {
+        let family = F::FAMILY;
+        let (parts, body) = request.into_parts();
+        if parts.method != Method::POST {
+            return StoredAnswer::empty(StatusCode::METHOD_NOT_ALLOWED.as_u16());
+        }
+
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        let client_ip = self.config.client_ip_source.resolve(peer, &parts.headers);
+        let allowed = self
+            .config
+            .ip_allowlist
+            .as_ref()
+            .is_none_or(|list| client_ip.is_some_and(|ip| list.contains(ip)));
+        if !allowed {
+            tracing::debug!(?client_ip, "webhook refused: client IP not allowed");
+            return answer(family, Outcome::ForbiddenIp);
+        }
+
+        let limit = self.config.body_limit;
+        let declared = parts
+            .headers
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|len| len > limit as u64) {
+            return answer(family, Outcome::TooLarge);
+        }
+        let raw = match Limited::new(body, limit).collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(err) if err.downcast_ref::<LengthLimitError>().is_some() => {
+                return answer(family, Outcome::TooLarge);
+            }
+            Err(_) => {
+                return answer(
+                    family,
+                    Outcome::Rejected(
+                        ErrorCode::InvalidParameter,
+                        "Could not read the request body".into(),
+                    ),
+                );
+            }
+        };
+
+        if let Err(err) = signature::verify_headers(&raw, &parts.headers, &self.secret) {
+            tracing::debug!(reason = %err, "webhook refused: signature");
+            return answer(
+                family,
+                Outcome::Rejected(
+                    ErrorCode::InvalidSignature,
+                    ErrorCode::InvalidSignature.default_message().into(),
+                ),
+            );
+        }
+
+        let parsed = match F::parse(&raw) {
+            Ok(parsed) => parsed,
+            Err(err) => {
+                tracing::debug!(reason = %err, "webhook refused: body");
+                return answer(
+                    family,
+                    Outcome::Rejected(ErrorCode::InvalidParameter, public_message(&err)),
+                );
+            }
+        };
+
+        let dedup_key = match &parsed.dedup {
+            DedupPolicy::Never => None,
+            DedupPolicy::Key(key) => Some(key.clone()),
+        };
+        let delivery = Delivery {
+            notification_type: parsed.notification_type,
+            dedup_key: dedup_key.as_ref().map(|k| k.as_str().to_owned()),
+            sandbox: parsed.sandbox,
+            client_ip,
+        };
+        match dedup_key {
+            None => {
+                let outcome = self.call_handler(parsed.event, delivery).await;
+                answer(family, outcome)
+            }
+            Some(key) => self.deduplicated(key, parsed.event, delivery).await,
+        }
+    }
+
+    /// Runs the handler, turning panics into temporary failures.
+    async fn call_handler(&self, event: F::Event, delivery: Delivery) -> Outcome {
+        let notification_type = delivery.notification_type.clone();
+        let result = AssertUnwindSafe(self.dispatch.dispatch(event, delivery))
+            .catch_unwind()
+            .await;
+        match result {
+            Ok(Ok(body)) => Outcome::Accepted(body),
+            Ok(Err(HandlerError::Reject { code, message })) => {
+                Outcome::Rejected(code, message.into_owned())
+            }
+            Ok(Err(HandlerError::Temporary(source))) => {
+                match source {
+                    Some(err) => tracing::warn!(
+                        %notification_type, error = %err,
+                        "webhook handler failed temporarily"
+                    ),
+                    None => tracing::warn!(
+                        %notification_type,
+                        "webhook handler asked for a retry"
+                    ),
+                }
+                Outcome::Temporary(TEMPORARY)
+            }
+            Err(_) => {
+                tracing::error!(%notification_type, "webhook handler panicked");
+                Outcome::Temporary(TEMPORARY)
+            }
+        }
+    }
+
+    async fn deduplicated(
+        self: &Arc<Self>,
+        key: DedupKey,
+        event: F::Event,
+        delivery: Delivery,
+    ) -> StoredAnswer {
+        let family = F::FAMILY;
+        let deadline = Instant::now() + self.config.in_progress_wait;
+        loop {
+            match self
+                .store
+                .claim(key.as_str(), self.config.claim_lease)
+                .await
+            {
+                Err(err) => {
+                    tracing::error!(error = %err, %key, "dedup store failed; answering 500");
+                    return answer(family, Outcome::Temporary(TEMPORARY));
+                }
+                Ok(Claim::Done(previous)) => {
+                    tracing::debug!(%key, status = previous.status, "duplicate webhook replayed");
+                    return previous;
+                }
+                Ok(Claim::Acquired(token)) => {
+                    // Own task: finishes (and records the answer) even if the client hangs up.
+                    let core = Arc::clone(self);
+                    let task =
+                        tokio::spawn(
+                            async move { core.claimed(key, token, event, delivery).await },
+                        );
+                    return match task.await {
+                        Ok(answer) => answer,
+                        Err(_) => answer(family, Outcome::Temporary(TEMPORARY)),
+                    };
+                }
+                Ok(Claim::InProgress) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        tracing::debug!(%key, "duplicate still in progress; answering 500");
+                        return answer(family, Outcome::Temporary(IN_PROGRESS));
+                    }
+                    self.store
+                        .wait_for_change(key.as_str(), deadline - now)
+                        .await;
+                }
+            }
+        }
+    }
+
+    async fn claimed(
+        self: Arc<Self>,
+        key: DedupKey,
+        token: ClaimToken,
+        event: F::Event,
+        delivery: Delivery,
+    ) -> StoredAnswer {
+        let lease = self.config.claim_lease;
+        let period = lease / 3;
+        let handler = self.call_handler(event, delivery);
+        tokio::pin!(handler);
+        let mut renew = tokio::time::interval_at(Instant::now() + period, period);
+        let outcome = loop {
+            tokio::select! {
+                outcome = &mut handler => break outcome,
+                _ = renew.tick() => {
+                    if let Err(err) = self.store.renew(key.as_str(), &token, lease).await {
+                        tracing::warn!(error = %err, %key, "could not renew the claim");
+                    }
+                }
+            }
+        };
+        let answer = answer(F::FAMILY, outcome.clone());
+        if matches!(outcome, Outcome::Temporary(_)) {
+            if let Err(err) = self.store.release(key.as_str(), &token).await {
+                tracing::warn!(error = %err, %key, "could not release the claim");
+            }
+        } else if let Err(err) = self.store.complete(key.as_str(), &token, &answer).await {
+            // The handler's work is done: answer as it decided, so Xsolla does not retry.
+            tracing::error!(error = %err, %key, "could not record the webhook answer");
+        }
+        answer
+    }
+}
+
+/// The HTTP response for an answer (plus `Allow: POST` on 405).
+fn respond(answer: StoredAnswer) -> Response {
+    let mut response = answer.into_response();
+    if response.status() == StatusCode::METHOD_NOT_ALLOWED {
+        response
+            .headers_mut()
+            .insert(ALLOW, HeaderValue::from_static("POST"));
+    }
+    response
+}
+
+type BoxFuture = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+macro_rules! receiver_type {
+    (
+        $(#[$meta:meta])*
+        $name:ident, $handler_trait:ident, $dispatch:ident
+    ) => {
+        $(#[$meta])*
+        pub struct $name<H, S> {
+            core: Arc<Core<$dispatch<H>, S>>,
+        }
+
+        impl<H: $handler_trait, S: DedupStore> $name<H, S> {
+            /// A receiver with the default [`ReceiverConfig`].
+            pub fn new(secret: WebhookSecret, handler: H, store: S) -> Self {
+                Self::with_config(secret, handler, store, ReceiverConfig::default())
+            }
+
+            /// A receiver with explicit settings.
+            pub fn with_config(
+                secret: WebhookSecret,
+                handler: H,
+                store: S,
+                config: ReceiverConfig,
+            ) -> Self {
+                Self {
+                    core: Arc::new(Core {
+                        dispatch: $dispatch(handler),
+                        store,
+                        secret,
+                        config,
+                    }),
+                }
+            }
+
+            /// Handles one request (any framework): the full pipeline.
+            pub async fn handle(&self, request: Request<Body>) -> Response {
+                respond(self.core.process(request).await)
+            }
+
+            /// An axum router answering at `/` (mount it with `Router::nest`, or use the receiver
+            /// itself as a service with `Router::route_service`). Non-POST requests get 405.
+            pub fn into_router(self) -> Router {
+                Router::new().route_service("/", self)
+            }
+
+            /// The handler.
+            pub fn handler(&self) -> &H {
+                &self.core.dispatch.0
+            }
+
+            /// The dedup store.
+            pub fn store(&self) -> &S {
+                &self.core.store
+            }
+
+            /// The settings.
+            pub fn config(&self) -> &ReceiverConfig {
+                &self.core.config
+            }
+        }
+
+        impl<H, S> Clone for $name<H, S> {
+            fn clone(&self) -> Self {
+                Self {
+                    core: Arc::clone(&self.core),
+                }
+            }
+        }
+
+        impl<H, S> fmt::Debug for $name<H, S> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($name))
+                    .field("config", &self.core.config)
+                    .field("secret", &self.core.secret)
+                    .finish_non_exhaustive()
+            }
+        }
+
+        impl<H: $handler_trait, S: DedupStore> tower::Service<Request<Body>> for $name<H, S> {
+            type Response = Response;
+            type Error = Infallible;
+            type Future = BoxFuture;
+
+            fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+                Poll::Ready(Ok(()))
+            }
+
+            fn call(&mut self, request: Request<Body>) -> BoxFuture {
+                let core = Arc::clone(&self.core);
+                Box::pin(async move { Ok(respond(core.process(request).await)) })
+            }
+        }
+    };
+}
+
+receiver_type! {
+    /// Receiver for payments/store webhooks: 204 on success, 400 `{"error":{…}}` for rejections,
+    /// 500 for temporary failures (see the crate docs for the full table).
+    ///
+    /// ```no_run
+    /// use backpack_webhooks::{MemoryStore, WebhookHandler, WebhookReceiver, WebhookSecret};
+    /// struct Shop;
+    /// impl WebhookHandler for Shop {}
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let receiver = WebhookReceiver::new(
+    ///     WebhookSecret::from_env("XSOLLA_WEBHOOK_SECRET")?,
+    ///     Shop,
+    ///     MemoryStore::new(),
+    /// );
+    /// let app = axum::Router::new().route_service("/xsolla/webhook", receiver);
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+    /// axum::serve(
+    ///     listener,
+    ///     app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    /// )
+    /// .await?;
+    /// # Ok(()) }
+    /// ```
+    WebhookReceiver, WebhookHandler, StoreDispatch
+}
+
+receiver_type! {
+    /// Receiver for Backpack webhooks: 200 (empty) on success, 404 `{"error":{…}}` for rejections
+    /// (player not found, invalid signature, unusable body), 500 for temporary failures.
+    BackpackReceiver, BackpackHandler, BackpackDispatch
+}

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Throw-away PostgreSQL server for the backpack-webhooks PostgreSQL tests.
+#
+#   eval "$(scripts/pg-test-server.sh start)"    # prints: export BACKPACK_TEST_PG_URL=postgresql://…
+#   BACKPACK_REQUIRE_PG=1 cargo test -p backpack-webhooks --features postgres --test postgres
+#   scripts/pg-test-server.sh url                # prints the bare URL of the last server started
+#   scripts/pg-test-server.sh stop               # stops the last server started
+#
+# start: installs Debian's `postgresql` package if pg_ctl/initdb are missing (needs root),
+#        initdb's a fresh data directory under a temp dir (as the `postgres` user when run as
+#        root), starts the server on 127.0.0.1 on a free port (trust auth, fsync off: tests only),
+#        creates database `backpack_test` and prints `export BACKPACK_TEST_PG_URL=<url>` on
+#        stdout (for eval). Everything else goes to stderr. The data directory and URL are
+#        remembered in $BACKPACK_PG_STATE (default ${TMPDIR:-/tmp}/backpack-pg-test-server.last).
+# url:   prints the bare URL of the last server started.
+# stop [DATADIR]: stops the server and deletes its directory.
+set -euo pipefail
+
+STATE="${BACKPACK_PG_STATE:-${TMPDIR:-/tmp}/backpack-pg-test-server.last}"
+log() { printf 'pg-test-server: %s\n' "$*" >&2; }
+
+find_bindir() {
+    local dir
+    if command -v pg_ctl >/dev/null 2>&1 && command -v initdb >/dev/null 2>&1; then
+        dirname "$(readlink -f "$(command -v pg_ctl)")"
+        return 0
+    fi
+    # Debian keeps the server binaries out of PATH; take the newest version.
+    dir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)"
+    if [[ -n "$dir" && -x "$dir/pg_ctl" && -x "$dir/initdb" ]]; then
+        echo "$dir"
+        return 0
+    fi
+    return 1
+}
+
+as_db_user() {
+    if [[ "$(id -u)" == 0 ]]; then
+        runuser -u postgres -- "$@"
+    else
+        "$@"
+    fi
+}
+
+free_port() {
+    local port
+    for _ in $(seq 1 200); do
+        port=$(( 20000 + RANDOM % 40000 ))
+        # Nothing answers on it (bash /dev/tcp connect fails) → treat as free.
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            echo "$port"
+            return 0
+        fi
+    done
+    log "no free port found"
+    return 1
+}
+
+start() {
+    local bindir datadir port
+    if ! bindir="$(find_bindir)"; then
+        if [[ "$(id -u)" != 0 ]]; then
+            log "pg_ctl/initdb not found and not root: install Debian's 'postgresql' package"
+            exit 1
+        fi
+        log "installing postgresql (apt-get)"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update >&2
+        apt-get install -y postgresql >&2
+        bindir="$(find_bindir)" || { log "postgresql installed but pg_ctl not found"; exit 1; }
+    fi
+    if [[ "$(id -u)" == 0 ]] && ! id postgres >/dev/null 2>&1; then
+        log "running as root but there is no 'postgres' user to run the server as"
+        exit 1
+    fi
+    log "using $bindir"
+
+    datadir="$(mktemp -d "${TMPDIR:-/tmp}/backpack-pg-test.XXXXXX")"
+    chmod 700 "$datadir"
+    [[ "$(id -u)" == 0 ]] && chown postgres: "$datadir"
+    port="$(free_port)"
+
+    as_db_user "$bindir/initdb" -D "$datadir/data" -U postgres --auth=trust \
+        --encoding=UTF8 --no-locale >"$datadir/initdb.log" 2>&1 \
+        || { cat "$datadir/initdb.log" >&2; exit 1; }
+    as_db_user "$bindir/pg_ctl" -D "$datadir/data" -l "$datadir/server.log" -w -t 60 \
+        -o "-c listen_addresses=127.0.0.1 -p $port -k $datadir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100" \
+        start >&2 || { cat "$datadir/server.log" >&2; exit 1; }
+    as_db_user "$bindir/createdb" -h 127.0.0.1 -p "$port" -U postgres backpack_test >&2
+
+    local url="postgresql://postgres@127.0.0.1:$port/backpack_test"
+    printf '%s\n%s\n' "$datadir" "$url" >"$STATE"
+    log "server running at $url: data $datadir/data, log $datadir/server.log (stop: $0 stop)"
+    echo "export BACKPACK_TEST_PG_URL=$url"
+}
+
+stop() {
+    local datadir="${1:-}" bindir
+    if [[ -z "$datadir" && -f "$STATE" ]]; then
+        datadir="$(head -n 1 "$STATE")"
+    fi
+    if [[ -z "$datadir" || ! -d "$datadir/data" ]]; then
+        log "nothing to stop"
+        return 0
+    fi
+    bindir="$(find_bindir)"
+    as_db_user "$bindir/pg_ctl" -D "$datadir/data" -m fast -w stop >&2 || true
+    rm -rf "$datadir"
+    rm -f "$STATE"
+    log "stopped and removed $datadir"
+}
+
+url() {
+    [[ -f "$STATE" ]] || { log "no server started"; exit 1; }
+    sed -n 2p "$STATE"
+}
+
+case "${1:-start}" in
+    start) start ;;
+    url) url ;;
+    stop) shift; stop "${1:-}" ;;
+    *) echo "usage: $0 [start|url|stop [DATADIR]]" >&2; exit 2 ;;
+esac
