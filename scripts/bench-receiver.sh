@@ -3,7 +3,7 @@
 #
 #   scripts/bench-receiver.sh [DURATION_SECONDS=10] [CONNECTIONS=32] [CLIENT_THREADS=1]
 #
-# Builds and starts `examples/bench_server.rs` (release), then loads each endpoint with `oha`
+# Builds and starts `examples/bench_receiver.rs` (release), then loads each endpoint with `oha`
 # if installed, else `wrk` (installed with apt-get when missing and running as root, otherwise
 # `cargo install oha`). Prints a Markdown table. Client and server share the machine's cores, so
 # compare rows with each other, not with other machines.
@@ -34,10 +34,10 @@ else
     tool=oha
 fi
 
-log "building bench_server (release)"
-cargo build --release -q -p backpack-webhooks --example bench_server >&2
+log "building bench_receiver (release)"
+cargo build --release -q -p backpack-webhooks --example bench_receiver >&2
 target_dir="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
-BENCH_SECRET="$SECRET" BENCH_ADDR="$ADDR" "$target_dir/release/examples/bench_server" \
+BENCH_SECRET="$SECRET" BENCH_ADDR="$ADDR" "$target_dir/release/examples/bench_receiver" \
     >"$TMP/server.log" 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$TMP"' EXIT
