@@ -6,7 +6,6 @@
 
 use std::fmt;
 
-use serde::Deserialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -180,12 +179,22 @@ fn backpack_rule(notification_type: &str) -> KeyRule {
 
 /// Parses a payments/store webhook body (already verified).
 pub fn parse(raw_body: &[u8]) -> Result<Parsed<WebhookEvent>, ParseError> {
-    parse_with(raw_body, Family::Store, store_rule)
+    parse_with(
+        raw_body,
+        Family::Store,
+        store_rule,
+        WebhookEvent::from_slice_as,
+    )
 }
 
 /// Parses a Backpack webhook body (already verified).
 pub fn parse_backpack(raw_body: &[u8]) -> Result<Parsed<BackpackWebhookEvent>, ParseError> {
-    parse_with(raw_body, Family::Backpack, backpack_rule)
+    parse_with(
+        raw_body,
+        Family::Backpack,
+        backpack_rule,
+        BackpackWebhookEvent::from_slice_as,
+    )
 }
 
 /// Verifies the signature, then parses a payments/store webhook.
@@ -212,14 +221,12 @@ fn parse_with<E>(
     raw_body: &[u8],
     family: Family,
     rule_for: fn(&str) -> KeyRule,
-) -> Result<Parsed<E>, ParseError>
-where
-    E: for<'de> Deserialize<'de>,
-{
+    typed: fn(&str, &[u8]) -> Result<E, serde_json::Error>,
+) -> Result<Parsed<E>, ParseError> {
     let (notification_type, dedup, sandbox) = route(raw_body, family, rule_for)?;
-    // Pass 2: the typed event, straight from the bytes.
+    // Pass 2: the payload type chosen by pass 1's notification_type, straight from the bytes.
     let event =
-        serde_json::from_slice::<E>(raw_body).map_err(|source| ParseError::InvalidPayload {
+        typed(&notification_type, raw_body).map_err(|source| ParseError::InvalidPayload {
             notification_type: notification_type.clone(),
             source,
         })?;

@@ -761,9 +761,30 @@ impl BackpackWebhookEvent {
             ("move_to_game", ::schemars::schema_for!(MoveItemToGameWebhook))
         ]
     }
-    /// Parses a raw body.
+    /// Parses a raw body: a skim for `notification_type`, then the payload type straight
+    /// from the bytes (no intermediate JSON tree).
     pub fn from_slice(body: &[u8]) -> ::std::result::Result<Self, ::serde_json::Error> {
-        ::serde_json::from_slice(body)
+        #[derive(::serde::Deserialize)]
+        struct Tag<'a> {
+            #[serde(borrow, default)]
+            notification_type: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+        }
+        let tag: Tag<'_> = ::serde_json::from_slice(body)?;
+        match tag.notification_type {
+            Some(kind) => Self::from_slice_as(&kind, body),
+            None => Err(::serde::de::Error::missing_field("notification_type")),
+        }
+    }
+    /// Parses a raw body whose `notification_type` the caller already read.
+    pub fn from_slice_as(
+        notification_type: &str,
+        body: &[u8],
+    ) -> ::std::result::Result<Self, ::serde_json::Error> {
+        match notification_type {
+            "user_validation" => ::serde_json::from_slice(body).map(Self::UserValidation),
+            "move_to_game" => ::serde_json::from_slice(body).map(Self::MoveToGame),
+            _ => ::serde_json::from_slice(body).map(Self::Unknown),
+        }
     }
 }
 impl<'de> ::serde::Deserialize<'de> for BackpackWebhookEvent {

@@ -1533,9 +1533,54 @@ impl WebhookEvent {
             ::schemars::schema_for!(NonRenewalSubscription))
         ]
     }
-    /// Parses a raw body.
+    /// Parses a raw body: a skim for `notification_type`, then the payload type straight
+    /// from the bytes (no intermediate JSON tree).
     pub fn from_slice(body: &[u8]) -> ::std::result::Result<Self, ::serde_json::Error> {
-        ::serde_json::from_slice(body)
+        #[derive(::serde::Deserialize)]
+        struct Tag<'a> {
+            #[serde(borrow, default)]
+            notification_type: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+        }
+        let tag: Tag<'_> = ::serde_json::from_slice(body)?;
+        match tag.notification_type {
+            Some(kind) => Self::from_slice_as(&kind, body),
+            None => Err(::serde::de::Error::missing_field("notification_type")),
+        }
+    }
+    /// Parses a raw body whose `notification_type` the caller already read.
+    pub fn from_slice_as(
+        notification_type: &str,
+        body: &[u8],
+    ) -> ::std::result::Result<Self, ::serde_json::Error> {
+        match notification_type {
+            "user_validation" => ::serde_json::from_slice(body).map(Self::UserValidation),
+            "user_search" => ::serde_json::from_slice(body).map(Self::UserSearch),
+            "payment" => ::serde_json::from_slice(body).map(Self::Payment),
+            "order_paid" => ::serde_json::from_slice(body).map(Self::OrderPaid),
+            "order_canceled" => ::serde_json::from_slice(body).map(Self::OrderCanceled),
+            "refund" => ::serde_json::from_slice(body).map(Self::Refund),
+            "partial_refund" => ::serde_json::from_slice(body).map(Self::PartialRefund),
+            "payment_account_add" => {
+                ::serde_json::from_slice(body).map(Self::PaymentAccountAdd)
+            }
+            "payment_account_remove" => {
+                ::serde_json::from_slice(body).map(Self::PaymentAccountRemove)
+            }
+            "afs_reject" => ::serde_json::from_slice(body).map(Self::AfsReject),
+            "create_subscription" => {
+                ::serde_json::from_slice(body).map(Self::CreateSubscription)
+            }
+            "update_subscription" => {
+                ::serde_json::from_slice(body).map(Self::UpdateSubscription)
+            }
+            "cancel_subscription" => {
+                ::serde_json::from_slice(body).map(Self::CancelSubscription)
+            }
+            "non_renewal_subscription" => {
+                ::serde_json::from_slice(body).map(Self::NonRenewalSubscription)
+            }
+            _ => ::serde_json::from_slice(body).map(Self::Unknown),
+        }
     }
 }
 impl<'de> ::serde::Deserialize<'de> for WebhookEvent {

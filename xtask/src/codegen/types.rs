@@ -324,6 +324,9 @@ fn generate_event_enum(input: &ModuleInput<'_>) -> Result<TokenStream> {
     let de_arms = variants.iter().map(|(v, _, kind)| {
         quote!(#kind => ::serde_json::from_value(value).map(Self::#v).map_err(::serde::de::Error::custom))
     });
+    let slice_arms = variants
+        .iter()
+        .map(|(v, _, kind)| quote!(#kind => ::serde_json::from_slice(body).map(Self::#v)));
     let ser_arms = variants
         .iter()
         .map(|(v, _, _)| quote!(Self::#v(payload) => payload.serialize(serializer)));
@@ -350,9 +353,26 @@ fn generate_event_enum(input: &ModuleInput<'_>) -> Result<TokenStream> {
             pub fn payload_schemas() -> ::std::vec::Vec<(&'static str, ::schemars::Schema)> {
                 ::std::vec![#((#kinds, ::schemars::schema_for!(#payload_types))),*]
             }
-            /// Parses a raw body.
+            /// Parses a raw body: a skim for `notification_type`, then the payload type straight
+            /// from the bytes (no intermediate JSON tree).
             pub fn from_slice(body: &[u8]) -> ::std::result::Result<Self, ::serde_json::Error> {
-                ::serde_json::from_slice(body)
+                #[derive(::serde::Deserialize)]
+                struct Tag<'a> {
+                    #[serde(borrow, default)]
+                    notification_type: ::std::option::Option<::std::borrow::Cow<'a, str>>,
+                }
+                let tag: Tag<'_> = ::serde_json::from_slice(body)?;
+                match tag.notification_type {
+                    Some(kind) => Self::from_slice_as(&kind, body),
+                    None => Err(::serde::de::Error::missing_field("notification_type")),
+                }
+            }
+            /// Parses a raw body whose `notification_type` the caller already read.
+            pub fn from_slice_as(notification_type: &str, body: &[u8]) -> ::std::result::Result<Self, ::serde_json::Error> {
+                match notification_type {
+                    #(#slice_arms,)*
+                    _ => ::serde_json::from_slice(body).map(Self::Unknown),
+                }
             }
         }
         impl<'de> ::serde::Deserialize<'de> for #enum_ident {
@@ -386,7 +406,7 @@ pub fn support_rs() -> TokenStream {
         //! Types for fields whose JSON type Xsolla's documents and samples disagree on.
 
         /// An integer that some senders write as a string (`1234` or `"1234"`).
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize, ::schemars::JsonSchema)]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, ::serde::Serialize, ::schemars::JsonSchema)]
         #[serde(untagged)]
         pub enum IntOrString {
             /// Sent as a JSON integer.
@@ -422,8 +442,35 @@ pub fn support_rs() -> TokenStream {
             }
         }
 
+        // Hand-rolled instead of `#[serde(untagged)]`, which buffers every value before trying
+        // each variant: these fields sit in every webhook payload, on the receiver's hot path.
+        impl<'de> ::serde::Deserialize<'de> for IntOrString {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+                struct Visitor;
+                impl<'de> ::serde::de::Visitor<'de> for Visitor {
+                    type Value = IntOrString;
+                    fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                        f.write_str("an integer or a string")
+                    }
+                    fn visit_i64<E: ::serde::de::Error>(self, v: i64) -> ::std::result::Result<IntOrString, E> {
+                        Ok(IntOrString::Int(v))
+                    }
+                    fn visit_u64<E: ::serde::de::Error>(self, v: u64) -> ::std::result::Result<IntOrString, E> {
+                        i64::try_from(v).map(IntOrString::Int).map_err(|_| E::custom("integer out of range"))
+                    }
+                    fn visit_str<E: ::serde::de::Error>(self, v: &str) -> ::std::result::Result<IntOrString, E> {
+                        Ok(IntOrString::String(v.to_string()))
+                    }
+                    fn visit_string<E: ::serde::de::Error>(self, v: ::std::string::String) -> ::std::result::Result<IntOrString, E> {
+                        Ok(IntOrString::String(v))
+                    }
+                }
+                deserializer.deserialize_any(Visitor)
+            }
+        }
+
         /// A number that some senders write as a string (`9.99` or `"9.99"`).
-        #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize, ::schemars::JsonSchema)]
+        #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
         #[serde(untagged)]
         pub enum NumberOrString {
             /// Sent as a JSON number.
@@ -451,6 +498,33 @@ pub fn support_rs() -> TokenStream {
         impl ::std::convert::From<f64> for NumberOrString {
             fn from(value: f64) -> Self {
                 Self::Number(value)
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for NumberOrString {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+                struct Visitor;
+                impl<'de> ::serde::de::Visitor<'de> for Visitor {
+                    type Value = NumberOrString;
+                    fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                        f.write_str("a number or a string")
+                    }
+                    fn visit_i64<E: ::serde::de::Error>(self, v: i64) -> ::std::result::Result<NumberOrString, E> {
+                        Ok(NumberOrString::Number(v as f64))
+                    }
+                    fn visit_u64<E: ::serde::de::Error>(self, v: u64) -> ::std::result::Result<NumberOrString, E> {
+                        Ok(NumberOrString::Number(v as f64))
+                    }
+                    fn visit_f64<E: ::serde::de::Error>(self, v: f64) -> ::std::result::Result<NumberOrString, E> {
+                        Ok(NumberOrString::Number(v))
+                    }
+                    fn visit_str<E: ::serde::de::Error>(self, v: &str) -> ::std::result::Result<NumberOrString, E> {
+                        Ok(NumberOrString::String(v.to_string()))
+                    }
+                    fn visit_string<E: ::serde::de::Error>(self, v: ::std::string::String) -> ::std::result::Result<NumberOrString, E> {
+                        Ok(NumberOrString::String(v))
+                    }
+                }
+                deserializer.deserialize_any(Visitor)
             }
         }
     }
