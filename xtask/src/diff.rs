@@ -200,39 +200,53 @@ fn diff_parameters(
     subject: &str,
     changes: &mut Vec<Change>,
 ) {
-    let (pa, pb) = (params(old, a), params(new, b));
-    for (name, (req_a, ty_a)) in &pa {
-        match pb.get(name) {
-            None => change(changes, true, subject, format!("parameter {name} removed")),
+    // A parameter that becomes optional is no break: generated builders still accept it.
+    diff_members(
+        "parameter",
+        &params(old, a),
+        &params(new, b),
+        false,
+        subject,
+        changes,
+    );
+}
+
+/// Compares named members (parameters or fields) given as name → (required, type).
+/// `relaxing_breaks`: whether required → optional is breaking too (it is for fields, whose Rust
+/// type changes between `T` and `Option<T>`).
+fn diff_members(
+    noun: &str,
+    a: &BTreeMap<String, (bool, String)>,
+    b: &BTreeMap<String, (bool, String)>,
+    relaxing_breaks: bool,
+    subject: &str,
+    changes: &mut Vec<Change>,
+) {
+    for (name, (req_a, ty_a)) in a {
+        match b.get(name) {
+            None => change(changes, true, subject, format!("{noun} {name} removed")),
             Some((req_b, ty_b)) => {
                 if req_a != req_b {
                     let now = if *req_b { "required" } else { "optional" };
+                    let breaking = *req_b || relaxing_breaks;
                     change(
                         changes,
-                        *req_b,
+                        breaking,
                         subject,
-                        format!("parameter {name} is now {now}"),
+                        format!("{noun} {name} is now {now}"),
                     );
                 }
                 if ty_a != ty_b {
-                    change(
-                        changes,
-                        true,
-                        subject,
-                        format!("parameter {name} type {ty_a} → {ty_b}"),
-                    );
+                    let what = format!("{noun} {name} type {ty_a} → {ty_b}");
+                    change(changes, true, subject, what);
                 }
             }
         }
     }
-    for (name, (req, ty)) in pb.iter().filter(|(n, _)| !pa.contains_key(*n)) {
+    for (name, (req, ty)) in b.iter().filter(|(n, _)| !a.contains_key(*n)) {
         let kind = if *req { "required" } else { "optional" };
-        change(
-            changes,
-            *req,
-            subject,
-            format!("parameter {name} added ({kind}, {ty})"),
-        );
+        let what = format!("{noun} {name} added ({kind}, {ty})");
+        change(changes, *req, subject, what);
     }
 }
 
@@ -301,36 +315,14 @@ fn diff_fields(
     subject: &str,
     changes: &mut Vec<Change>,
 ) {
-    let (fa, fb) = (fields(old, a), fields(new, b));
-    for (name, (req_a, ty_a)) in &fa {
-        match fb.get(name) {
-            None => change(changes, true, subject, format!("field {name} removed")),
-            Some((req_b, ty_b)) => {
-                if req_a != req_b {
-                    // Either direction changes the Rust field type (T ↔ Option<T>).
-                    let now = if *req_b { "required" } else { "optional" };
-                    change(changes, true, subject, format!("field {name} is now {now}"));
-                }
-                if ty_a != ty_b {
-                    change(
-                        changes,
-                        true,
-                        subject,
-                        format!("field {name} type {ty_a} → {ty_b}"),
-                    );
-                }
-            }
-        }
-    }
-    for (name, (req, ty)) in fb.iter().filter(|(n, _)| !fa.contains_key(*n)) {
-        let kind = if *req { "required" } else { "optional" };
-        change(
-            changes,
-            *req,
-            subject,
-            format!("field {name} added ({kind}, {ty})"),
-        );
-    }
+    diff_members(
+        "field",
+        &fields(old, a),
+        &fields(new, b),
+        true,
+        subject,
+        changes,
+    );
 }
 
 /// Follows a `#/components/...` reference (parameters and the like).
