@@ -91,8 +91,10 @@ row() {
     echo "| $name | $(basename "$body") ($(wc -c <"$body") B) | $what | ${result% *} | ${result#* } |"
 }
 row "bare axum" /bare "$uv" 204 "read body, 204"
+row "bare axum + SHA-1" /bare-hash "$uv" 204 "read body, SHA-1(body ‖ secret), 204"
 row "receiver (memory)" /webhook "$uv" 204 "verify + parse + handler (never deduplicated)"
 row "bare axum" /bare "$op" 204 "read body, 204"
+row "bare axum + SHA-1" /bare-hash "$op" 204 "read body, SHA-1(body ‖ secret), 204"
 row "receiver (memory)" /webhook "$op" 204 "verify + parse + dedup hit (replay)"
 row "receiver (SQLite)" /webhook-sqlite "$op" 204 "verify + parse + dedup hit from SQLite (spawn_blocking)"
 log "tool: $tool, ${DURATION}s per row, $CONNS connections, $THREADS client thread(s), $(nproc) cores"

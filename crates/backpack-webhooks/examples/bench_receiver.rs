@@ -1,6 +1,8 @@
 //! Load-test target for `scripts/bench-receiver.sh`: serves, on one loopback port,
 //!
 //! * `POST /bare` — a bare axum handler that reads the body and answers 204;
+//! * `POST /bare-hash` — the same, plus SHA-1 of body ‖ secret (the baseline: a handler
+//!   that only hashes the body);
 //! * `POST /webhook` — the receiver (no-op handler, in-memory dedup store);
 //! * `POST /webhook-sqlite` — the receiver with a SQLite dedup store (temp file).
 //!
@@ -26,6 +28,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::temp_dir().join(format!("bench-server-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
 
+    let hash_secret = WebhookSecret::new(secret.clone());
     let memory = WebhookReceiver::new(
         WebhookSecret::new(secret.clone()),
         Accept,
@@ -42,6 +45,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             post(|body: Bytes| async move {
                 std::hint::black_box(body);
                 StatusCode::NO_CONTENT
+            }),
+        )
+        .route(
+            "/bare-hash",
+            post(move |body: Bytes| {
+                let secret = hash_secret.clone();
+                async move {
+                    std::hint::black_box(backpack_webhooks::sign(&body, &secret));
+                    StatusCode::NO_CONTENT
+                }
             }),
         )
         .route_service("/webhook", memory)

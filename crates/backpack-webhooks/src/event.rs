@@ -238,6 +238,29 @@ fn parse_with<E>(
     })
 }
 
+/// Pass 1 of [`parse`], alone (the receiver claims the dedup key before the typed pass, so a
+/// replayed duplicate never pays for it).
+pub(crate) fn route_store(raw_body: &[u8]) -> Result<(String, DedupPolicy, bool), ParseError> {
+    route(raw_body, Family::Store, store_rule)
+}
+
+/// Pass 1 of [`parse_backpack`], alone.
+pub(crate) fn route_backpack(raw_body: &[u8]) -> Result<(String, DedupPolicy, bool), ParseError> {
+    route(raw_body, Family::Backpack, backpack_rule)
+}
+
+/// Pass 2 alone: the payload type for `notification_type`, straight from the bytes.
+pub(crate) fn typed<E>(
+    notification_type: &str,
+    raw_body: &[u8],
+    typed: fn(&str, &[u8]) -> Result<E, serde_json::Error>,
+) -> Result<E, ParseError> {
+    typed(notification_type, raw_body).map_err(|source| ParseError::InvalidPayload {
+        notification_type: notification_type.to_string(),
+        source,
+    })
+}
+
 /// Pass 1 alone: `notification_type`, the dedup policy and the sandbox flag, from a skim that
 /// keeps only the few top-level members needed (everything else is skipped without allocating).
 fn route(

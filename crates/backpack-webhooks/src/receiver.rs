@@ -23,7 +23,7 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use tokio::time::Instant;
 
 use crate::dedup::{Claim, ClaimToken, DedupStore, StoredAnswer};
-use crate::event::{self, DedupKey, DedupPolicy, Family, ParseError, Parsed};
+use crate::event::{self, DedupKey, DedupPolicy, Family, ParseError};
 use crate::events::*;
 use crate::handler::{BackpackHandler, Delivery, HandlerError, HandlerResult, WebhookHandler};
 use crate::ip::{ClientIpSource, IpAllowlist};
@@ -108,7 +108,10 @@ impl ReceiverConfig {
 trait Dispatch: Send + Sync + 'static {
     type Event: Send + 'static;
     const FAMILY: Family;
-    fn parse(raw: &[u8]) -> Result<Parsed<Self::Event>, ParseError>;
+    /// Pass 1: `notification_type`, dedup policy, sandbox flag.
+    fn route(raw: &[u8]) -> Result<(String, DedupPolicy, bool), ParseError>;
+    /// Pass 2: the typed event.
+    fn typed(notification_type: &str, raw: &[u8]) -> Result<Self::Event, ParseError>;
     /// Runs the handler; `Ok(Some(body))` is a JSON body to send with the success status.
     fn dispatch(
         &self,
@@ -128,8 +131,12 @@ impl<H: WebhookHandler> Dispatch for StoreDispatch<H> {
     type Event = WebhookEvent;
     const FAMILY: Family = Family::Store;
 
-    fn parse(raw: &[u8]) -> Result<Parsed<WebhookEvent>, ParseError> {
-        event::parse(raw)
+    fn route(raw: &[u8]) -> Result<(String, DedupPolicy, bool), ParseError> {
+        event::route_store(raw)
+    }
+
+    fn typed(notification_type: &str, raw: &[u8]) -> Result<WebhookEvent, ParseError> {
+        event::typed(notification_type, raw, WebhookEvent::from_slice_as)
     }
 
     fn dispatch(
@@ -174,8 +181,12 @@ impl<H: BackpackHandler> Dispatch for BackpackDispatch<H> {
     type Event = BackpackWebhookEvent;
     const FAMILY: Family = Family::Backpack;
 
-    fn parse(raw: &[u8]) -> Result<Parsed<BackpackWebhookEvent>, ParseError> {
-        event::parse_backpack(raw)
+    fn route(raw: &[u8]) -> Result<(String, DedupPolicy, bool), ParseError> {
+        event::route_backpack(raw)
+    }
+
+    fn typed(notification_type: &str, raw: &[u8]) -> Result<BackpackWebhookEvent, ParseError> {
+        event::typed(notification_type, raw, BackpackWebhookEvent::from_slice_as)
     }
 
     fn dispatch(
@@ -277,33 +288,30 @@ impl<F: Dispatch, S: DedupStore> Core<F, S> {
             );
         }
 
-        let parsed = match F::parse(&raw) {
-            Ok(parsed) => parsed,
-            Err(err) => {
-                tracing::debug!(reason = %err, "webhook refused: body");
-                return answer(
-                    family,
-                    Outcome::Rejected(ErrorCode::InvalidParameter, public_message(&err)),
-                );
-            }
+        // Pass 1 only: a duplicate is answered from the store without the typed pass.
+        let (notification_type, dedup, sandbox) = match F::route(&raw) {
+            Ok(routed) => routed,
+            Err(err) => return body_refused(family, &err),
         };
-
-        let dedup_key = match &parsed.dedup {
+        let dedup_key = match dedup {
             DedupPolicy::Never => None,
-            DedupPolicy::Key(key) => Some(key.clone()),
+            DedupPolicy::Key(key) => Some(key),
         };
         let delivery = Delivery {
-            notification_type: parsed.notification_type,
+            notification_type,
             dedup_key: dedup_key.as_ref().map(|k| k.as_str().to_owned()),
-            sandbox: parsed.sandbox,
+            sandbox,
             client_ip,
         };
         match dedup_key {
-            None => {
-                let outcome = self.call_handler(parsed.event, delivery).await;
-                answer(family, outcome)
-            }
-            Some(key) => self.deduplicated(key, parsed.event, delivery).await,
+            None => match F::typed(&delivery.notification_type, &raw) {
+                Ok(event) => {
+                    let outcome = self.call_handler(event, delivery).await;
+                    answer(family, outcome)
+                }
+                Err(err) => body_refused(family, &err),
+            },
+            Some(key) => self.deduplicated(key, raw, delivery).await,
         }
     }
 
@@ -341,7 +349,7 @@ impl<F: Dispatch, S: DedupStore> Core<F, S> {
     async fn deduplicated(
         self: &Arc<Self>,
         key: DedupKey,
-        event: F::Event,
+        raw: Bytes,
         delivery: Delivery,
     ) -> StoredAnswer {
         let family = F::FAMILY;
@@ -364,9 +372,7 @@ impl<F: Dispatch, S: DedupStore> Core<F, S> {
                     // Own task: finishes (and records the answer) even if the client hangs up.
                     let core = Arc::clone(self);
                     let task =
-                        tokio::spawn(
-                            async move { core.claimed(key, token, event, delivery).await },
-                        );
+                        tokio::spawn(async move { core.claimed(key, token, raw, delivery).await });
                     return match task.await {
                         Ok(answer) => answer,
                         Err(_) => answer(family, Outcome::Temporary(TEMPORARY)),
@@ -390,9 +396,19 @@ impl<F: Dispatch, S: DedupStore> Core<F, S> {
         self: Arc<Self>,
         key: DedupKey,
         token: ClaimToken,
-        event: F::Event,
+        raw: Bytes,
         delivery: Delivery,
     ) -> StoredAnswer {
+        let event = match F::typed(&delivery.notification_type, &raw) {
+            Ok(event) => event,
+            Err(err) => {
+                // Not recorded: the key must stay free for a body that does parse.
+                if let Err(store_err) = self.store.release(key.as_str(), &token).await {
+                    tracing::warn!(error = %store_err, %key, "could not release the claim");
+                }
+                return body_refused(F::FAMILY, &err);
+            }
+        };
         let lease = self.config.claim_lease;
         let period = lease / 3;
         let handler = self.call_handler(event, delivery);
@@ -419,6 +435,15 @@ impl<F: Dispatch, S: DedupStore> Core<F, S> {
         }
         answer
     }
+}
+
+/// The answer to a body that is not a usable payload (logged without its content).
+fn body_refused(family: Family, err: &ParseError) -> StoredAnswer {
+    tracing::debug!(reason = %err, "webhook refused: body");
+    answer(
+        family,
+        Outcome::Rejected(ErrorCode::InvalidParameter, public_message(err)),
+    )
 }
 
 /// The HTTP response for an answer (plus `Allow: POST` on 405).
