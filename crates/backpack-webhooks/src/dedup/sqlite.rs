@@ -18,6 +18,7 @@
 //! );
 //! ```
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -39,10 +40,16 @@ CREATE TABLE IF NOT EXISTS backpack_webhook_deliveries (
     completed_at INTEGER
 );";
 
+/// Most recorded answers kept in memory; the map is cleared when it would grow past this.
+const DONE_CACHE_MAX: usize = 65_536;
+
 /// SQLite-backed [`DedupStore`].
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
+    /// Answers already recorded, so a replayed duplicate (Xsolla's retries) is answered without a
+    /// blocking database round trip. A recorded answer never changes, so this cannot go stale.
+    done: Arc<Mutex<HashMap<String, StoredAnswer>>>,
 }
 
 impl SqliteStore {
@@ -70,21 +77,39 @@ impl SqliteStore {
         conn.execute_batch(SCHEMA).map_err(StoreError::backend)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
+            done: Arc::default(),
         })
+    }
+
+    fn recorded(&self, key: &str) -> Option<StoredAnswer> {
+        let done = self.done.lock().unwrap_or_else(|e| e.into_inner());
+        done.get(key).cloned()
+    }
+
+    fn remember(&self, key: String, answer: StoredAnswer) {
+        let mut done = self.done.lock().unwrap_or_else(|e| e.into_inner());
+        if done.len() >= DONE_CACHE_MAX {
+            done.clear();
+        }
+        done.insert(key, answer);
     }
 
     /// Deletes completed records at least `age` old (claims are kept). Returns how many went.
     /// Only delete what Xsolla can no longer retry (its longest documented schedule is 48 h).
     pub async fn purge_completed_older_than(&self, age: Duration) -> Result<usize, StoreError> {
         let cutoff = now_millis().saturating_sub(lease_millis(age));
-        self.run(move |conn| {
-            conn.execute(
-                "DELETE FROM backpack_webhook_deliveries
-                 WHERE token IS NULL AND completed_at <= ?1",
-                params![cutoff],
-            )
-        })
-        .await
+        let purged = self
+            .run(move |conn| {
+                conn.execute(
+                    "DELETE FROM backpack_webhook_deliveries
+                     WHERE token IS NULL AND completed_at <= ?1",
+                    params![cutoff],
+                )
+            })
+            .await?;
+        // Purged keys must be forgotten here too; what is still recorded is re-read on demand.
+        self.done.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        Ok(purged)
     }
 
     async fn run<T, F>(&self, f: F) -> Result<T, StoreError>
@@ -194,9 +219,23 @@ impl DedupStore for SqliteStore {
         key: &str,
         lease: Duration,
     ) -> impl Future<Output = Result<Claim, StoreError>> + Send {
+        let cached = self.recorded(key);
         let key = key.to_owned();
         let lease_ms = lease_millis(lease);
-        self.run(move |conn| claim_blocking(conn, &key, lease_ms))
+        let store = self.clone();
+        async move {
+            if let Some(answer) = cached {
+                return Ok(Claim::Done(answer));
+            }
+            let db_key = key.clone();
+            let claim = store
+                .run(move |conn| claim_blocking(conn, &db_key, lease_ms))
+                .await?;
+            if let Claim::Done(answer) = &claim {
+                store.remember(key, answer.clone());
+            }
+            Ok(claim)
+        }
     }
 
     fn complete(
@@ -205,14 +244,20 @@ impl DedupStore for SqliteStore {
         token: &ClaimToken,
         answer: &StoredAnswer,
     ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        self.owned_update(
+        let update = self.owned_update(
             "UPDATE backpack_webhook_deliveries
              SET token = NULL, lease_until = NULL, completed_at = ?3, status = ?4, body = ?5
              WHERE key = ?1 AND token = ?2",
             key,
             token,
             Some((now_millis(), Some((answer.status, answer.body.clone())))),
-        )
+        );
+        let (store, key, answer) = (self.clone(), key.to_owned(), answer.clone());
+        async move {
+            update.await?;
+            store.remember(key, answer);
+            Ok(())
+        }
     }
 
     fn release(
@@ -272,6 +317,43 @@ mod tests {
         store.release("other", &t2).await.unwrap();
         assert!(matches!(
             store.claim("other", LEASE).await.unwrap(),
+            Claim::Acquired(_)
+        ));
+    }
+
+    #[tokio::test]
+    async fn recorded_answers_are_replayed_from_memory_and_from_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dedup.sqlite3");
+        let store = SqliteStore::open(&path).unwrap();
+        let Claim::Acquired(t) = store.claim("k", LEASE).await.unwrap() else {
+            panic!("expected Acquired")
+        };
+        let answer = StoredAnswer::empty(204);
+        store.complete("k", &t, &answer).await.unwrap();
+        // Another handle on the same file sees the record (and then caches it)...
+        let reopened = SqliteStore::open(&path).unwrap();
+        assert_eq!(
+            reopened.claim("k", LEASE).await.unwrap(),
+            Claim::Done(answer.clone())
+        );
+        // ...and the replay path no longer needs the database: remove the row behind its back.
+        store
+            .run(|conn| conn.execute("DELETE FROM backpack_webhook_deliveries", []))
+            .await
+            .unwrap();
+        assert_eq!(
+            store.claim("k", LEASE).await.unwrap(),
+            Claim::Done(answer.clone())
+        );
+        assert_eq!(
+            reopened.claim("k", LEASE).await.unwrap(),
+            Claim::Done(answer)
+        );
+        // A fresh handle reads the file, where the row is gone.
+        let fresh = SqliteStore::open(&path).unwrap();
+        assert!(matches!(
+            fresh.claim("k", LEASE).await.unwrap(),
             Claim::Acquired(_)
         ));
     }
