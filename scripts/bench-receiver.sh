@@ -96,5 +96,5 @@ row "receiver (memory)" /webhook "$uv" 204 "verify + parse + handler (never dedu
 row "bare axum" /bare "$op" 204 "read body, 204"
 row "bare axum + SHA-1" /bare-hash "$op" 204 "read body, SHA-1(body ‖ secret), 204"
 row "receiver (memory)" /webhook "$op" 204 "verify + parse + dedup hit (replay)"
-row "receiver (SQLite)" /webhook-sqlite "$op" 204 "verify + parse + dedup hit from SQLite (spawn_blocking)"
+row "receiver (SQLite)" /webhook-sqlite "$op" 204 "verify + skim + recorded answer (SQLite store, in-memory copy)"
 log "tool: $tool, ${DURATION}s per row, $CONNS connections, $THREADS client thread(s), $(nproc) cores"
