@@ -1,6 +1,8 @@
 //! SQLite store (feature `sqlite`): survives restarts, so a restarted receiver never grants twice.
 //!
-//! One connection behind a mutex; every call runs on [`tokio::task::spawn_blocking`]. The file
+//! One connection behind a mutex; every database call runs on [`tokio::task::spawn_blocking`].
+//! Recorded answers are also kept in memory (bounded), so Xsolla's re-sends of a handled delivery
+//! are answered without touching the database. The file
 //! uses WAL mode and a busy timeout, so several processes on one machine may share it (claims are
 //! single atomic statements). Time is this machine's wall clock in Unix milliseconds.
 //!
