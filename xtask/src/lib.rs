@@ -1,7 +1,7 @@
 //! The workspace's maintenance tasks: `cargo xtask pull | regen | diff`.
 //!
 //! `regen` is one pipeline, each stage a module:
-//! [`load`] → [`validate`] → [`downconvert`] (3.1 → 3.0) → [`overlay`] → [`normalize`] →
+//! [`load`] → [`downconvert`] (3.1 → 3.0) → [`overlay`] → [`validate`] → [`normalize`] →
 //! [`codegen`] (types, client, server) → [`output`] (format with prettyplease, write or `--check`).
 #![warn(missing_docs)]
 

@@ -1,5 +1,5 @@
-//! `cargo xtask regen`: load → validate → down-convert → overlays → name inline schemas → validate →
-//! generate → format → write (or `--check`).
+//! `cargo xtask regen`: load (OpenAPI 3.0/3.1 only) → down-convert → overlays → validate → name
+//! inline schemas → generate → format → write (or `--check`).
 
 use crate::codegen::{self as codegen, GeneratedFile, client, server, types};
 use crate::sources::Sources;
