@@ -8,46 +8,9 @@
 mod common;
 
 use axum::http::StatusCode;
-use backpack_sdk::{ClientCredentials, TokenCache, Transport};
+
 use common::*;
-use reqwest::{Method, Request, Url};
-
-const GAMES: &str = "/web/backpack/merchants/1/projects/2/games";
-
-fn merchant(login_url: &str) -> Transport {
-    let cache = TokenCache::builder(
-        ClientCredentials::new(CLIENT_ID, CLIENT_SECRET).with_token_url(login_url),
-    )
-    .retry_policy(fast_retry(2))
-    .build();
-    Transport::builder()
-        .token_cache(cache)
-        .host_id(HOST_ID)
-        .retry_policy(fast_retry(3))
-        .build()
-        .unwrap()
-}
-
-/// A request as progenitor builds it, `api-version` header included.
-fn request(method: Method, url: &str, body: Option<&str>) -> Request {
-    let mut request = Request::new(method, Url::parse(url).unwrap());
-    request
-        .headers_mut()
-        .insert("api-version", "1.0.0".parse().unwrap());
-    if let Some(body) = body {
-        *request.body_mut() = Some(body.to_owned().into());
-    }
-    request
-}
-
-async fn call(
-    transport: &Transport,
-    client: &reqwest::Client,
-    mut request: Request,
-) -> reqwest::Response {
-    transport.prepare(&mut request).await.unwrap();
-    transport.send(client, request).await.unwrap()
-}
+use reqwest::Method;
 
 #[tokio::test]
 async fn merchant_requests_carry_credentials_that_never_reach_logs_or_debug() {

@@ -320,3 +320,44 @@ impl<S: backpack_sdk::TokenSource> backpack_sdk::TokenSource for Counting<S> {
         self.inner.fetch_token()
     }
 }
+
+// ---------------------------------------------------------------------------
+// Transport helpers shared by transport.rs and no_secret_in_logs.rs.
+
+pub const GAMES: &str = "/web/backpack/merchants/1/projects/2/games";
+
+/// A merchant transport (client credentials against `login_url`, X-HOST-ID set).
+pub fn merchant(login_url: &str) -> backpack_sdk::Transport {
+    let cache = backpack_sdk::TokenCache::builder(
+        backpack_sdk::ClientCredentials::new(CLIENT_ID, CLIENT_SECRET).with_token_url(login_url),
+    )
+    .retry_policy(fast_retry(2))
+    .build();
+    backpack_sdk::Transport::builder()
+        .token_cache(cache)
+        .host_id(HOST_ID)
+        .retry_policy(fast_retry(3))
+        .build()
+        .unwrap()
+}
+
+/// A request as progenitor builds it, `api-version` header included.
+pub fn request(method: reqwest::Method, url: &str, body: Option<&str>) -> reqwest::Request {
+    let mut request = reqwest::Request::new(method, reqwest::Url::parse(url).unwrap());
+    request
+        .headers_mut()
+        .insert("api-version", "1.0.0".parse().unwrap());
+    if let Some(body) = body {
+        *request.body_mut() = Some(body.to_owned().into());
+    }
+    request
+}
+
+pub async fn call(
+    transport: &backpack_sdk::Transport,
+    client: &reqwest::Client,
+    mut request: reqwest::Request,
+) -> reqwest::Response {
+    transport.prepare(&mut request).await.unwrap();
+    transport.send(client, request).await.unwrap()
+}
