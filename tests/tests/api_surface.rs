@@ -6,26 +6,14 @@
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
-use xtask::diff::describe;
-use xtask::regen::{BACKPACK, WEBHOOKS, prepare_document};
+use xtask::diff::{describe, resolve};
+use xtask::regen::{BACKPACK, WEBHOOKS, read_prepared};
 use xtask::validate::operations;
 
 fn prepared(file: &str) -> Value {
     let root = xtask::workspace_root();
     let overlays = xtask::overlay::load_overlays(&root.join("spec/overlays")).unwrap();
-    let text = std::fs::read_to_string(root.join("spec").join(file)).unwrap();
-    prepare_document(file, &text, &overlays).unwrap()
-}
-
-fn resolve<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
-    match v
-        .get("$ref")
-        .and_then(Value::as_str)
-        .and_then(|r| r.strip_prefix('#'))
-    {
-        Some(pointer) => doc.pointer(pointer).unwrap_or(v),
-        None => v,
-    }
+    read_prepared(&root, file, &overlays).unwrap()
 }
 
 fn operation_surface(doc: &Value, section: &str, path: &str, method: &str, op: &Value) -> String {

@@ -326,7 +326,7 @@ fn diff_fields(
 }
 
 /// Follows a `#/components/...` reference (parameters and the like).
-fn resolve<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
+pub fn resolve<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
     match v
         .get("$ref")
         .and_then(Value::as_str)

@@ -33,7 +33,8 @@ pub fn prepare_document(file: &str, text: &str, overlays: &[overlay::Overlay]) -
     Ok(doc)
 }
 
-fn read_prepared(root: &Path, file: &str, overlays: &[overlay::Overlay]) -> Result<Value> {
+/// Reads `spec/<file>` under `root` and prepares it (see [`prepare_document`]).
+pub fn read_prepared(root: &Path, file: &str, overlays: &[overlay::Overlay]) -> Result<Value> {
     let path = root.join("spec").join(file);
     let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
     prepare_document(file, &text, overlays)

@@ -57,7 +57,6 @@ pub struct BackpackClient {
 pub struct BackpackClientBuilder {
     base_url: String,
     transport: TransportBuilder,
-    retry: RetryPolicy,
 }
 
 impl Default for BackpackClientBuilder {
@@ -65,7 +64,6 @@ impl Default for BackpackClientBuilder {
         Self {
             base_url: DEFAULT_BASE_URL.to_string(),
             transport: Transport::builder(),
-            retry: RetryPolicy::default(),
         }
     }
 }
@@ -97,8 +95,7 @@ impl BackpackClientBuilder {
 
     /// Retries for idempotent calls (GET, PUT, DELETE); POSTs are never retried automatically.
     pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
-        self.transport = self.transport.retry_policy(retry.clone());
-        self.retry = retry;
+        self.transport = self.transport.retry_policy(retry);
         self
     }
 

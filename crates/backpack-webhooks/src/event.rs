@@ -225,11 +225,7 @@ fn parse_with<E>(
 ) -> Result<Parsed<E>, ParseError> {
     let (notification_type, dedup, sandbox) = route(raw_body, family, rule_for)?;
     // Pass 2: the payload type chosen by pass 1's notification_type, straight from the bytes.
-    let event =
-        typed(&notification_type, raw_body).map_err(|source| ParseError::InvalidPayload {
-            notification_type: notification_type.clone(),
-            source,
-        })?;
+    let event = typed_event(&notification_type, raw_body, typed)?;
     Ok(Parsed {
         event,
         notification_type,
@@ -250,7 +246,7 @@ pub(crate) fn route_backpack(raw_body: &[u8]) -> Result<(String, DedupPolicy, bo
 }
 
 /// Pass 2 alone: the payload type for `notification_type`, straight from the bytes.
-pub(crate) fn typed<E>(
+pub(crate) fn typed_event<E>(
     notification_type: &str,
     raw_body: &[u8],
     typed: fn(&str, &[u8]) -> Result<E, serde_json::Error>,

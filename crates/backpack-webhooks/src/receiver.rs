@@ -136,7 +136,7 @@ impl<H: WebhookHandler> Dispatch for StoreDispatch<H> {
     }
 
     fn typed(notification_type: &str, raw: &[u8]) -> Result<WebhookEvent, ParseError> {
-        event::typed(notification_type, raw, WebhookEvent::from_slice_as)
+        event::typed_event(notification_type, raw, WebhookEvent::from_slice_as)
     }
 
     fn dispatch(
@@ -186,7 +186,7 @@ impl<H: BackpackHandler> Dispatch for BackpackDispatch<H> {
     }
 
     fn typed(notification_type: &str, raw: &[u8]) -> Result<BackpackWebhookEvent, ParseError> {
-        event::typed(notification_type, raw, BackpackWebhookEvent::from_slice_as)
+        event::typed_event(notification_type, raw, BackpackWebhookEvent::from_slice_as)
     }
 
     fn dispatch(
