@@ -172,6 +172,11 @@ impl<H: WebhookHandler> Dispatch for StoreDispatch<H> {
                     no_body(h.non_renewal_subscription(e, &d).await)
                 }
                 WebhookEvent::Unknown(v) => no_body(h.unknown(v, &d).await),
+                // A webhook type that backpack-types learned after this match was written.
+                other => no_body(
+                    h.unknown(serde_json::to_value(&other).unwrap_or_default(), &d)
+                        .await,
+                ),
             }
         }
     }
@@ -200,6 +205,11 @@ impl<H: BackpackHandler> Dispatch for BackpackDispatch<H> {
                 BackpackWebhookEvent::UserValidation(e) => no_body(h.user_validation(e, &d).await),
                 BackpackWebhookEvent::MoveToGame(e) => no_body(h.move_to_game(e, &d).await),
                 BackpackWebhookEvent::Unknown(v) => no_body(h.unknown(v, &d).await),
+                // A webhook type that backpack-types learned after this match was written.
+                other => no_body(
+                    h.unknown(serde_json::to_value(&other).unwrap_or_default(), &d)
+                        .await,
+                ),
             }
         }
     }

@@ -3,6 +3,7 @@
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
+
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
@@ -10,7 +11,9 @@ pub mod types {
     pub mod error {
         /// Error from a `TryFrom` or `FromStr` implementation.
         pub struct ConversionError(::std::borrow::Cow<'static, str>);
+
         impl ::std::error::Error for ConversionError {}
+
         impl ::std::fmt::Display for ConversionError {
             fn fmt(
                 &self,
@@ -19,6 +22,7 @@ pub mod types {
                 ::std::fmt::Display::fmt(&self.0, f)
             }
         }
+
         impl ::std::fmt::Debug for ConversionError {
             fn fmt(
                 &self,
@@ -27,11 +31,13 @@ pub mod types {
                 ::std::fmt::Debug::fmt(&self.0, f)
             }
         }
+
         impl From<&'static str> for ConversionError {
             fn from(value: &'static str) -> Self {
                 Self(value.into())
             }
         }
+
         impl From<String> for ConversionError {
             fn from(value: String) -> Self {
                 Self(value.into())
@@ -39,30 +45,32 @@ pub mod types {
         }
     }
 }
+
 #[derive(Clone, Debug)]
-/**Client for Backpack API & Webhooks
-
-Vendored description of Xsolla's published "Backpack API & Webhooks" (version 1.0.0).
-
-Backpack has three key entities: **Items** (what is given to users), **Game** (groups
-and orders items) and **Backpack** (grants a user's items in the game). Items show up
-in the Metaframe widget or in Xsolla Wallet (https://account.xsolla.com/backpack).
-
-Game and Items operations need two headers: `X-HOST-ID` (a secret value issued by
-Xsolla, modelled as a required header parameter) and `Authorization: Bearer <JWT>`.
-The JWT comes from Xsolla Login "Generate JWT" (`POST https://login.xsolla.com/api/oauth2/token`,
-not part of this document) and is valid for 1 hour.
-
-Written from the collected facts in `shared/upstream/backpack-api-facts.md`; every
-UNKNOWN and every reading chosen is listed in `spec/NOTES.md`.
-
-
-Version: 1.0.0*/
+/// Client for Backpack API & Webhooks
+///
+/// Vendored description of Xsolla's published "Backpack API & Webhooks" (version 1.0.0).
+///
+/// Backpack has three key entities: **Items** (what is given to users), **Game** (groups
+/// and orders items) and **Backpack** (grants a user's items in the game). Items show up
+/// in the Metaframe widget or in Xsolla Wallet (https://account.xsolla.com/backpack).
+///
+/// Game and Items operations need two headers: `X-HOST-ID` (a secret value issued by
+/// Xsolla, modelled as a required header parameter) and `Authorization: Bearer <JWT>`.
+/// The JWT comes from Xsolla Login "Generate JWT" (`POST https://login.xsolla.com/api/oauth2/token`,
+/// not part of this document) and is valid for 1 hour.
+///
+/// Written from the collected facts in `shared/upstream/backpack-api-facts.md`; every
+/// UNKNOWN and every reading chosen is listed in `spec/NOTES.md`.
+///
+///
+/// Version: 1.0.0
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
     pub(crate) inner: crate::Hooks,
 }
+
 impl Client {
     /// Create a new client.
     ///
@@ -79,6 +87,7 @@ impl Client {
         let client = reqwest::ClientBuilder::new();
         Self::new_with_client(baseurl, client.build().unwrap(), inner)
     }
+
     /// Construct a new client with an existing `reqwest::Client`,
     /// allowing more control over its configuration.
     ///
@@ -97,20 +106,25 @@ impl Client {
         }
     }
 }
+
 impl ClientInfo<crate::Hooks> for Client {
     fn api_version() -> &'static str {
         "1.0.0"
     }
+
     fn baseurl(&self) -> &str {
         self.baseurl.as_str()
     }
+
     fn client(&self) -> &reqwest::Client {
         &self.client
     }
+
     fn inner(&self) -> &crate::Hooks {
         &self.inner
     }
 }
+
 const _: () = {
     #[allow(dead_code)]
     fn assert_client_hooks()
@@ -118,340 +132,355 @@ const _: () = {
         Client: ClientHooks<crate::Hooks>,
     {}
 };
+
 impl Client {
-    /**Get games
-
-Retrieves external IDs and names of the created game entities.
-
-Only the method, path and this summary are known (from the overview page's
-operation list); parameters, status codes and the response schema are UNKNOWN,
-so the success response is a `2XX` range with an untyped JSON body.
-
-
-Sends a `GET` request to `/web/backpack/merchants/{merchantId}/projects/{projectId}/games`
-
-Arguments:
-- `merchant_id`: Merchant ID. Found in Publisher Account under Company settings > Company, or in the
-Publisher Account URL `https://publisher.xsolla.com/<merchant ID>/<section>`.
-
-- `project_id`: Project ID, shown next to the project name in Publisher Account.
-```ignore
-let response = client.get_games()
-    .merchant_id(merchant_id)
-    .project_id(project_id)
-    .send()
-    .await;
-```*/
+    /// Get games
+    ///
+    /// Retrieves external IDs and names of the created game entities.
+    ///
+    /// Only the method, path and this summary are known (from the overview page's
+    /// operation list); parameters, status codes and the response schema are UNKNOWN,
+    /// so the success response is a `2XX` range with an untyped JSON body.
+    ///
+    ///
+    /// Sends a `GET` request to `/web/backpack/merchants/{merchantId}/projects/{projectId}/games`
+    ///
+    /// Arguments:
+    /// - `merchant_id`: Merchant ID. Found in Publisher Account under Company settings > Company, or in the
+    /// Publisher Account URL `https://publisher.xsolla.com/<merchant ID>/<section>`.
+    ///
+    /// - `project_id`: Project ID, shown next to the project name in Publisher Account.
+    /// ```ignore
+    /// let response = client.get_games()
+    ///     .merchant_id(merchant_id)
+    ///     .project_id(project_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_games(&self) -> builder::GetGames<'_> {
         builder::GetGames::new(self)
     }
-    /**Update game
 
-Updates a game entity's details. The game is identified by `external_game_id` in the body.
-
-Sends a `PUT` request to `/web/backpack/merchants/{merchantId}/projects/{projectId}/games`
-
-Arguments:
-- `merchant_id`: Merchant ID. Found in Publisher Account under Company settings > Company, or in the
-Publisher Account URL `https://publisher.xsolla.com/<merchant ID>/<section>`.
-
-- `project_id`: Project ID, shown next to the project name in Publisher Account.
-- `body`
-```ignore
-let response = client.update_game_details()
-    .merchant_id(merchant_id)
-    .project_id(project_id)
-    .body(body)
-    .send()
-    .await;
-```*/
+    /// Update game
+    ///
+    /// Updates a game entity's details. The game is identified by `external_game_id` in the body.
+    ///
+    /// Sends a `PUT` request to `/web/backpack/merchants/{merchantId}/projects/{projectId}/games`
+    ///
+    /// Arguments:
+    /// - `merchant_id`: Merchant ID. Found in Publisher Account under Company settings > Company, or in the
+    /// Publisher Account URL `https://publisher.xsolla.com/<merchant ID>/<section>`.
+    ///
+    /// - `project_id`: Project ID, shown next to the project name in Publisher Account.
+    /// - `body`
+    /// ```ignore
+    /// let response = client.update_game_details()
+    ///     .merchant_id(merchant_id)
+    ///     .project_id(project_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_game_details(&self) -> builder::UpdateGameDetails<'_> {
         builder::UpdateGameDetails::new(self)
     }
-    /**Create game
 
-Creates a game entity for the project.
-
-Sends a `POST` request to `/web/backpack/merchants/{merchantId}/projects/{projectId}/games`
-
-Arguments:
-- `merchant_id`: Merchant ID. Found in Publisher Account under Company settings > Company, or in the
-Publisher Account URL `https://publisher.xsolla.com/<merchant ID>/<section>`.
-
-- `project_id`: Project ID, shown next to the project name in Publisher Account.
-- `body`: A JSON object containing game information.
-```ignore
-let response = client.create_game()
-    .merchant_id(merchant_id)
-    .project_id(project_id)
-    .body(body)
-    .send()
-    .await;
-```*/
+    /// Create game
+    ///
+    /// Creates a game entity for the project.
+    ///
+    /// Sends a `POST` request to `/web/backpack/merchants/{merchantId}/projects/{projectId}/games`
+    ///
+    /// Arguments:
+    /// - `merchant_id`: Merchant ID. Found in Publisher Account under Company settings > Company, or in the
+    /// Publisher Account URL `https://publisher.xsolla.com/<merchant ID>/<section>`.
+    ///
+    /// - `project_id`: Project ID, shown next to the project name in Publisher Account.
+    /// - `body`: A JSON object containing game information.
+    /// ```ignore
+    /// let response = client.create_game()
+    ///     .merchant_id(merchant_id)
+    ///     .project_id(project_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn create_game(&self) -> builder::CreateGame<'_> {
         builder::CreateGame::new(self)
     }
-    /**Create game keys
 
-Creates a list of game keys in the given user's Backpack. The user copies a key from
-Backpack and enters it on the platform or in the game.
-
-The request fields after `description` and all responses are UNKNOWN upstream; the
-responses here follow the sibling create calls (see spec/NOTES.md).
-
-
-Sends a `POST` request to `/web/backpack/merchants/{merchantId}/projects/{projectId}/user/{userId}/game_keys`
-
-Arguments:
-- `merchant_id`: Merchant ID. Found in Publisher Account under Company settings > Company, or in the
-Publisher Account URL `https://publisher.xsolla.com/<merchant ID>/<section>`.
-
-- `project_id`: Project ID, shown next to the project name in Publisher Account.
-- `user_id`: User ID (the Xsolla user's ID).
-- `body`
-```ignore
-let response = client.create_game_keys()
-    .merchant_id(merchant_id)
-    .project_id(project_id)
-    .user_id(user_id)
-    .body(body)
-    .send()
-    .await;
-```*/
+    /// Create game keys
+    ///
+    /// Creates a list of game keys in the given user's Backpack. The user copies a key from
+    /// Backpack and enters it on the platform or in the game.
+    ///
+    /// The request fields after `description` and all responses are UNKNOWN upstream; the
+    /// responses here follow the sibling create calls (see spec/NOTES.md).
+    ///
+    ///
+    /// Sends a `POST` request to `/web/backpack/merchants/{merchantId}/projects/{projectId}/user/{userId}/game_keys`
+    ///
+    /// Arguments:
+    /// - `merchant_id`: Merchant ID. Found in Publisher Account under Company settings > Company, or in the
+    /// Publisher Account URL `https://publisher.xsolla.com/<merchant ID>/<section>`.
+    ///
+    /// - `project_id`: Project ID, shown next to the project name in Publisher Account.
+    /// - `user_id`: User ID (the Xsolla user's ID).
+    /// - `body`
+    /// ```ignore
+    /// let response = client.create_game_keys()
+    ///     .merchant_id(merchant_id)
+    ///     .project_id(project_id)
+    ///     .user_id(user_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn create_game_keys(&self) -> builder::CreateGameKeys<'_> {
         builder::CreateGameKeys::new(self)
     }
-    /**Create promo codes
 
-Creates a list of promo codes (each with items) in the user's Backpack. To get the items,
-the user copies the promo code from Backpack and enters it on the gaming platform or in
-the game; redemption is built in the partner's game.
-
-
-Sends a `POST` request to `/web/backpack/merchants/{merchantId}/projects/{projectId}/user/{userId}/promo_codes`
-
-Arguments:
-- `merchant_id`: Merchant ID. Found in Publisher Account under Company settings > Company, or in the
-Publisher Account URL `https://publisher.xsolla.com/<merchant ID>/<section>`.
-
-- `project_id`: Project ID, shown next to the project name in Publisher Account.
-- `user_id`: User ID (the Xsolla user's ID).
-- `body`: A JSON object containing promo codes information.
-```ignore
-let response = client.create_promo_codes()
-    .merchant_id(merchant_id)
-    .project_id(project_id)
-    .user_id(user_id)
-    .body(body)
-    .send()
-    .await;
-```*/
+    /// Create promo codes
+    ///
+    /// Creates a list of promo codes (each with items) in the user's Backpack. To get the items,
+    /// the user copies the promo code from Backpack and enters it on the gaming platform or in
+    /// the game; redemption is built in the partner's game.
+    ///
+    ///
+    /// Sends a `POST` request to `/web/backpack/merchants/{merchantId}/projects/{projectId}/user/{userId}/promo_codes`
+    ///
+    /// Arguments:
+    /// - `merchant_id`: Merchant ID. Found in Publisher Account under Company settings > Company, or in the
+    /// Publisher Account URL `https://publisher.xsolla.com/<merchant ID>/<section>`.
+    ///
+    /// - `project_id`: Project ID, shown next to the project name in Publisher Account.
+    /// - `user_id`: User ID (the Xsolla user's ID).
+    /// - `body`: A JSON object containing promo codes information.
+    /// ```ignore
+    /// let response = client.create_promo_codes()
+    ///     .merchant_id(merchant_id)
+    ///     .project_id(project_id)
+    ///     .user_id(user_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn create_promo_codes(&self) -> builder::CreatePromoCodes<'_> {
         builder::CreatePromoCodes::new(self)
     }
-    /**Create virtual currency
 
-Creates a list of virtual currency packages in the user's Backpack.
-
-The request fields after `game_image_url` and all responses are UNKNOWN upstream; the
-responses here follow the sibling create calls (see spec/NOTES.md).
-
-
-Sends a `POST` request to `/web/backpack/merchants/{merchantId}/projects/{projectId}/user/{userId}/virtual_currency`
-
-Arguments:
-- `merchant_id`: Merchant ID. Found in Publisher Account under Company settings > Company, or in the
-Publisher Account URL `https://publisher.xsolla.com/<merchant ID>/<section>`.
-
-- `project_id`: Project ID, shown next to the project name in Publisher Account.
-- `user_id`: User ID (the Xsolla user's ID).
-- `body`: A JSON object containing virtual currency packages information.
-```ignore
-let response = client.create_virtual_currency()
-    .merchant_id(merchant_id)
-    .project_id(project_id)
-    .user_id(user_id)
-    .body(body)
-    .send()
-    .await;
-```*/
+    /// Create virtual currency
+    ///
+    /// Creates a list of virtual currency packages in the user's Backpack.
+    ///
+    /// The request fields after `game_image_url` and all responses are UNKNOWN upstream; the
+    /// responses here follow the sibling create calls (see spec/NOTES.md).
+    ///
+    ///
+    /// Sends a `POST` request to `/web/backpack/merchants/{merchantId}/projects/{projectId}/user/{userId}/virtual_currency`
+    ///
+    /// Arguments:
+    /// - `merchant_id`: Merchant ID. Found in Publisher Account under Company settings > Company, or in the
+    /// Publisher Account URL `https://publisher.xsolla.com/<merchant ID>/<section>`.
+    ///
+    /// - `project_id`: Project ID, shown next to the project name in Publisher Account.
+    /// - `user_id`: User ID (the Xsolla user's ID).
+    /// - `body`: A JSON object containing virtual currency packages information.
+    /// ```ignore
+    /// let response = client.create_virtual_currency()
+    ///     .merchant_id(merchant_id)
+    ///     .project_id(project_id)
+    ///     .user_id(user_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn create_virtual_currency(&self) -> builder::CreateVirtualCurrency<'_> {
         builder::CreateVirtualCurrency::new(self)
     }
-    /**Create virtual items
 
-Creates a list of virtual items in the user's Backpack. If `platform` is sent, the user
-must link that game-platform account in Backpack and press "Receive item"; otherwise the
-user types their in-game ID.
-
-
-Sends a `POST` request to `/web/backpack/merchants/{merchantId}/projects/{projectId}/user/{userId}/virtual_items`
-
-Arguments:
-- `merchant_id`: Merchant ID. Found in Publisher Account under Company settings > Company, or in the
-Publisher Account URL `https://publisher.xsolla.com/<merchant ID>/<section>`.
-
-- `project_id`: Project ID, shown next to the project name in Publisher Account.
-- `user_id`: User ID (the Xsolla user's ID).
-- `body`: A JSON object containing virtual items information.
-```ignore
-let response = client.create_virtual_items()
-    .merchant_id(merchant_id)
-    .project_id(project_id)
-    .user_id(user_id)
-    .body(body)
-    .send()
-    .await;
-```*/
+    /// Create virtual items
+    ///
+    /// Creates a list of virtual items in the user's Backpack. If `platform` is sent, the user
+    /// must link that game-platform account in Backpack and press "Receive item"; otherwise the
+    /// user types their in-game ID.
+    ///
+    ///
+    /// Sends a `POST` request to `/web/backpack/merchants/{merchantId}/projects/{projectId}/user/{userId}/virtual_items`
+    ///
+    /// Arguments:
+    /// - `merchant_id`: Merchant ID. Found in Publisher Account under Company settings > Company, or in the
+    /// Publisher Account URL `https://publisher.xsolla.com/<merchant ID>/<section>`.
+    ///
+    /// - `project_id`: Project ID, shown next to the project name in Publisher Account.
+    /// - `user_id`: User ID (the Xsolla user's ID).
+    /// - `body`: A JSON object containing virtual items information.
+    /// ```ignore
+    /// let response = client.create_virtual_items()
+    ///     .merchant_id(merchant_id)
+    ///     .project_id(project_id)
+    ///     .user_id(user_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn create_virtual_items(&self) -> builder::CreateVirtualItems<'_> {
         builder::CreateVirtualItems::new(self)
     }
-    /**Get user's Backpack items
 
-Returns the items (game keys, virtual items, virtual currency) in the given user's
-Backpack. Server-side call.
-
-
-Sends a `GET` request to `/web/backpack/merchants/{merchantId}/projects/{projectId}/users/{userId}/items`
-
-Arguments:
-- `merchant_id`: Merchant ID. Found in Publisher Account under Company settings > Company, or in the
-Publisher Account URL `https://publisher.xsolla.com/<merchant ID>/<section>`.
-
-- `project_id`: Project ID, shown next to the project name in Publisher Account.
-- `user_id`: User ID (the Xsolla user's ID).
-- `limit`: Page size. When omitted, all items are returned.
-- `offset`: Index of the first element returned (counting from 0).
-```ignore
-let response = client.user_backpack_items_list()
-    .merchant_id(merchant_id)
-    .project_id(project_id)
-    .user_id(user_id)
-    .limit(limit)
-    .offset(offset)
-    .send()
-    .await;
-```*/
+    /// Get user's Backpack items
+    ///
+    /// Returns the items (game keys, virtual items, virtual currency) in the given user's
+    /// Backpack. Server-side call.
+    ///
+    ///
+    /// Sends a `GET` request to `/web/backpack/merchants/{merchantId}/projects/{projectId}/users/{userId}/items`
+    ///
+    /// Arguments:
+    /// - `merchant_id`: Merchant ID. Found in Publisher Account under Company settings > Company, or in the
+    /// Publisher Account URL `https://publisher.xsolla.com/<merchant ID>/<section>`.
+    ///
+    /// - `project_id`: Project ID, shown next to the project name in Publisher Account.
+    /// - `user_id`: User ID (the Xsolla user's ID).
+    /// - `limit`: Page size. When omitted, all items are returned.
+    /// - `offset`: Index of the first element returned (counting from 0).
+    /// ```ignore
+    /// let response = client.user_backpack_items_list()
+    ///     .merchant_id(merchant_id)
+    ///     .project_id(project_id)
+    ///     .user_id(user_id)
+    ///     .limit(limit)
+    ///     .offset(offset)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn user_backpack_items_list(&self) -> builder::UserBackpackItemsList<'_> {
         builder::UserBackpackItemsList::new(self)
     }
-    /**Delete item from Backpack
 
-Deletes the given item from the given user's Backpack.
-
-Sends a `DELETE` request to `/web/backpack/merchants/{merchantId}/projects/{projectId}/users/{userId}/items/{itemId}`
-
-Arguments:
-- `merchant_id`: Merchant ID. Found in Publisher Account under Company settings > Company, or in the
-Publisher Account URL `https://publisher.xsolla.com/<merchant ID>/<section>`.
-
-- `project_id`: Project ID, shown next to the project name in Publisher Account.
-- `user_id`: User ID (the Xsolla user's ID).
-- `item_id`: The item's unique ID, assigned when the item is created through the API.
-```ignore
-let response = client.delete_item()
-    .merchant_id(merchant_id)
-    .project_id(project_id)
-    .user_id(user_id)
-    .item_id(item_id)
-    .send()
-    .await;
-```*/
+    /// Delete item from Backpack
+    ///
+    /// Deletes the given item from the given user's Backpack.
+    ///
+    /// Sends a `DELETE` request to `/web/backpack/merchants/{merchantId}/projects/{projectId}/users/{userId}/items/{itemId}`
+    ///
+    /// Arguments:
+    /// - `merchant_id`: Merchant ID. Found in Publisher Account under Company settings > Company, or in the
+    /// Publisher Account URL `https://publisher.xsolla.com/<merchant ID>/<section>`.
+    ///
+    /// - `project_id`: Project ID, shown next to the project name in Publisher Account.
+    /// - `user_id`: User ID (the Xsolla user's ID).
+    /// - `item_id`: The item's unique ID, assigned when the item is created through the API.
+    /// ```ignore
+    /// let response = client.delete_item()
+    ///     .merchant_id(merchant_id)
+    ///     .project_id(project_id)
+    ///     .user_id(user_id)
+    ///     .item_id(item_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_item(&self) -> builder::DeleteItem<'_> {
         builder::DeleteItem::new(self)
     }
-    /**Get user's Backpack items
 
-Returns the current user's Backpack items (game keys, virtual items, virtual currency).
-
-Sends a `GET` request to `/web/backpack/items`
-
-Arguments:
-- `group`: Field to group items by, for example `game_name`.
-- `item_type`: Item type filter (serialization style UNKNOWN upstream; form/explode assumed).
-- `limit`: Page size.
-- `offset`: Index of the first element returned (counting from 0).
-```ignore
-let response = client.get_user_backpack_items()
-    .group(group)
-    .item_type(item_type)
-    .limit(limit)
-    .offset(offset)
-    .send()
-    .await;
-```*/
+    /// Get user's Backpack items
+    ///
+    /// Returns the current user's Backpack items (game keys, virtual items, virtual currency).
+    ///
+    /// Sends a `GET` request to `/web/backpack/items`
+    ///
+    /// Arguments:
+    /// - `group`: Field to group items by, for example `game_name`.
+    /// - `item_type`: Item type filter (serialization style UNKNOWN upstream; form/explode assumed).
+    /// - `limit`: Page size.
+    /// - `offset`: Index of the first element returned (counting from 0).
+    /// ```ignore
+    /// let response = client.get_user_backpack_items()
+    ///     .group(group)
+    ///     .item_type(item_type)
+    ///     .limit(limit)
+    ///     .offset(offset)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_user_backpack_items(&self) -> builder::GetUserBackpackItems<'_> {
         builder::GetUserBackpackItems::new(self)
     }
-    /**Get user's Backpack item
 
-Returns one item from the current user's Backpack.
-
-Sends a `GET` request to `/web/backpack/items/{itemId}`
-
-Arguments:
-- `item_id`: The item's unique ID, assigned when the item is created through the API.
-```ignore
-let response = client.get_user_backpack_item()
-    .item_id(item_id)
-    .send()
-    .await;
-```*/
+    /// Get user's Backpack item
+    ///
+    /// Returns one item from the current user's Backpack.
+    ///
+    /// Sends a `GET` request to `/web/backpack/items/{itemId}`
+    ///
+    /// Arguments:
+    /// - `item_id`: The item's unique ID, assigned when the item is created through the API.
+    /// ```ignore
+    /// let response = client.get_user_backpack_item()
+    ///     .item_id(item_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_user_backpack_item(&self) -> builder::GetUserBackpackItem<'_> {
         builder::GetUserBackpackItem::new(self)
     }
-    /**Move user's virtual currency to game
 
-Grants the user, in the game, virtual currency held in Backpack.
-
-Sends a `POST` request to `/web/backpack/virtual_currency/move_to_game`
-
-```ignore
-let response = client.move_user_virtual_currency_to_game()
-    .body(body)
-    .send()
-    .await;
-```*/
+    /// Move user's virtual currency to game
+    ///
+    /// Grants the user, in the game, virtual currency held in Backpack.
+    ///
+    /// Sends a `POST` request to `/web/backpack/virtual_currency/move_to_game`
+    ///
+    /// ```ignore
+    /// let response = client.move_user_virtual_currency_to_game()
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn move_user_virtual_currency_to_game(
         &self,
     ) -> builder::MoveUserVirtualCurrencyToGame<'_> {
         builder::MoveUserVirtualCurrencyToGame::new(self)
     }
-    /**Moves user's virtual currency to Xsolla Wallet
 
-Grants the user, in Xsolla Wallet, virtual currency held in Backpack.
-
-Sends a `POST` request to `/web/backpack/virtual_currency/receive`
-
-```ignore
-let response = client.move_user_virtual_currency_to_wallet()
-    .body(body)
-    .send()
-    .await;
-```*/
+    /// Moves user's virtual currency to Xsolla Wallet
+    ///
+    /// Grants the user, in Xsolla Wallet, virtual currency held in Backpack.
+    ///
+    /// Sends a `POST` request to `/web/backpack/virtual_currency/receive`
+    ///
+    /// ```ignore
+    /// let response = client.move_user_virtual_currency_to_wallet()
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn move_user_virtual_currency_to_wallet(
         &self,
     ) -> builder::MoveUserVirtualCurrencyToWallet<'_> {
         builder::MoveUserVirtualCurrencyToWallet::new(self)
     }
-    /**Move user's virtual item to game
 
-Grants the user, in the game, a virtual item held in Backpack.
-
-Sends a `POST` request to `/web/backpack/virtual_items/move_to_game`
-
-```ignore
-let response = client.move_user_virtual_item_to_game()
-    .body(body)
-    .send()
-    .await;
-```*/
+    /// Move user's virtual item to game
+    ///
+    /// Grants the user, in the game, a virtual item held in Backpack.
+    ///
+    /// Sends a `POST` request to `/web/backpack/virtual_items/move_to_game`
+    ///
+    /// ```ignore
+    /// let response = client.move_user_virtual_item_to_game()
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn move_user_virtual_item_to_game(
         &self,
     ) -> builder::MoveUserVirtualItemToGame<'_> {
         builder::MoveUserVirtualItemToGame::new(self)
     }
 }
+
 /// Types for composing operation parameters.
 #[allow(clippy::all)]
 pub mod builder {
@@ -461,15 +490,17 @@ pub mod builder {
         encode_path, ByteStream, ClientInfo, ClientHooks, Error, OperationInfo,
         RequestBuilderExt, ResponseValue,
     };
-    /**Builder for [`Client::get_games`]
 
-[`Client::get_games`]: super::Client::get_games*/
+    /// Builder for [`Client::get_games`]
+    ///
+    /// [`Client::get_games`]: super::Client::get_games
     #[derive(Debug, Clone)]
     pub struct GetGames<'a> {
         client: &'a super::Client,
         merchant_id: Result<u32, String>,
         project_id: Result<u32, String>,
     }
+
     impl<'a> GetGames<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
@@ -478,6 +509,7 @@ pub mod builder {
                 project_id: Err("project_id was not initialized".to_string()),
             }
         }
+
         pub fn merchant_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
@@ -487,6 +519,7 @@ pub mod builder {
                 .map_err(|_| "conversion to `u32` for merchant_id failed".to_string());
             self
         }
+
         pub fn project_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
@@ -496,6 +529,7 @@ pub mod builder {
                 .map_err(|_| "conversion to `u32` for project_id failed".to_string());
             self
         }
+
         ///Sends a `GET` request to `/web/backpack/merchants/{merchantId}/projects/{projectId}/games`
         pub async fn send(
             self,
@@ -539,9 +573,10 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_game_details`]
 
-[`Client::update_game_details`]: super::Client::update_game_details*/
+    /// Builder for [`Client::update_game_details`]
+    ///
+    /// [`Client::update_game_details`]: super::Client::update_game_details
     #[derive(Debug, Clone)]
     pub struct UpdateGameDetails<'a> {
         client: &'a super::Client,
@@ -549,6 +584,7 @@ pub mod builder {
         project_id: Result<u32, String>,
         body: Result<::backpack_types::api::UpdateGameRequest, String>,
     }
+
     impl<'a> UpdateGameDetails<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
@@ -558,6 +594,7 @@ pub mod builder {
                 body: Err("body was not initialized".to_string()),
             }
         }
+
         pub fn merchant_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
@@ -567,6 +604,7 @@ pub mod builder {
                 .map_err(|_| "conversion to `u32` for merchant_id failed".to_string());
             self
         }
+
         pub fn project_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
@@ -576,6 +614,7 @@ pub mod builder {
                 .map_err(|_| "conversion to `u32` for project_id failed".to_string());
             self
         }
+
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::backpack_types::api::UpdateGameRequest>,
@@ -588,6 +627,7 @@ pub mod builder {
                 });
             self
         }
+
         ///Sends a `PUT` request to `/web/backpack/merchants/{merchantId}/projects/{projectId}/games`
         pub async fn send(
             self,
@@ -647,9 +687,10 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::create_game`]
 
-[`Client::create_game`]: super::Client::create_game*/
+    /// Builder for [`Client::create_game`]
+    ///
+    /// [`Client::create_game`]: super::Client::create_game
     #[derive(Debug, Clone)]
     pub struct CreateGame<'a> {
         client: &'a super::Client,
@@ -657,6 +698,7 @@ pub mod builder {
         project_id: Result<u32, String>,
         body: Result<::backpack_types::api::CreateGameRequest, String>,
     }
+
     impl<'a> CreateGame<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
@@ -666,6 +708,7 @@ pub mod builder {
                 body: Err("body was not initialized".to_string()),
             }
         }
+
         pub fn merchant_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
@@ -675,6 +718,7 @@ pub mod builder {
                 .map_err(|_| "conversion to `u32` for merchant_id failed".to_string());
             self
         }
+
         pub fn project_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
@@ -684,6 +728,7 @@ pub mod builder {
                 .map_err(|_| "conversion to `u32` for project_id failed".to_string());
             self
         }
+
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::backpack_types::api::CreateGameRequest>,
@@ -696,6 +741,7 @@ pub mod builder {
                 });
             self
         }
+
         ///Sends a `POST` request to `/web/backpack/merchants/{merchantId}/projects/{projectId}/games`
         pub async fn send(
             self,
@@ -758,9 +804,10 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::create_game_keys`]
 
-[`Client::create_game_keys`]: super::Client::create_game_keys*/
+    /// Builder for [`Client::create_game_keys`]
+    ///
+    /// [`Client::create_game_keys`]: super::Client::create_game_keys
     #[derive(Debug, Clone)]
     pub struct CreateGameKeys<'a> {
         client: &'a super::Client,
@@ -769,6 +816,7 @@ pub mod builder {
         user_id: Result<::uuid::Uuid, String>,
         body: Result<::std::vec::Vec<::backpack_types::api::NewGameKey>, String>,
     }
+
     impl<'a> CreateGameKeys<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
@@ -779,6 +827,7 @@ pub mod builder {
                 body: Err("body was not initialized".to_string()),
             }
         }
+
         pub fn merchant_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
@@ -788,6 +837,7 @@ pub mod builder {
                 .map_err(|_| "conversion to `u32` for merchant_id failed".to_string());
             self
         }
+
         pub fn project_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
@@ -797,6 +847,7 @@ pub mod builder {
                 .map_err(|_| "conversion to `u32` for project_id failed".to_string());
             self
         }
+
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
@@ -808,6 +859,7 @@ pub mod builder {
                 });
             self
         }
+
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::vec::Vec<::backpack_types::api::NewGameKey>>,
@@ -820,6 +872,7 @@ pub mod builder {
                 });
             self
         }
+
         ///Sends a `POST` request to `/web/backpack/merchants/{merchantId}/projects/{projectId}/user/{userId}/game_keys`
         pub async fn send(
             self,
@@ -883,9 +936,10 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::create_promo_codes`]
 
-[`Client::create_promo_codes`]: super::Client::create_promo_codes*/
+    /// Builder for [`Client::create_promo_codes`]
+    ///
+    /// [`Client::create_promo_codes`]: super::Client::create_promo_codes
     #[derive(Debug, Clone)]
     pub struct CreatePromoCodes<'a> {
         client: &'a super::Client,
@@ -894,6 +948,7 @@ pub mod builder {
         user_id: Result<::uuid::Uuid, String>,
         body: Result<::std::vec::Vec<::backpack_types::api::NewPromoCode>, String>,
     }
+
     impl<'a> CreatePromoCodes<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
@@ -904,6 +959,7 @@ pub mod builder {
                 body: Err("body was not initialized".to_string()),
             }
         }
+
         pub fn merchant_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
@@ -913,6 +969,7 @@ pub mod builder {
                 .map_err(|_| "conversion to `u32` for merchant_id failed".to_string());
             self
         }
+
         pub fn project_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
@@ -922,6 +979,7 @@ pub mod builder {
                 .map_err(|_| "conversion to `u32` for project_id failed".to_string());
             self
         }
+
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
@@ -933,6 +991,7 @@ pub mod builder {
                 });
             self
         }
+
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
@@ -947,6 +1006,7 @@ pub mod builder {
                 });
             self
         }
+
         ///Sends a `POST` request to `/web/backpack/merchants/{merchantId}/projects/{projectId}/user/{userId}/promo_codes`
         pub async fn send(
             self,
@@ -1010,9 +1070,10 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::create_virtual_currency`]
 
-[`Client::create_virtual_currency`]: super::Client::create_virtual_currency*/
+    /// Builder for [`Client::create_virtual_currency`]
+    ///
+    /// [`Client::create_virtual_currency`]: super::Client::create_virtual_currency
     #[derive(Debug, Clone)]
     pub struct CreateVirtualCurrency<'a> {
         client: &'a super::Client,
@@ -1021,6 +1082,7 @@ pub mod builder {
         user_id: Result<::uuid::Uuid, String>,
         body: Result<::std::vec::Vec<::backpack_types::api::NewVirtualCurrency>, String>,
     }
+
     impl<'a> CreateVirtualCurrency<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
@@ -1031,6 +1093,7 @@ pub mod builder {
                 body: Err("body was not initialized".to_string()),
             }
         }
+
         pub fn merchant_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
@@ -1040,6 +1103,7 @@ pub mod builder {
                 .map_err(|_| "conversion to `u32` for merchant_id failed".to_string());
             self
         }
+
         pub fn project_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
@@ -1049,6 +1113,7 @@ pub mod builder {
                 .map_err(|_| "conversion to `u32` for project_id failed".to_string());
             self
         }
+
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
@@ -1060,6 +1125,7 @@ pub mod builder {
                 });
             self
         }
+
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
@@ -1074,6 +1140,7 @@ pub mod builder {
                 });
             self
         }
+
         ///Sends a `POST` request to `/web/backpack/merchants/{merchantId}/projects/{projectId}/user/{userId}/virtual_currency`
         pub async fn send(
             self,
@@ -1137,9 +1204,10 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::create_virtual_items`]
 
-[`Client::create_virtual_items`]: super::Client::create_virtual_items*/
+    /// Builder for [`Client::create_virtual_items`]
+    ///
+    /// [`Client::create_virtual_items`]: super::Client::create_virtual_items
     #[derive(Debug, Clone)]
     pub struct CreateVirtualItems<'a> {
         client: &'a super::Client,
@@ -1148,6 +1216,7 @@ pub mod builder {
         user_id: Result<::uuid::Uuid, String>,
         body: Result<::std::vec::Vec<::backpack_types::api::NewVirtualItem>, String>,
     }
+
     impl<'a> CreateVirtualItems<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
@@ -1158,6 +1227,7 @@ pub mod builder {
                 body: Err("body was not initialized".to_string()),
             }
         }
+
         pub fn merchant_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
@@ -1167,6 +1237,7 @@ pub mod builder {
                 .map_err(|_| "conversion to `u32` for merchant_id failed".to_string());
             self
         }
+
         pub fn project_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
@@ -1176,6 +1247,7 @@ pub mod builder {
                 .map_err(|_| "conversion to `u32` for project_id failed".to_string());
             self
         }
+
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
@@ -1187,6 +1259,7 @@ pub mod builder {
                 });
             self
         }
+
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<
@@ -1201,6 +1274,7 @@ pub mod builder {
                 });
             self
         }
+
         ///Sends a `POST` request to `/web/backpack/merchants/{merchantId}/projects/{projectId}/user/{userId}/virtual_items`
         pub async fn send(
             self,
@@ -1264,9 +1338,10 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::user_backpack_items_list`]
 
-[`Client::user_backpack_items_list`]: super::Client::user_backpack_items_list*/
+    /// Builder for [`Client::user_backpack_items_list`]
+    ///
+    /// [`Client::user_backpack_items_list`]: super::Client::user_backpack_items_list
     #[derive(Debug, Clone)]
     pub struct UserBackpackItemsList<'a> {
         client: &'a super::Client,
@@ -1276,6 +1351,7 @@ pub mod builder {
         limit: Result<Option<u32>, String>,
         offset: Result<Option<u32>, String>,
     }
+
     impl<'a> UserBackpackItemsList<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
@@ -1287,6 +1363,7 @@ pub mod builder {
                 offset: Ok(None),
             }
         }
+
         pub fn merchant_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
@@ -1296,6 +1373,7 @@ pub mod builder {
                 .map_err(|_| "conversion to `u32` for merchant_id failed".to_string());
             self
         }
+
         pub fn project_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
@@ -1305,6 +1383,7 @@ pub mod builder {
                 .map_err(|_| "conversion to `u32` for project_id failed".to_string());
             self
         }
+
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
@@ -1316,6 +1395,7 @@ pub mod builder {
                 });
             self
         }
+
         pub fn limit<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
@@ -1326,6 +1406,7 @@ pub mod builder {
                 .map_err(|_| "conversion to `u32` for limit failed".to_string());
             self
         }
+
         pub fn offset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
@@ -1336,6 +1417,7 @@ pub mod builder {
                 .map_err(|_| "conversion to `u32` for offset failed".to_string());
             self
         }
+
         ///Sends a `GET` request to `/web/backpack/merchants/{merchantId}/projects/{projectId}/users/{userId}/items`
         pub async fn send(
             self,
@@ -1401,9 +1483,10 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::delete_item`]
 
-[`Client::delete_item`]: super::Client::delete_item*/
+    /// Builder for [`Client::delete_item`]
+    ///
+    /// [`Client::delete_item`]: super::Client::delete_item
     #[derive(Debug, Clone)]
     pub struct DeleteItem<'a> {
         client: &'a super::Client,
@@ -1412,6 +1495,7 @@ pub mod builder {
         user_id: Result<::uuid::Uuid, String>,
         item_id: Result<::uuid::Uuid, String>,
     }
+
     impl<'a> DeleteItem<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
@@ -1422,6 +1506,7 @@ pub mod builder {
                 item_id: Err("item_id was not initialized".to_string()),
             }
         }
+
         pub fn merchant_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
@@ -1431,6 +1516,7 @@ pub mod builder {
                 .map_err(|_| "conversion to `u32` for merchant_id failed".to_string());
             self
         }
+
         pub fn project_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
@@ -1440,6 +1526,7 @@ pub mod builder {
                 .map_err(|_| "conversion to `u32` for project_id failed".to_string());
             self
         }
+
         pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
@@ -1451,6 +1538,7 @@ pub mod builder {
                 });
             self
         }
+
         pub fn item_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
@@ -1462,6 +1550,7 @@ pub mod builder {
                 });
             self
         }
+
         ///Sends a `DELETE` request to `/web/backpack/merchants/{merchantId}/projects/{projectId}/users/{userId}/items/{itemId}`
         pub async fn send(
             self,
@@ -1529,9 +1618,10 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_user_backpack_items`]
 
-[`Client::get_user_backpack_items`]: super::Client::get_user_backpack_items*/
+    /// Builder for [`Client::get_user_backpack_items`]
+    ///
+    /// [`Client::get_user_backpack_items`]: super::Client::get_user_backpack_items
     #[derive(Debug, Clone)]
     pub struct GetUserBackpackItems<'a> {
         client: &'a super::Client,
@@ -1543,6 +1633,7 @@ pub mod builder {
         limit: Result<Option<u32>, String>,
         offset: Result<Option<u32>, String>,
     }
+
     impl<'a> GetUserBackpackItems<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
@@ -1553,6 +1644,7 @@ pub mod builder {
                 offset: Ok(None),
             }
         }
+
         pub fn group<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -1566,6 +1658,7 @@ pub mod builder {
                 });
             self
         }
+
         pub fn item_type<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::vec::Vec<::backpack_types::api::ItemType>>,
@@ -1579,6 +1672,7 @@ pub mod builder {
                 });
             self
         }
+
         pub fn limit<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
@@ -1589,6 +1683,7 @@ pub mod builder {
                 .map_err(|_| "conversion to `u32` for limit failed".to_string());
             self
         }
+
         pub fn offset<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<u32>,
@@ -1599,6 +1694,7 @@ pub mod builder {
                 .map_err(|_| "conversion to `u32` for offset failed".to_string());
             self
         }
+
         ///Sends a `GET` request to `/web/backpack/items`
         pub async fn send(
             self,
@@ -1661,14 +1757,16 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_user_backpack_item`]
 
-[`Client::get_user_backpack_item`]: super::Client::get_user_backpack_item*/
+    /// Builder for [`Client::get_user_backpack_item`]
+    ///
+    /// [`Client::get_user_backpack_item`]: super::Client::get_user_backpack_item
     #[derive(Debug, Clone)]
     pub struct GetUserBackpackItem<'a> {
         client: &'a super::Client,
         item_id: Result<::uuid::Uuid, String>,
     }
+
     impl<'a> GetUserBackpackItem<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
@@ -1676,6 +1774,7 @@ pub mod builder {
                 item_id: Err("item_id was not initialized".to_string()),
             }
         }
+
         pub fn item_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::uuid::Uuid>,
@@ -1687,6 +1786,7 @@ pub mod builder {
                 });
             self
         }
+
         ///Sends a `GET` request to `/web/backpack/items/{itemId}`
         pub async fn send(
             self,
@@ -1752,14 +1852,16 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::move_user_virtual_currency_to_game`]
 
-[`Client::move_user_virtual_currency_to_game`]: super::Client::move_user_virtual_currency_to_game*/
+    /// Builder for [`Client::move_user_virtual_currency_to_game`]
+    ///
+    /// [`Client::move_user_virtual_currency_to_game`]: super::Client::move_user_virtual_currency_to_game
     #[derive(Debug, Clone)]
     pub struct MoveUserVirtualCurrencyToGame<'a> {
         client: &'a super::Client,
         body: Result<::backpack_types::api::MoveToGameRequest, String>,
     }
+
     impl<'a> MoveUserVirtualCurrencyToGame<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
@@ -1767,6 +1869,7 @@ pub mod builder {
                 body: Err("body was not initialized".to_string()),
             }
         }
+
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::backpack_types::api::MoveToGameRequest>,
@@ -1779,6 +1882,7 @@ pub mod builder {
                 });
             self
         }
+
         ///Sends a `POST` request to `/web/backpack/virtual_currency/move_to_game`
         pub async fn send(
             self,
@@ -1841,14 +1945,16 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::move_user_virtual_currency_to_wallet`]
 
-[`Client::move_user_virtual_currency_to_wallet`]: super::Client::move_user_virtual_currency_to_wallet*/
+    /// Builder for [`Client::move_user_virtual_currency_to_wallet`]
+    ///
+    /// [`Client::move_user_virtual_currency_to_wallet`]: super::Client::move_user_virtual_currency_to_wallet
     #[derive(Debug, Clone)]
     pub struct MoveUserVirtualCurrencyToWallet<'a> {
         client: &'a super::Client,
         body: Result<::backpack_types::api::MoveToWalletRequest, String>,
     }
+
     impl<'a> MoveUserVirtualCurrencyToWallet<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
@@ -1856,6 +1962,7 @@ pub mod builder {
                 body: Err("body was not initialized".to_string()),
             }
         }
+
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::backpack_types::api::MoveToWalletRequest>,
@@ -1868,6 +1975,7 @@ pub mod builder {
                 });
             self
         }
+
         ///Sends a `POST` request to `/web/backpack/virtual_currency/receive`
         pub async fn send(
             self,
@@ -1930,14 +2038,16 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::move_user_virtual_item_to_game`]
 
-[`Client::move_user_virtual_item_to_game`]: super::Client::move_user_virtual_item_to_game*/
+    /// Builder for [`Client::move_user_virtual_item_to_game`]
+    ///
+    /// [`Client::move_user_virtual_item_to_game`]: super::Client::move_user_virtual_item_to_game
     #[derive(Debug, Clone)]
     pub struct MoveUserVirtualItemToGame<'a> {
         client: &'a super::Client,
         body: Result<::backpack_types::api::MoveToGameRequest, String>,
     }
+
     impl<'a> MoveUserVirtualItemToGame<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
@@ -1945,6 +2055,7 @@ pub mod builder {
                 body: Err("body was not initialized".to_string()),
             }
         }
+
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::backpack_types::api::MoveToGameRequest>,
@@ -1957,6 +2068,7 @@ pub mod builder {
                 });
             self
         }
+
         ///Sends a `POST` request to `/web/backpack/virtual_items/move_to_game`
         pub async fn send(
             self,
@@ -2020,6 +2132,7 @@ pub mod builder {
         }
     }
 }
+
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
     pub use self::super::Client;

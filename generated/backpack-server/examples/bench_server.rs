@@ -32,34 +32,22 @@ pub const POST_BODY: &str =
     r#"{"external_game_id":"g-1","game_name":"Game","game_image_url":"https://example.com/g.png"}"#;
 
 fn item(item_id: Uuid) -> BackpackItem {
-    BackpackItem {
-        item_id: item_id.to_string(),
-        item_sku: "sword.1".into(),
-        item_name: "Sword".into(),
-        image_url: "https://example.com/sword.png".into(),
-        image_proxy_url: None,
-        description: Some("A sword".into()),
-        project_id: 8,
-        merchant_id: 7,
-        item_type: Some("virtual_item".into()),
-        price: None,
-        currency: None,
-        promo_code: None,
-        code: None,
-        game_name: Some("Game".into()),
-        external_game_id: Some("g-1".into()),
-        created_at: None,
-        item_status: None,
-        quantity: None,
-        is_external_vc: None,
-        platform: None,
-    }
+    BackpackItem::new(
+        item_id.to_string(),
+        "sword.1",
+        "Sword",
+        "https://example.com/sword.png",
+        8,
+        7,
+    )
+    .with_description("A sword")
+    .with_item_type("virtual_item")
+    .with_game_name("Game")
+    .with_external_game_id("g-1")
 }
 
 fn created(body: &CreateGameRequest) -> CreatedGame {
-    CreatedGame {
-        id: body.external_game_id.clone().unwrap_or_default(),
-    }
+    CreatedGame::new(body.external_game_id.clone().unwrap_or_default())
 }
 
 /// The trivial implementation behind the generated router.
@@ -73,7 +61,10 @@ impl BackpackApi for Trivial {
         _: u32,
         _: u32,
     ) -> server::GetGamesResponse {
-        server::GetGamesResponse::Success(StatusCode::OK, GetGamesResponse(serde_json::json!([])))
+        server::GetGamesResponse::Success(
+            StatusCode::OK,
+            GetGamesResponse::new(serde_json::json!([])),
+        )
     }
     async fn update_game_details(
         &self,
@@ -199,10 +190,7 @@ impl BackpackApi for Trivial {
 }
 
 fn error(status: StatusCode, message: &str) -> Response {
-    let body = ApiError {
-        message_id: None,
-        message: message.into(),
-    };
+    let body = ApiError::new(message);
     (status, Json(body)).into_response()
 }
 

@@ -715,10 +715,7 @@ pub async fn json_body_optional<T: DeserializeOwned>(
 
 /// `{message_id, message}` with `status`.
 pub fn error_response(status: StatusCode, message_id: String, message: String) -> Response {
-    let body = ApiError {
-        message_id: Some(message_id),
-        message,
-    };
+    let body = ApiError::new(message).with_message_id(message_id);
     json_response(status, &body)
 }
 

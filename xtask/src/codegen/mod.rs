@@ -1,6 +1,8 @@
 //! Code generators. Each returns `(relative path, file contents)` pairs; [`crate::output`] writes them.
 
 pub mod client;
+pub mod imports;
+pub mod layout;
 pub mod names;
 pub mod schema;
 pub mod server;
@@ -25,15 +27,13 @@ pub fn header(sources: &str) -> String {
     )
 }
 
-/// Formats tokens as a Rust file with prettyplease (stable, no rustfmt needed) and prepends the header.
+/// Formats tokens as a Rust file with prettyplease (stable, no rustfmt needed), laid out for a
+/// reader ([`layout`]), and prepends the header.
 pub fn render(what: &str, sources: &str, tokens: TokenStream) -> Result<String> {
-    let file: syn::File = syn::parse2(tokens).map_err(|e| Error::Generate {
-        what: what.into(),
-        reason: format!("generated tokens do not parse: {e}"),
-    })?;
-    Ok(format!(
-        "{}{}",
-        header(sources),
-        prettyplease::unparse(&file)
-    ))
+    let file: syn::File =
+        syn::parse2(layout::split_doc_lines(tokens)).map_err(|e| Error::Generate {
+            what: what.into(),
+            reason: format!("generated tokens do not parse: {e}"),
+        })?;
+    Ok(format!("{}{}", header(sources), layout::unparse(file)))
 }

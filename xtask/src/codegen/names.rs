@@ -31,7 +31,8 @@ pub fn type_ident(name: &str) -> Ident {
     Ident::new(&type_name(name), Span::call_site())
 }
 
-fn is_keyword(s: &str) -> bool {
+/// Whether `s` is a Rust keyword (strict or reserved).
+pub fn is_keyword(s: &str) -> bool {
     matches!(
         s,
         "as" | "async"

@@ -5,13 +5,15 @@
 //! (an unknown value must stay data, not fail the whole payload) and cannot accept a number sent as
 //! a string where Xsolla's documents disagree with its samples.
 
+use super::imports;
 use super::names::{field_ident, ref_name, type_ident, type_name};
 use super::schema::{Paths, doc_attrs, is_nullable, rust_type};
 use crate::validate::operations;
 use crate::{Error, Result};
-use proc_macro2::TokenStream;
+use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 use serde_json::Value;
+use syn::ext::IdentExt;
 
 /// One vendored document turned into one module of the types crate.
 pub struct ModuleInput<'a> {
@@ -42,11 +44,20 @@ pub fn generate_module(input: &ModuleInput<'_>) -> Result<TokenStream> {
     }
     items.push(generate_event_enum(input)?);
     let doc_text = format!(" {}", input.doc_text);
-    Ok(quote! {
+    let tokens = quote! {
         #![doc = #doc_text]
-        #![allow(clippy::large_enum_variant, clippy::doc_lazy_continuation)]
+        #![allow(
+            clippy::large_enum_variant,
+            clippy::doc_lazy_continuation,
+            clippy::too_many_arguments
+        )]
         #(#items)*
-    })
+    };
+    Ok(imports::shorten(
+        tokens,
+        &["crate", input.module],
+        &[&["crate", "support"]],
+    ))
 }
 
 fn generate_schema(name: &str, schema: &Value, paths: &Paths) -> Result<TokenStream> {
@@ -69,11 +80,21 @@ fn generate_schema(name: &str, schema: &Value, paths: &Paths) -> Result<TokenStr
     let ident = type_ident(name);
     let docs = doc_attrs(schema);
     let inner = rust_type(schema, paths, &location)?;
+    let inner_member = Member::required(format_ident!("value"), inner.clone());
+    let (param, value) = inner_member.param();
     Ok(quote! {
         #docs
         #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize, ::schemars::JsonSchema)]
         #[serde(transparent)]
+        #[non_exhaustive]
         pub struct #ident(pub #inner);
+        impl #ident {
+            /// Wraps the value.
+            #[must_use]
+            pub fn new(value: #param) -> Self {
+                Self(#value)
+            }
+        }
     })
 }
 
@@ -92,7 +113,7 @@ fn generate_struct(name: &str, schema: &Value, paths: &Paths) -> Result<TokenStr
         .map(|r| r.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
     let mut fields = Vec::new();
-    let mut all_optional = true;
+    let mut members = Vec::new();
     let props = schema
         .get("properties")
         .and_then(Value::as_object)
@@ -111,53 +132,204 @@ fn generate_struct(name: &str, schema: &Value, paths: &Paths) -> Result<TokenStr
         }
         let is_required = required.contains(&prop.as_str());
         let nullable = is_nullable(prop_schema);
-        let attrs_and_ty = match (is_required, nullable) {
-            (true, false) => {
-                all_optional = false;
-                quote!(#[serde(rename = #prop)] pub #field: #ty)
-            }
+        // serde already strips `r#`; a rename is only written where the names differ.
+        let rename = (field.unraw() != prop.as_str()).then(|| quote!(rename = #prop,));
+        let (serde_attr, member) = match (is_required, nullable) {
+            (true, false) => (
+                rename.map(|r| quote!(#[serde(#r)])),
+                Member::required(field, ty),
+            ),
             // Required but nullable: always serialized (as `null` when empty).
-            (true, true) => {
-                all_optional = false;
-                quote!(#[serde(rename = #prop, default)] pub #field: ::std::option::Option<#ty>)
-            }
-            (false, _) => quote! {
-                #[serde(rename = #prop, default, skip_serializing_if = "Option::is_none")]
-                pub #field: ::std::option::Option<#ty>
-            },
+            (true, true) => (
+                Some(quote!(#[serde(#rename default)])),
+                Member::optional(field, ty),
+            ),
+            (false, _) => (
+                Some(quote!(#[serde(#rename default, skip_serializing_if = "Option::is_none")])),
+                Member::optional(field, ty),
+            ),
         };
-        fields.push(quote!(#field_docs #attrs_and_ty));
+        let field_ty = member.field_type();
+        let field = &member.ident;
+        fields.push(quote!(#field_docs #serde_attr pub #field: #field_ty));
+        members.push(member);
     }
     // A schema that allows members beyond its properties keeps them, rather than dropping data
     // the sender meant for the reader (e.g. free-form `custom_parameters`).
-    match schema.get("additionalProperties") {
-        Some(Value::Bool(true)) => fields.push(quote! {
-            /// Members not listed above, as received (the schema allows any).
-            #[serde(flatten)]
-            pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>
-        }),
+    let extra_ty = match schema.get("additionalProperties") {
+        Some(Value::Bool(true)) => {
+            Some(quote!(::serde_json::Map<::std::string::String, ::serde_json::Value>))
+        }
         Some(extra @ Value::Object(m)) if !m.is_empty() => {
             let ty = rust_type(extra, paths, &format!("schema {name}{{}}"))?;
-            fields.push(quote! {
-                /// Members not listed above, as received.
-                #[serde(flatten)]
-                pub additional_properties: ::std::collections::BTreeMap<::std::string::String, #ty>
-            });
+            Some(quote!(::std::collections::BTreeMap<::std::string::String, #ty>))
         }
-        _ => {}
+        _ => None,
+    };
+    if let Some(ty) = extra_ty {
+        fields.push(quote! {
+            /// Members not listed above, as received.
+            #[serde(flatten)]
+            pub additional_properties: #ty
+        });
+        members.push(Member {
+            ident: format_ident!("additional_properties"),
+            ty,
+            kind: MemberKind::Extra,
+        });
     }
-    let default = if all_optional {
+    let default = if members.iter().all(|m| m.kind != MemberKind::Required) {
         quote!(Default,)
     } else {
         quote!()
     };
+    let constructors = constructors(&ident, &members);
     Ok(quote! {
         #docs
         #[derive(Debug, Clone, PartialEq, #default ::serde::Serialize, ::serde::Deserialize, ::schemars::JsonSchema)]
+        #[non_exhaustive]
         pub struct #ident {
             #(#fields,)*
         }
+        #constructors
     })
+}
+
+/// How a struct field is set: by `new`, or by a `with_` setter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MemberKind {
+    /// Non-nullable and required: a parameter of `new`.
+    Required,
+    /// An `Option`: starts as `None`, set with `with_<field>`.
+    Optional,
+    /// The map of members beyond the listed properties: starts empty.
+    Extra,
+}
+
+/// One struct field as the constructors see it.
+struct Member {
+    ident: Ident,
+    /// The value type (inside the `Option` for optional fields).
+    ty: TokenStream,
+    kind: MemberKind,
+}
+
+impl Member {
+    fn required(ident: Ident, ty: TokenStream) -> Self {
+        Self {
+            ident,
+            ty,
+            kind: MemberKind::Required,
+        }
+    }
+
+    fn optional(ident: Ident, ty: TokenStream) -> Self {
+        Self {
+            ident,
+            ty,
+            kind: MemberKind::Optional,
+        }
+    }
+
+    fn field_type(&self) -> TokenStream {
+        let ty = &self.ty;
+        match self.kind {
+            MemberKind::Optional => quote!(::std::option::Option<#ty>),
+            MemberKind::Required | MemberKind::Extra => quote!(#ty),
+        }
+    }
+
+    /// The parameter type a constructor or setter takes, and how it becomes the value.
+    fn param(&self) -> (TokenStream, TokenStream) {
+        let ident = &self.ident;
+        if is_string(&self.ty) {
+            (
+                quote!(impl ::std::convert::Into<::std::string::String>),
+                quote!(#ident.into()),
+            )
+        } else {
+            (self.ty.clone(), quote!(#ident))
+        }
+    }
+}
+
+fn is_string(ty: &TokenStream) -> bool {
+    ty.to_string() == quote!(::std::string::String).to_string()
+}
+
+/// `new(<required fields>)`, plus one `with_<field>` setter per optional field (and for the map of
+/// extra members), so adding an optional field upstream changes no existing signature.
+fn constructors(ident: &Ident, members: &[Member]) -> TokenStream {
+    let required: Vec<&Member> = members
+        .iter()
+        .filter(|m| m.kind == MemberKind::Required)
+        .collect();
+    let params = required.iter().map(|m| {
+        let name = &m.ident;
+        let (ty, _) = m.param();
+        quote!(#name: #ty)
+    });
+    let inits = members.iter().map(|m| {
+        let name = &m.ident;
+        match m.kind {
+            MemberKind::Required if is_string(&m.ty) => quote!(#name: #name.into()),
+            MemberKind::Required => quote!(#name),
+            MemberKind::Optional => quote!(#name: ::std::option::Option::None),
+            MemberKind::Extra => quote!(#name: ::std::default::Default::default()),
+        }
+    });
+    let new_doc = if required.is_empty() {
+        " A value with every field empty (set them with the `with_…` setters)."
+    } else if required.len() == members.len() {
+        " A value from its fields."
+    } else {
+        " A value from its required fields; the optional ones start empty (set them with the `with_…` setters)."
+    };
+    let setters = members
+        .iter()
+        .filter(|m| m.kind != MemberKind::Required)
+        .map(|m| {
+            let name = &m.ident;
+            let field = name.unraw().to_string();
+            let setter = format_ident!("with_{}", field);
+            let value = format_ident!("value");
+            let (ty, into) = Member {
+                ident: value.clone(),
+                ty: m.ty.clone(),
+                kind: m.kind,
+            }
+            .param();
+            let (doc, assign) = match m.kind {
+                MemberKind::Extra => (
+                    " Sets the members not listed among the fields.".to_string(),
+                    quote!(self.#name = #into;),
+                ),
+                _ => (
+                    format!(" Sets `{field}`."),
+                    quote!(self.#name = ::std::option::Option::Some(#into);),
+                ),
+            };
+            quote! {
+                #[doc = #doc]
+                #[must_use]
+                pub fn #setter(mut self, #value: #ty) -> Self {
+                    #assign
+                    self
+                }
+            }
+        });
+    quote! {
+        impl #ident {
+            #[doc = #new_doc]
+            #[must_use]
+            pub fn new(#(#params),*) -> Self {
+                Self {
+                    #(#inits,)*
+                }
+            }
+            #(#setters)*
+        }
+    }
 }
 
 fn generate_enum(name: &str, schema: &Value) -> Result<TokenStream> {
@@ -202,6 +374,7 @@ fn generate_enum(name: &str, schema: &Value) -> Result<TokenStream> {
         ///
         /// Forward compatible: a value this version does not know is kept as data, not rejected.
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
         pub enum #ident {
             #(#variant_defs,)*
             /// A value not in the spec this crate was generated from.
@@ -334,6 +507,7 @@ fn generate_event_enum(input: &ModuleInput<'_>) -> Result<TokenStream> {
     Ok(quote! {
         #[doc = #enum_doc]
         #[derive(Debug, Clone, PartialEq)]
+        #[non_exhaustive]
         pub enum #enum_ident {
             #(#defs,)*
             /// A `notification_type` this version does not know, as received.
@@ -398,134 +572,4 @@ fn generate_event_enum(input: &ModuleInput<'_>) -> Result<TokenStream> {
             }
         }
     })
-}
-
-/// Support types used where Xsolla's documents and samples disagree on a field's JSON type.
-pub fn support_rs() -> TokenStream {
-    quote! {
-        //! Types for fields whose JSON type Xsolla's documents and samples disagree on.
-
-        /// An integer that some senders write as a string (`1234` or `"1234"`).
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, ::serde::Serialize, ::schemars::JsonSchema)]
-        #[serde(untagged)]
-        pub enum IntOrString {
-            /// Sent as a JSON integer.
-            Int(i64),
-            /// Sent as a JSON string.
-            String(::std::string::String),
-        }
-        impl IntOrString {
-            /// The integer value, when it is one or is a string holding one.
-            pub fn as_i64(&self) -> ::std::option::Option<i64> {
-                match self {
-                    Self::Int(v) => Some(*v),
-                    Self::String(s) => s.trim().parse().ok(),
-                }
-            }
-        }
-        impl ::std::fmt::Display for IntOrString {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                match self {
-                    Self::Int(v) => write!(f, "{v}"),
-                    Self::String(s) => f.write_str(s),
-                }
-            }
-        }
-        impl ::std::convert::From<i64> for IntOrString {
-            fn from(value: i64) -> Self {
-                Self::Int(value)
-            }
-        }
-        impl ::std::convert::From<&str> for IntOrString {
-            fn from(value: &str) -> Self {
-                Self::String(value.to_string())
-            }
-        }
-
-        // Hand-rolled instead of `#[serde(untagged)]`, which buffers every value before trying
-        // each variant: these fields sit in every webhook payload, on the receiver's hot path.
-        impl<'de> ::serde::Deserialize<'de> for IntOrString {
-            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
-                struct Visitor;
-                impl<'de> ::serde::de::Visitor<'de> for Visitor {
-                    type Value = IntOrString;
-                    fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                        f.write_str("an integer or a string")
-                    }
-                    fn visit_i64<E: ::serde::de::Error>(self, v: i64) -> ::std::result::Result<IntOrString, E> {
-                        Ok(IntOrString::Int(v))
-                    }
-                    fn visit_u64<E: ::serde::de::Error>(self, v: u64) -> ::std::result::Result<IntOrString, E> {
-                        i64::try_from(v).map(IntOrString::Int).map_err(|_| E::custom("integer out of range"))
-                    }
-                    fn visit_str<E: ::serde::de::Error>(self, v: &str) -> ::std::result::Result<IntOrString, E> {
-                        Ok(IntOrString::String(v.to_string()))
-                    }
-                    fn visit_string<E: ::serde::de::Error>(self, v: ::std::string::String) -> ::std::result::Result<IntOrString, E> {
-                        Ok(IntOrString::String(v))
-                    }
-                }
-                deserializer.deserialize_any(Visitor)
-            }
-        }
-
-        /// A number that some senders write as a string (`9.99` or `"9.99"`).
-        #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::schemars::JsonSchema)]
-        #[serde(untagged)]
-        pub enum NumberOrString {
-            /// Sent as a JSON number.
-            Number(f64),
-            /// Sent as a JSON string.
-            String(::std::string::String),
-        }
-        impl NumberOrString {
-            /// The numeric value, when it is one or is a string holding one.
-            pub fn as_f64(&self) -> ::std::option::Option<f64> {
-                match self {
-                    Self::Number(v) => Some(*v),
-                    Self::String(s) => s.trim().parse().ok(),
-                }
-            }
-        }
-        impl ::std::fmt::Display for NumberOrString {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                match self {
-                    Self::Number(v) => write!(f, "{v}"),
-                    Self::String(s) => f.write_str(s),
-                }
-            }
-        }
-        impl ::std::convert::From<f64> for NumberOrString {
-            fn from(value: f64) -> Self {
-                Self::Number(value)
-            }
-        }
-        impl<'de> ::serde::Deserialize<'de> for NumberOrString {
-            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
-                struct Visitor;
-                impl<'de> ::serde::de::Visitor<'de> for Visitor {
-                    type Value = NumberOrString;
-                    fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                        f.write_str("a number or a string")
-                    }
-                    fn visit_i64<E: ::serde::de::Error>(self, v: i64) -> ::std::result::Result<NumberOrString, E> {
-                        Ok(NumberOrString::Number(v as f64))
-                    }
-                    fn visit_u64<E: ::serde::de::Error>(self, v: u64) -> ::std::result::Result<NumberOrString, E> {
-                        Ok(NumberOrString::Number(v as f64))
-                    }
-                    fn visit_f64<E: ::serde::de::Error>(self, v: f64) -> ::std::result::Result<NumberOrString, E> {
-                        Ok(NumberOrString::Number(v))
-                    }
-                    fn visit_str<E: ::serde::de::Error>(self, v: &str) -> ::std::result::Result<NumberOrString, E> {
-                        Ok(NumberOrString::String(v.to_string()))
-                    }
-                    fn visit_string<E: ::serde::de::Error>(self, v: ::std::string::String) -> ::std::result::Result<NumberOrString, E> {
-                        Ok(NumberOrString::String(v))
-                    }
-                }
-                deserializer.deserialize_any(Visitor)
-            }
-        }
-    }
 }
