@@ -47,28 +47,7 @@ impl Counter {
 }
 
 fn item() -> BackpackItem {
-    BackpackItem {
-        item_id: ITEM.into(),
-        item_sku: "s".into(),
-        item_name: "n".into(),
-        image_url: "u".into(),
-        image_proxy_url: None,
-        description: None,
-        project_id: 8,
-        merchant_id: 7,
-        item_type: None,
-        price: None,
-        currency: None,
-        promo_code: None,
-        code: None,
-        game_name: None,
-        external_game_id: None,
-        created_at: None,
-        item_status: None,
-        quantity: None,
-        is_external_vc: None,
-        platform: None,
-    }
+    BackpackItem::new(ITEM, "s", "n", "u", 8, 7)
 }
 
 impl BackpackApi for Counter {
@@ -80,7 +59,7 @@ impl BackpackApi for Counter {
         _: u32,
     ) -> server::GetGamesResponse {
         self.hit();
-        server::GetGamesResponse::Success(StatusCode::OK, GetGamesResponse(json!([])))
+        server::GetGamesResponse::Success(StatusCode::OK, GetGamesResponse::new(json!([])))
     }
     async fn update_game_details(
         &self,
@@ -102,7 +81,7 @@ impl BackpackApi for Counter {
         _: CreateGameRequest,
     ) -> server::CreateGameResponse {
         self.hit();
-        server::CreateGameResponse::Created(CreatedGame { id: "g".into() })
+        server::CreateGameResponse::Created(CreatedGame::new("g"))
     }
     async fn create_game_keys(
         &self,

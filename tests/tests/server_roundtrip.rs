@@ -413,10 +413,9 @@ impl Harness {
 }
 
 fn api_error(n: u32) -> ApiError {
-    ApiError {
-        message_id: n.is_multiple_of(2).then(|| format!("msg-{n}")),
-        message: format!("error number {n}"),
-    }
+    let mut error = ApiError::new(format!("error number {n}"));
+    error.message_id = n.is_multiple_of(2).then(|| format!("msg-{n}"));
+    error
 }
 
 /// Asserts a success with `status` and `body`.
@@ -458,40 +457,37 @@ fn item_id() -> Uuid {
 }
 
 fn created_items() -> Vec<CreatedItem> {
-    vec![CreatedItem {
-        item_id: Some(item_id().to_string()),
-        item_sku: Some("sku.1".into()),
-        item_type: Some("game_key".into()),
-        project_id: Some(8),
-        merchant_id: Some(7),
-        is_external_vc: Some(false),
-        ..CreatedItem::default()
-    }]
+    vec![
+        CreatedItem::new()
+            .with_item_id(item_id().to_string())
+            .with_item_sku("sku.1")
+            .with_item_type("game_key")
+            .with_project_id(8)
+            .with_merchant_id(7)
+            .with_is_external_vc(false),
+    ]
 }
 
 fn backpack_item() -> BackpackItem {
-    BackpackItem {
-        item_id: item_id().to_string(),
-        item_sku: "sku.1".into(),
-        item_name: "Sword".into(),
-        image_url: "https://example.com/i.png".into(),
-        image_proxy_url: None,
-        description: Some("A sword".into()),
-        project_id: 8,
-        merchant_id: 7,
-        item_type: Some("virtual_item".into()),
-        price: Some(1.5),
-        currency: Some("USD".into()),
-        promo_code: None,
-        code: None,
-        game_name: Some("Game".into()),
-        external_game_id: Some("g-1".into()),
-        created_at: Some("2024-01-01T00:00:00Z".into()),
-        item_status: Some("new".into()),
-        quantity: Some(3),
-        is_external_vc: Some(true),
-        platform: Some("steam".into()),
-    }
+    BackpackItem::new(
+        item_id().to_string(),
+        "sku.1",
+        "Sword",
+        "https://example.com/i.png",
+        8,
+        7,
+    )
+    .with_description("A sword")
+    .with_item_type("virtual_item")
+    .with_price(1.5)
+    .with_currency("USD")
+    .with_game_name("Game")
+    .with_external_game_id("g-1")
+    .with_created_at("2024-01-01T00:00:00Z")
+    .with_item_status("new")
+    .with_quantity(3)
+    .with_is_external_vc(true)
+    .with_platform("steam")
 }
 
 #[tokio::test]
@@ -502,8 +498,9 @@ async fn get_games_round_trips() {
         project_id: 8,
     };
     for status in [StatusCode::OK, StatusCode::ACCEPTED] {
-        let games =
-            GetGamesResponse(serde_json::json!([{"external_game_id": "g-1", "game_name": "Game"}]));
+        let games = GetGamesResponse::new(
+            serde_json::json!([{"external_game_id": "g-1", "game_name": "Game"}]),
+        );
         let result = h
             .call(
                 server::GetGamesResponse::Success(status, games.clone()),
@@ -523,11 +520,7 @@ async fn get_games_round_trips() {
 #[tokio::test]
 async fn update_game_details_round_trips() {
     let h = Harness::start().await;
-    let body = UpdateGameRequest {
-        external_game_id: "g-1".into(),
-        game_name: Some("New name".into()),
-        game_image_url: None,
-    };
+    let body = UpdateGameRequest::new("g-1").with_game_name("New name");
     let expected = Call::UpdateGameDetails {
         merchant_id: 7,
         project_id: 8,
@@ -573,13 +566,11 @@ async fn update_game_details_round_trips() {
 #[tokio::test]
 async fn create_game_round_trips() {
     let h = Harness::start().await;
-    let body = CreateGameRequest {
-        external_game_id: Some("g-1".into()),
-        game_name: Some("Game".into()),
-        game_image_url: Some("https://example.com/g.png".into()),
-        merchant_id: Some(7),
-        project_id: None,
-    };
+    let body = CreateGameRequest::new()
+        .with_external_game_id("g-1")
+        .with_game_name("Game")
+        .with_game_image_url("https://example.com/g.png")
+        .with_merchant_id(7);
     let expected = Call::CreateGame {
         merchant_id: 7,
         project_id: 8,
@@ -593,9 +584,7 @@ async fn create_game_round_trips() {
             .body(body.clone())
             .send()
     };
-    let created = CreatedGame {
-        id: "game-42".into(),
-    };
+    let created = CreatedGame::new("game-42");
     let result = h
         .call(
             server::CreateGameResponse::Created(created.clone()),
@@ -629,20 +618,10 @@ async fn create_game_round_trips() {
 async fn create_game_keys_round_trips() {
     let h = Harness::start().await;
     let body = vec![
-        NewGameKey {
-            image_url: "https://example.com/k.png".into(),
-            item_sku: "key.1".into(),
-            code: "AAAA-BBBB".into(),
-            description: Some("A key".into()),
-            external_game_id: Some("g-1".into()),
-        },
-        NewGameKey {
-            image_url: "https://example.com/k2.png".into(),
-            item_sku: "key.2".into(),
-            code: "CCCC-DDDD".into(),
-            description: None,
-            external_game_id: None,
-        },
+        NewGameKey::new("https://example.com/k.png", "key.1", "AAAA-BBBB")
+            .with_description("A key")
+            .with_external_game_id("g-1"),
+        NewGameKey::new("https://example.com/k2.png", "key.2", "CCCC-DDDD"),
     ];
     let expected = Call::CreateGameKeys {
         merchant_id: 7,
@@ -693,12 +672,12 @@ async fn create_game_keys_round_trips() {
 #[tokio::test]
 async fn create_promo_codes_round_trips() {
     let h = Harness::start().await;
-    let body = vec![NewPromoCode {
-        item_sku: Some("promo.1".into()),
-        promo_code: Some("WINTER".into()),
-        external_game_id: Some("g-1".into()),
-        ..NewPromoCode::default()
-    }];
+    let body = vec![
+        NewPromoCode::new()
+            .with_item_sku("promo.1")
+            .with_promo_code("WINTER")
+            .with_external_game_id("g-1"),
+    ];
     let expected = Call::CreatePromoCodes {
         merchant_id: 7,
         project_id: 8,
@@ -746,19 +725,19 @@ async fn create_promo_codes_round_trips() {
 #[tokio::test]
 async fn create_virtual_currency_round_trips() {
     let h = Harness::start().await;
-    let body = vec![NewVirtualCurrency {
-        image_url: "https://example.com/c.png".into(),
-        item_sku: "gold.100".into(),
-        item_name: "100 gold".into(),
-        price: 4.99,
-        currency: "USD".into(),
-        quantity: 100,
-        description: None,
-        game_name: Some("Game".into()),
-        game_image_url: None,
-        external_game_id: Some("g-1".into()),
-        platform: Some("steam".into()),
-    }];
+    let body = vec![
+        NewVirtualCurrency::new(
+            "https://example.com/c.png",
+            "gold.100",
+            "100 gold",
+            4.99,
+            "USD",
+            100,
+        )
+        .with_game_name("Game")
+        .with_external_game_id("g-1")
+        .with_platform("steam"),
+    ];
     let expected = Call::CreateVirtualCurrency {
         merchant_id: 7,
         project_id: 8,
@@ -806,16 +785,11 @@ async fn create_virtual_currency_round_trips() {
 #[tokio::test]
 async fn create_virtual_items_round_trips() {
     let h = Harness::start().await;
-    let body = vec![NewVirtualItem {
-        item_sku: "sword.1".into(),
-        item_name: "Sword".into(),
-        image_url: "https://example.com/s.png".into(),
-        description: Some("Sharp".into()),
-        game_name: None,
-        game_image_url: None,
-        external_game_id: Some("g-1".into()),
-        platform: None,
-    }];
+    let body = vec![
+        NewVirtualItem::new("sword.1", "Sword", "https://example.com/s.png")
+            .with_description("Sharp")
+            .with_external_game_id("g-1"),
+    ];
     let expected = Call::CreateVirtualItems {
         merchant_id: 7,
         project_id: 8,
@@ -1004,13 +978,11 @@ async fn get_user_backpack_items_round_trips() {
             };
             b.send()
         };
-        let items = vec![
-            backpack_item(),
-            BackpackItem {
-                item_id: "second".into(),
-                ..backpack_item()
-            },
-        ];
+        let items = vec![backpack_item(), {
+            let mut second = backpack_item();
+            second.item_id = "second".into();
+            second
+        }];
         let result = h
             .call(
                 server::GetUserBackpackItemsResponse::Ok(items.clone()),
@@ -1085,12 +1057,7 @@ async fn get_user_backpack_item_round_trips() {
 }
 
 fn move_to_game() -> MoveToGameRequest {
-    MoveToGameRequest {
-        project_id: 8,
-        merchant_id: 7,
-        item_id: item_id().to_string(),
-        user_game_id: "player-1".into(),
-    }
+    MoveToGameRequest::new(8, 7, item_id().to_string(), "player-1")
 }
 
 #[tokio::test]
@@ -1146,11 +1113,7 @@ async fn move_user_virtual_currency_to_game_round_trips() {
 #[tokio::test]
 async fn move_user_virtual_currency_to_wallet_round_trips() {
     let h = Harness::start().await;
-    let body = MoveToWalletRequest {
-        project_id: 8,
-        merchant_id: 7,
-        item_id: item_id().to_string(),
-    };
+    let body = MoveToWalletRequest::new(8, 7, item_id().to_string());
     let expected = Call::MoveUserVirtualCurrencyToWallet { body: body.clone() };
     let send = || {
         h.client
@@ -1259,7 +1222,7 @@ async fn range_variant_with_a_status_outside_the_range_becomes_500() {
         .call(
             server::GetGamesResponse::Success(
                 StatusCode::NOT_FOUND,
-                GetGamesResponse(serde_json::Value::Null),
+                GetGamesResponse::new(serde_json::Value::Null),
             ),
             expected,
             true,

@@ -30,16 +30,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
     client.authenticate().await?; // fail fast, with a typed error, on bad credentials
 
-    let items = vec![NewVirtualItem {
-        item_sku: "sword-of-dawn".into(),
-        item_name: "Sword of Dawn".into(),
-        image_url: "https://cdn.example.com/sword.png".into(),
-        description: Some("A bright blade".into()),
-        game_name: None,
-        game_image_url: None,
-        external_game_id: Some("my-game".into()),
-        platform: None,
-    }];
+    let items = vec![
+        NewVirtualItem::new(
+            "sword-of-dawn",
+            "Sword of Dawn",
+            "https://cdn.example.com/sword.png",
+        )
+        .with_description("A bright blade")
+        .with_external_game_id("my-game"),
+    ];
     let created = client
         .merchant()
         .create_virtual_items()

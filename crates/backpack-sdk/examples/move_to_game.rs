@@ -29,12 +29,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let user = client.user(user_token)?;
     let response = user
         .move_user_virtual_item_to_game()
-        .body(MoveToGameRequest {
-            project_id: project_id.parse()?,
-            merchant_id: merchant_id.parse()?,
-            item_id: item_id.clone(),
-            user_game_id: user_game_id.clone(),
-        })
+        .body(MoveToGameRequest::new(
+            project_id.parse()?,
+            merchant_id.parse()?,
+            item_id.clone(),
+            user_game_id.clone(),
+        ))
         .send()
         .await
         .map_err(backpack_sdk::Error::from)?;

@@ -49,11 +49,11 @@ async fn merchant_calls_carry_host_id_and_server_token_user_calls_only_the_user_
         .create_game()
         .merchant_id(1u32)
         .project_id(2u32)
-        .body(CreateGameRequest {
-            external_game_id: Some("g1".into()),
-            game_name: Some("Game".into()),
-            ..Default::default()
-        })
+        .body(
+            CreateGameRequest::new()
+                .with_external_game_id("g1")
+                .with_game_name("Game"),
+        )
         .send()
         .await
         .unwrap();
@@ -113,11 +113,7 @@ async fn a_401_refreshes_the_token_once_and_retries_through_the_generated_client
         .update_game_details()
         .merchant_id(1u32)
         .project_id(2u32)
-        .body(UpdateGameRequest {
-            external_game_id: "g1".into(),
-            game_name: None,
-            game_image_url: None,
-        })
+        .body(UpdateGameRequest::new("g1"))
         .send()
         .await
         .unwrap();

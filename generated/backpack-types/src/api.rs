@@ -45,7 +45,7 @@ impl ApiError {
 }
 
 /// Game information for create-game.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[non_exhaustive]
 pub struct CreateGameRequest {
     /// Your own unique game ID. Other calls use it to tie items, keys and currencies to the
@@ -73,7 +73,7 @@ pub struct CreateGameRequest {
 }
 
 impl CreateGameRequest {
-    /// A value with every field empty (set them with the `with_…` setters).
+    /// A value with every optional field empty (set them with the `with_…` setters).
     #[must_use]
     pub fn new() -> Self {
         Self {
@@ -118,6 +118,12 @@ impl CreateGameRequest {
     pub fn with_project_id(mut self, value: u32) -> Self {
         self.project_id = Some(value);
         self
+    }
+}
+
+impl Default for CreateGameRequest {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -246,7 +252,7 @@ impl NewGameKey {
 }
 
 /// One promo code to create. Required flags are UNKNOWN upstream, so none are required here.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[non_exhaustive]
 pub struct NewPromoCode {
     /// SKU from Publisher Account.
@@ -276,7 +282,7 @@ pub struct NewPromoCode {
 }
 
 impl NewPromoCode {
-    /// A value with every field empty (set them with the `with_…` setters).
+    /// A value with every optional field empty (set them with the `with_…` setters).
     #[must_use]
     pub fn new() -> Self {
         Self {
@@ -345,6 +351,12 @@ impl NewPromoCode {
     pub fn with_external_game_id(mut self, value: impl Into<String>) -> Self {
         self.external_game_id = Some(value.into());
         self
+    }
+}
+
+impl Default for NewPromoCode {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -532,7 +544,7 @@ impl NewVirtualItem {
 }
 
 /// An item as returned by the create calls. Required flags are UNKNOWN upstream.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[non_exhaustive]
 pub struct CreatedItem {
     /// The item's unique ID (samples show a UUID).
@@ -574,7 +586,7 @@ pub struct CreatedItem {
 }
 
 impl CreatedItem {
-    /// A value with every field empty (set them with the `with_…` setters).
+    /// A value with every optional field empty (set them with the `with_…` setters).
     #[must_use]
     pub fn new() -> Self {
         Self {
@@ -691,6 +703,12 @@ impl CreatedItem {
     pub fn with_is_external_vc(mut self, value: bool) -> Self {
         self.is_external_vc = Some(value);
         self
+    }
+}
+
+impl Default for CreatedItem {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -1047,8 +1065,14 @@ pub struct WebhookSettings {
 impl WebhookSettings {
     /// A value from its fields.
     #[must_use]
-    pub fn new(merchant_id: IntOrString, project_id: IntOrString) -> Self {
-        Self { merchant_id, project_id }
+    pub fn new(
+        merchant_id: impl Into<IntOrString>,
+        project_id: impl Into<IntOrString>,
+    ) -> Self {
+        Self {
+            merchant_id: merchant_id.into(),
+            project_id: project_id.into(),
+        }
     }
 }
 
@@ -1119,14 +1143,12 @@ pub struct UserValidationWebhook {
 
 impl UserValidationWebhook {
     /// A value from its fields.
+    ///
+    /// `notification_type` is set to its only allowed value.
     #[must_use]
-    pub fn new(
-        notification_type: impl Into<String>,
-        settings: WebhookSettings,
-        user: WebhookUser,
-    ) -> Self {
+    pub fn new(settings: WebhookSettings, user: WebhookUser) -> Self {
         Self {
-            notification_type: notification_type.into(),
+            notification_type: "user_validation".into(),
             settings,
             user,
         }
@@ -1147,15 +1169,16 @@ pub struct MoveItemToGameWebhook {
 
 impl MoveItemToGameWebhook {
     /// A value from its fields.
+    ///
+    /// `notification_type` is set to its only allowed value.
     #[must_use]
     pub fn new(
-        notification_type: impl Into<String>,
         settings: WebhookSettings,
         items: Vec<MoveItemToGameItem>,
         user: WebhookUser,
     ) -> Self {
         Self {
-            notification_type: notification_type.into(),
+            notification_type: "move_to_game".into(),
             settings,
             items,
             user,
@@ -1164,7 +1187,7 @@ impl MoveItemToGameWebhook {
 }
 
 /// Error body the partner returns to a Backpack webhook.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[non_exhaustive]
 pub struct WebhookError {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1172,7 +1195,7 @@ pub struct WebhookError {
 }
 
 impl WebhookError {
-    /// A value with every field empty (set them with the `with_…` setters).
+    /// A value with every optional field empty (set them with the `with_…` setters).
     #[must_use]
     pub fn new() -> Self {
         Self { error: None }
@@ -1186,8 +1209,14 @@ impl WebhookError {
     }
 }
 
+impl Default for WebhookError {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Error details.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[non_exhaustive]
 pub struct WebhookErrorDetail {
     /// Error code.
@@ -1199,7 +1228,7 @@ pub struct WebhookErrorDetail {
 }
 
 impl WebhookErrorDetail {
-    /// A value with every field empty (set them with the `with_…` setters).
+    /// A value with every optional field empty (set them with the `with_…` setters).
     #[must_use]
     pub fn new() -> Self {
         Self { code: None, message: None }
@@ -1217,6 +1246,12 @@ impl WebhookErrorDetail {
     pub fn with_message(mut self, value: impl Into<String>) -> Self {
         self.message = Some(value.into());
         self
+    }
+}
+
+impl Default for WebhookErrorDetail {
+    fn default() -> Self {
+        Self::new()
     }
 }
 

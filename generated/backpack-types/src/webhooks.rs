@@ -16,7 +16,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// Error body returned to Xsolla.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[non_exhaustive]
 pub struct WebhookError {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -24,7 +24,7 @@ pub struct WebhookError {
 }
 
 impl WebhookError {
-    /// A value with every field empty (set them with the `with_…` setters).
+    /// A value with every optional field empty (set them with the `with_…` setters).
     #[must_use]
     pub fn new() -> Self {
         Self { error: None }
@@ -38,8 +38,14 @@ impl WebhookError {
     }
 }
 
+impl Default for WebhookError {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Error details.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[non_exhaustive]
 pub struct WebhookErrorDetail {
     /// Error code. Documented codes: `INVALID_USER`, `INVALID_PARAMETER`,
@@ -52,7 +58,7 @@ pub struct WebhookErrorDetail {
 }
 
 impl WebhookErrorDetail {
-    /// A value with every field empty (set them with the `with_…` setters).
+    /// A value with every optional field empty (set them with the `with_…` setters).
     #[must_use]
     pub fn new() -> Self {
         Self { code: None, message: None }
@@ -73,8 +79,14 @@ impl WebhookErrorDetail {
     }
 }
 
+impl Default for WebhookErrorDetail {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// An amount of money.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[non_exhaustive]
 pub struct Money {
     /// ISO 4217 currency code.
@@ -86,7 +98,7 @@ pub struct Money {
 }
 
 impl Money {
-    /// A value with every field empty (set them with the `with_…` setters).
+    /// A value with every optional field empty (set them with the `with_…` setters).
     #[must_use]
     pub fn new() -> Self {
         Self {
@@ -104,14 +116,20 @@ impl Money {
 
     /// Sets `amount`.
     #[must_use]
-    pub fn with_amount(mut self, value: NumberOrString) -> Self {
-        self.amount = Some(value);
+    pub fn with_amount(mut self, value: impl Into<NumberOrString>) -> Self {
+        self.amount = Some(value.into());
         self
     }
 }
 
+impl Default for Money {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// An amount of money with a percentage.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[non_exhaustive]
 pub struct MoneyWithPercent {
     /// ISO 4217 currency code.
@@ -126,7 +144,7 @@ pub struct MoneyWithPercent {
 }
 
 impl MoneyWithPercent {
-    /// A value with every field empty (set them with the `with_…` setters).
+    /// A value with every optional field empty (set them with the `with_…` setters).
     #[must_use]
     pub fn new() -> Self {
         Self {
@@ -145,8 +163,8 @@ impl MoneyWithPercent {
 
     /// Sets `amount`.
     #[must_use]
-    pub fn with_amount(mut self, value: NumberOrString) -> Self {
-        self.amount = Some(value);
+    pub fn with_amount(mut self, value: impl Into<NumberOrString>) -> Self {
+        self.amount = Some(value.into());
         self
     }
 
@@ -158,8 +176,14 @@ impl MoneyWithPercent {
     }
 }
 
+impl Default for MoneyWithPercent {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Project settings.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[non_exhaustive]
 pub struct Settings {
     /// Project ID (integer in the docs; the Xsolla PHP SDK fixtures send strings).
@@ -171,7 +195,7 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// A value with every field empty (set them with the `with_…` setters).
+    /// A value with every optional field empty (set them with the `with_…` setters).
     #[must_use]
     pub fn new() -> Self {
         Self {
@@ -182,16 +206,22 @@ impl Settings {
 
     /// Sets `project_id`.
     #[must_use]
-    pub fn with_project_id(mut self, value: IntOrString) -> Self {
-        self.project_id = Some(value);
+    pub fn with_project_id(mut self, value: impl Into<IntOrString>) -> Self {
+        self.project_id = Some(value.into());
         self
     }
 
     /// Sets `merchant_id`.
     #[must_use]
-    pub fn with_merchant_id(mut self, value: IntOrString) -> Self {
-        self.merchant_id = Some(value);
+    pub fn with_merchant_id(mut self, value: impl Into<IntOrString>) -> Self {
+        self.merchant_id = Some(value.into());
         self
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -209,17 +239,17 @@ pub struct NonRenewalSubscriptionSettings {
 impl NonRenewalSubscriptionSettings {
     /// A value from its required fields; the optional ones start empty (set them with the `with_…` setters).
     #[must_use]
-    pub fn new(project_id: IntOrString) -> Self {
+    pub fn new(project_id: impl Into<IntOrString>) -> Self {
         Self {
-            project_id,
+            project_id: project_id.into(),
             merchant_id: None,
         }
     }
 
     /// Sets `merchant_id`.
     #[must_use]
-    pub fn with_merchant_id(mut self, value: IntOrString) -> Self {
-        self.merchant_id = Some(value);
+    pub fn with_merchant_id(mut self, value: impl Into<IntOrString>) -> Self {
+        self.merchant_id = Some(value.into());
         self
     }
 }
@@ -249,9 +279,9 @@ pub struct User {
 impl User {
     /// A value from its required fields; the optional ones start empty (set them with the `with_…` setters).
     #[must_use]
-    pub fn new(id: IntOrString) -> Self {
+    pub fn new(id: impl Into<IntOrString>) -> Self {
         Self {
-            id,
+            id: id.into(),
             ip: None,
             phone: None,
             email: None,
@@ -305,7 +335,7 @@ impl User {
 }
 
 /// The user of a user_search webhook.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[non_exhaustive]
 pub struct UserSearchUser {
     /// User ID. Marked required in the docs, but the Xsolla PHP SDK treats a message with
@@ -318,7 +348,7 @@ pub struct UserSearchUser {
 }
 
 impl UserSearchUser {
-    /// A value with every field empty (set them with the `with_…` setters).
+    /// A value with every optional field empty (set them with the `with_…` setters).
     #[must_use]
     pub fn new() -> Self {
         Self { id: None, public_id: None }
@@ -326,8 +356,8 @@ impl UserSearchUser {
 
     /// Sets `id`.
     #[must_use]
-    pub fn with_id(mut self, value: IntOrString) -> Self {
-        self.id = Some(value);
+    pub fn with_id(mut self, value: impl Into<IntOrString>) -> Self {
+        self.id = Some(value.into());
         self
     }
 
@@ -339,10 +369,16 @@ impl UserSearchUser {
     }
 }
 
+impl Default for UserSearchUser {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Free-form custom parameters (sent with "Send custom parameters"). With "Show info about
 /// transactions via saved payment methods" it also carries `saved_payment_method` and
 /// `payment_type`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[non_exhaustive]
 pub struct CustomParameters {
     /// Documented values: 0, 1, 2.
@@ -357,7 +393,7 @@ pub struct CustomParameters {
 }
 
 impl CustomParameters {
-    /// A value with every field empty (set them with the `with_…` setters).
+    /// A value with every optional field empty (set them with the `with_…` setters).
     #[must_use]
     pub fn new() -> Self {
         Self {
@@ -369,15 +405,15 @@ impl CustomParameters {
 
     /// Sets `saved_payment_method`.
     #[must_use]
-    pub fn with_saved_payment_method(mut self, value: IntOrString) -> Self {
-        self.saved_payment_method = Some(value);
+    pub fn with_saved_payment_method(mut self, value: impl Into<IntOrString>) -> Self {
+        self.saved_payment_method = Some(value.into());
         self
     }
 
     /// Sets `payment_type`.
     #[must_use]
-    pub fn with_payment_type(mut self, value: IntOrString) -> Self {
-        self.payment_type = Some(value);
+    pub fn with_payment_type(mut self, value: impl Into<IntOrString>) -> Self {
+        self.payment_type = Some(value.into());
         self
     }
 
@@ -389,8 +425,14 @@ impl CustomParameters {
     }
 }
 
+impl Default for CustomParameters {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Transaction details.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[non_exhaustive]
 pub struct Transaction {
     /// Xsolla transaction ID (use it to detect duplicate deliveries).
@@ -422,7 +464,7 @@ pub struct Transaction {
 }
 
 impl Transaction {
-    /// A value with every field empty (set them with the `with_…` setters).
+    /// A value with every optional field empty (set them with the `with_…` setters).
     #[must_use]
     pub fn new() -> Self {
         Self {
@@ -447,8 +489,8 @@ impl Transaction {
 
     /// Sets `external_id`.
     #[must_use]
-    pub fn with_external_id(mut self, value: IntOrString) -> Self {
-        self.external_id = Some(value);
+    pub fn with_external_id(mut self, value: impl Into<IntOrString>) -> Self {
+        self.external_id = Some(value.into());
         self
     }
 
@@ -502,8 +544,14 @@ impl Transaction {
     }
 }
 
+impl Default for Transaction {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Payment details.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[non_exhaustive]
 pub struct PaymentDetails {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -534,7 +582,7 @@ pub struct PaymentDetails {
 }
 
 impl PaymentDetails {
-    /// A value with every field empty (set them with the `with_…` setters).
+    /// A value with every optional field empty (set them with the `with_…` setters).
     #[must_use]
     pub fn new() -> Self {
         Self {
@@ -590,8 +638,11 @@ impl PaymentDetails {
 
     /// Sets `payout_currency_rate`.
     #[must_use]
-    pub fn with_payout_currency_rate(mut self, value: NumberOrString) -> Self {
-        self.payout_currency_rate = Some(value);
+    pub fn with_payout_currency_rate(
+        mut self,
+        value: impl Into<NumberOrString>,
+    ) -> Self {
+        self.payout_currency_rate = Some(value.into());
         self
     }
 
@@ -638,8 +689,14 @@ impl PaymentDetails {
     }
 }
 
+impl Default for PaymentDetails {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// What was purchased. All parts are optional.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[non_exhaustive]
 pub struct Purchase {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -664,7 +721,7 @@ pub struct Purchase {
 }
 
 impl Purchase {
-    /// A value with every field empty (set them with the `with_…` setters).
+    /// A value with every optional field empty (set them with the `with_…` setters).
     #[must_use]
     pub fn new() -> Self {
         Self {
@@ -744,8 +801,14 @@ impl Purchase {
     }
 }
 
+impl Default for Purchase {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Purchased virtual currency.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[non_exhaustive]
 pub struct PurchaseVirtualCurrency {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -761,7 +824,7 @@ pub struct PurchaseVirtualCurrency {
 }
 
 impl PurchaseVirtualCurrency {
-    /// A value with every field empty (set them with the `with_…` setters).
+    /// A value with every optional field empty (set them with the `with_…` setters).
     #[must_use]
     pub fn new() -> Self {
         Self {
@@ -809,8 +872,14 @@ impl PurchaseVirtualCurrency {
     }
 }
 
+impl Default for PurchaseVirtualCurrency {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Purchased virtual items.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[non_exhaustive]
 pub struct PurchaseVirtualItems {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -822,7 +891,7 @@ pub struct PurchaseVirtualItems {
 }
 
 impl PurchaseVirtualItems {
-    /// A value with every field empty (set them with the `with_…` setters).
+    /// A value with every optional field empty (set them with the `with_…` setters).
     #[must_use]
     pub fn new() -> Self {
         Self {
@@ -854,8 +923,14 @@ impl PurchaseVirtualItems {
     }
 }
 
+impl Default for PurchaseVirtualItems {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// One purchased virtual item.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[non_exhaustive]
 pub struct PurchaseVirtualItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -865,7 +940,7 @@ pub struct PurchaseVirtualItem {
 }
 
 impl PurchaseVirtualItem {
-    /// A value with every field empty (set them with the `with_…` setters).
+    /// A value with every optional field empty (set them with the `with_…` setters).
     #[must_use]
     pub fn new() -> Self {
         Self { sku: None, amount: None }
@@ -886,8 +961,14 @@ impl PurchaseVirtualItem {
     }
 }
 
+impl Default for PurchaseVirtualItem {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Purchased game key.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[non_exhaustive]
 pub struct PurchasePinCodes {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -905,7 +986,7 @@ pub struct PurchasePinCodes {
 }
 
 impl PurchasePinCodes {
-    /// A value with every field empty (set them with the `with_…` setters).
+    /// A value with every optional field empty (set them with the `with_…` setters).
     #[must_use]
     pub fn new() -> Self {
         Self {
@@ -953,8 +1034,14 @@ impl PurchasePinCodes {
     }
 }
 
+impl Default for PurchasePinCodes {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Game key upgrade.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[non_exhaustive]
 pub struct PinCodeUpgrade {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -968,7 +1055,7 @@ pub struct PinCodeUpgrade {
 }
 
 impl PinCodeUpgrade {
-    /// A value with every field empty (set them with the `with_…` setters).
+    /// A value with every optional field empty (set them with the `with_…` setters).
     #[must_use]
     pub fn new() -> Self {
         Self {
@@ -1008,8 +1095,14 @@ impl PinCodeUpgrade {
     }
 }
 
+impl Default for PinCodeUpgrade {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// A game key package and its DRM (note the upper-case `DRM` key).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[non_exhaustive]
 pub struct DigitalContent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1019,7 +1112,7 @@ pub struct DigitalContent {
 }
 
 impl DigitalContent {
-    /// A value with every field empty (set them with the `with_…` setters).
+    /// A value with every optional field empty (set them with the `with_…` setters).
     #[must_use]
     pub fn new() -> Self {
         Self {
@@ -1043,8 +1136,14 @@ impl DigitalContent {
     }
 }
 
+impl Default for DigitalContent {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Gift details.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[non_exhaustive]
 pub struct PurchaseGift {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1060,7 +1159,7 @@ pub struct PurchaseGift {
 }
 
 impl PurchaseGift {
-    /// A value with every field empty (set them with the `with_…` setters).
+    /// A value with every optional field empty (set them with the `with_…` setters).
     #[must_use]
     pub fn new() -> Self {
         Self {
@@ -1108,8 +1207,14 @@ impl PurchaseGift {
     }
 }
 
+impl Default for PurchaseGift {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// An applied promotion.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[non_exhaustive]
 pub struct PurchasePromotion {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1119,7 +1224,7 @@ pub struct PurchasePromotion {
 }
 
 impl PurchasePromotion {
-    /// A value with every field empty (set them with the `with_…` setters).
+    /// A value with every optional field empty (set them with the `with_…` setters).
     #[must_use]
     pub fn new() -> Self {
         Self {
@@ -1143,8 +1248,14 @@ impl PurchasePromotion {
     }
 }
 
+impl Default for PurchasePromotion {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// A redeemed coupon.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[non_exhaustive]
 pub struct Coupon {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1154,7 +1265,7 @@ pub struct Coupon {
 }
 
 impl Coupon {
-    /// A value with every field empty (set them with the `with_…` setters).
+    /// A value with every optional field empty (set them with the `with_…` setters).
     #[must_use]
     pub fn new() -> Self {
         Self {
@@ -1178,9 +1289,15 @@ impl Coupon {
     }
 }
 
+impl Default for Coupon {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Subscription details (union of the fields documented for purchase.subscription and the
 /// subscription webhooks).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[non_exhaustive]
 pub struct Subscription {
     /// Plan ID (string in the docs; Xsolla PHP SDK fixtures send integers).
@@ -1213,7 +1330,7 @@ pub struct Subscription {
 }
 
 impl Subscription {
-    /// A value with every field empty (set them with the `with_…` setters).
+    /// A value with every optional field empty (set them with the `with_…` setters).
     #[must_use]
     pub fn new() -> Self {
         Self {
@@ -1233,15 +1350,15 @@ impl Subscription {
 
     /// Sets `plan_id`.
     #[must_use]
-    pub fn with_plan_id(mut self, value: IntOrString) -> Self {
-        self.plan_id = Some(value);
+    pub fn with_plan_id(mut self, value: impl Into<IntOrString>) -> Self {
+        self.plan_id = Some(value.into());
         self
     }
 
     /// Sets `subscription_id`.
     #[must_use]
-    pub fn with_subscription_id(mut self, value: IntOrString) -> Self {
-        self.subscription_id = Some(value);
+    pub fn with_subscription_id(mut self, value: impl Into<IntOrString>) -> Self {
+        self.subscription_id = Some(value.into());
         self
     }
 
@@ -1309,8 +1426,14 @@ impl Subscription {
     }
 }
 
+impl Default for Subscription {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Trial period (types not captured upstream; taken from the sample).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[non_exhaustive]
 pub struct SubscriptionTrial {
     /// Trial length, e.g. `90`.
@@ -1322,7 +1445,7 @@ pub struct SubscriptionTrial {
 }
 
 impl SubscriptionTrial {
-    /// A value with every field empty (set them with the `with_…` setters).
+    /// A value with every optional field empty (set them with the `with_…` setters).
     #[must_use]
     pub fn new() -> Self {
         Self { value: None, r#type: None }
@@ -1330,8 +1453,8 @@ impl SubscriptionTrial {
 
     /// Sets `value`.
     #[must_use]
-    pub fn with_value(mut self, value: IntOrString) -> Self {
-        self.value = Some(value);
+    pub fn with_value(mut self, value: impl Into<IntOrString>) -> Self {
+        self.value = Some(value.into());
         self
     }
 
@@ -1343,8 +1466,14 @@ impl SubscriptionTrial {
     }
 }
 
+impl Default for SubscriptionTrial {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Refund details.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[non_exhaustive]
 pub struct RefundDetails {
     /// Refund code: 1 cancellation by the user or game request (from Publisher Account);
@@ -1363,7 +1492,7 @@ pub struct RefundDetails {
 }
 
 impl RefundDetails {
-    /// A value with every field empty (set them with the `with_…` setters).
+    /// A value with every optional field empty (set them with the `with_…` setters).
     #[must_use]
     pub fn new() -> Self {
         Self {
@@ -1392,6 +1521,12 @@ impl RefundDetails {
     pub fn with_author(mut self, value: impl Into<String>) -> Self {
         self.author = Some(value.into());
         self
+    }
+}
+
+impl Default for RefundDetails {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -1436,8 +1571,8 @@ impl PaymentAccount {
 
     /// Sets `payment_method`.
     #[must_use]
-    pub fn with_payment_method(mut self, value: IntOrString) -> Self {
-        self.payment_method = Some(value);
+    pub fn with_payment_method(mut self, value: impl Into<IntOrString>) -> Self {
+        self.payment_method = Some(value.into());
         self
     }
 
@@ -1545,7 +1680,7 @@ impl OrderItem {
 }
 
 /// An applied promotion.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[non_exhaustive]
 pub struct OrderPromotion {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1558,7 +1693,7 @@ pub struct OrderPromotion {
 }
 
 impl OrderPromotion {
-    /// A value with every field empty (set them with the `with_…` setters).
+    /// A value with every optional field empty (set them with the `with_…` setters).
     #[must_use]
     pub fn new() -> Self {
         Self {
@@ -1590,8 +1725,14 @@ impl OrderPromotion {
     }
 }
 
+impl Default for OrderPromotion {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// An applied coupon or promo code.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[non_exhaustive]
 pub struct OrderCode {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1601,7 +1742,7 @@ pub struct OrderCode {
 }
 
 impl OrderCode {
-    /// A value with every field empty (set them with the `with_…` setters).
+    /// A value with every optional field empty (set them with the `with_…` setters).
     #[must_use]
     pub fn new() -> Self {
         Self {
@@ -1622,6 +1763,12 @@ impl OrderCode {
     pub fn with_external_id(mut self, value: impl Into<String>) -> Self {
         self.external_id = Some(value.into());
         self
+    }
+}
+
+impl Default for OrderCode {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -1725,7 +1872,7 @@ impl Order {
 }
 
 /// The user of an order webhook.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[non_exhaustive]
 pub struct OrderUser {
     /// User ID.
@@ -1736,7 +1883,7 @@ pub struct OrderUser {
 }
 
 impl OrderUser {
-    /// A value with every field empty (set them with the `with_…` setters).
+    /// A value with every optional field empty (set them with the `with_…` setters).
     #[must_use]
     pub fn new() -> Self {
         Self {
@@ -1757,6 +1904,12 @@ impl OrderUser {
     pub fn with_email(mut self, value: impl Into<String>) -> Self {
         self.email = Some(value.into());
         self
+    }
+}
+
+impl Default for OrderUser {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -1797,11 +1950,13 @@ pub struct UserValidation {
 }
 
 impl UserValidation {
-    /// A value from its required fields; the optional ones start empty (set them with the `with_…` setters).
+    /// A value with every optional field empty (set them with the `with_…` setters).
+    ///
+    /// `notification_type` is set to its only allowed value.
     #[must_use]
-    pub fn new(notification_type: impl Into<String>) -> Self {
+    pub fn new() -> Self {
         Self {
-            notification_type: notification_type.into(),
+            notification_type: "user_validation".into(),
             settings: None,
             user: None,
         }
@@ -1822,6 +1977,12 @@ impl UserValidation {
     }
 }
 
+impl Default for UserValidation {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Payload of the user_search webhook.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[non_exhaustive]
@@ -1836,10 +1997,12 @@ pub struct UserSearch {
 
 impl UserSearch {
     /// A value from its required fields; the optional ones start empty (set them with the `with_…` setters).
+    ///
+    /// `notification_type` is set to its only allowed value.
     #[must_use]
-    pub fn new(notification_type: impl Into<String>, user: UserSearchUser) -> Self {
+    pub fn new(user: UserSearchUser) -> Self {
         Self {
-            notification_type: notification_type.into(),
+            notification_type: "user_search".into(),
             settings: None,
             user,
         }
@@ -1880,14 +2043,12 @@ pub struct Payment {
 
 impl Payment {
     /// A value from its required fields; the optional ones start empty (set them with the `with_…` setters).
+    ///
+    /// `notification_type` is set to its only allowed value.
     #[must_use]
-    pub fn new(
-        notification_type: impl Into<String>,
-        transaction: Transaction,
-        payment_details: PaymentDetails,
-    ) -> Self {
+    pub fn new(transaction: Transaction, payment_details: PaymentDetails) -> Self {
         Self {
-            notification_type: notification_type.into(),
+            notification_type: "payment".into(),
             transaction,
             payment_details,
             settings: None,
@@ -1960,15 +2121,12 @@ pub struct OrderPaid {
 
 impl OrderPaid {
     /// A value from its required fields; the optional ones start empty (set them with the `with_…` setters).
+    ///
+    /// `notification_type` is set to its only allowed value.
     #[must_use]
-    pub fn new(
-        notification_type: impl Into<String>,
-        items: Vec<OrderItem>,
-        order: Order,
-        user: OrderUser,
-    ) -> Self {
+    pub fn new(items: Vec<OrderItem>, order: Order, user: OrderUser) -> Self {
         Self {
-            notification_type: notification_type.into(),
+            notification_type: "order_paid".into(),
             items,
             order,
             user,
@@ -2010,15 +2168,12 @@ pub struct OrderCanceled {
 
 impl OrderCanceled {
     /// A value from its required fields; the optional ones start empty (set them with the `with_…` setters).
+    ///
+    /// `notification_type` is set to its only allowed value.
     #[must_use]
-    pub fn new(
-        notification_type: impl Into<String>,
-        items: Vec<OrderItem>,
-        order: Order,
-        user: OrderUser,
-    ) -> Self {
+    pub fn new(items: Vec<OrderItem>, order: Order, user: OrderUser) -> Self {
         Self {
-            notification_type: notification_type.into(),
+            notification_type: "order_canceled".into(),
             items,
             order,
             user,
@@ -2065,14 +2220,12 @@ pub struct Refund {
 
 impl Refund {
     /// A value from its required fields; the optional ones start empty (set them with the `with_…` setters).
+    ///
+    /// `notification_type` is set to its only allowed value.
     #[must_use]
-    pub fn new(
-        notification_type: impl Into<String>,
-        transaction: Transaction,
-        payment_details: PaymentDetails,
-    ) -> Self {
+    pub fn new(transaction: Transaction, payment_details: PaymentDetails) -> Self {
         Self {
-            notification_type: notification_type.into(),
+            notification_type: "refund".into(),
             transaction,
             payment_details,
             settings: None,
@@ -2142,14 +2295,12 @@ pub struct PartialRefund {
 
 impl PartialRefund {
     /// A value from its required fields; the optional ones start empty (set them with the `with_…` setters).
+    ///
+    /// `notification_type` is set to its only allowed value.
     #[must_use]
-    pub fn new(
-        notification_type: impl Into<String>,
-        transaction: Transaction,
-        payment_details: PaymentDetails,
-    ) -> Self {
+    pub fn new(transaction: Transaction, payment_details: PaymentDetails) -> Self {
         Self {
-            notification_type: notification_type.into(),
+            notification_type: "partial_refund".into(),
             transaction,
             payment_details,
             settings: None,
@@ -2212,11 +2363,13 @@ pub struct PaymentAccountAdd {
 }
 
 impl PaymentAccountAdd {
-    /// A value from its required fields; the optional ones start empty (set them with the `with_…` setters).
+    /// A value with every optional field empty (set them with the `with_…` setters).
+    ///
+    /// `notification_type` is set to its only allowed value.
     #[must_use]
-    pub fn new(notification_type: impl Into<String>) -> Self {
+    pub fn new() -> Self {
         Self {
-            notification_type: notification_type.into(),
+            notification_type: "payment_account_add".into(),
             settings: None,
             user: None,
             payment_account: None,
@@ -2242,6 +2395,12 @@ impl PaymentAccountAdd {
     pub fn with_payment_account(mut self, value: PaymentAccount) -> Self {
         self.payment_account = Some(value);
         self
+    }
+}
+
+impl Default for PaymentAccountAdd {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -2261,11 +2420,13 @@ pub struct PaymentAccountRemove {
 }
 
 impl PaymentAccountRemove {
-    /// A value from its required fields; the optional ones start empty (set them with the `with_…` setters).
+    /// A value with every optional field empty (set them with the `with_…` setters).
+    ///
+    /// `notification_type` is set to its only allowed value.
     #[must_use]
-    pub fn new(notification_type: impl Into<String>) -> Self {
+    pub fn new() -> Self {
         Self {
-            notification_type: notification_type.into(),
+            notification_type: "payment_account_remove".into(),
             settings: None,
             user: None,
             payment_account: None,
@@ -2291,6 +2452,12 @@ impl PaymentAccountRemove {
     pub fn with_payment_account(mut self, value: PaymentAccount) -> Self {
         self.payment_account = Some(value);
         self
+    }
+}
+
+impl Default for PaymentAccountRemove {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -2312,10 +2479,12 @@ pub struct AfsReject {
 
 impl AfsReject {
     /// A value from its required fields; the optional ones start empty (set them with the `with_…` setters).
+    ///
+    /// `notification_type` is set to its only allowed value.
     #[must_use]
-    pub fn new(notification_type: impl Into<String>, transaction: Transaction) -> Self {
+    pub fn new(transaction: Transaction) -> Self {
         Self {
-            notification_type: notification_type.into(),
+            notification_type: "afs_reject".into(),
             transaction,
             settings: None,
             user: None,
@@ -2365,11 +2534,13 @@ pub struct CreateSubscription {
 }
 
 impl CreateSubscription {
-    /// A value from its required fields; the optional ones start empty (set them with the `with_…` setters).
+    /// A value with every optional field empty (set them with the `with_…` setters).
+    ///
+    /// `notification_type` is set to its only allowed value.
     #[must_use]
-    pub fn new(notification_type: impl Into<String>) -> Self {
+    pub fn new() -> Self {
         Self {
-            notification_type: notification_type.into(),
+            notification_type: "create_subscription".into(),
             settings: None,
             user: None,
             subscription: None,
@@ -2414,6 +2585,12 @@ impl CreateSubscription {
     }
 }
 
+impl Default for CreateSubscription {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Payload of the update_subscription webhook.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[non_exhaustive]
@@ -2430,11 +2607,13 @@ pub struct UpdateSubscription {
 }
 
 impl UpdateSubscription {
-    /// A value from its required fields; the optional ones start empty (set them with the `with_…` setters).
+    /// A value with every optional field empty (set them with the `with_…` setters).
+    ///
+    /// `notification_type` is set to its only allowed value.
     #[must_use]
-    pub fn new(notification_type: impl Into<String>) -> Self {
+    pub fn new() -> Self {
         Self {
-            notification_type: notification_type.into(),
+            notification_type: "update_subscription".into(),
             settings: None,
             user: None,
             subscription: None,
@@ -2460,6 +2639,12 @@ impl UpdateSubscription {
     pub fn with_subscription(mut self, value: Subscription) -> Self {
         self.subscription = Some(value);
         self
+    }
+}
+
+impl Default for UpdateSubscription {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -2479,11 +2664,13 @@ pub struct CancelSubscription {
 }
 
 impl CancelSubscription {
-    /// A value from its required fields; the optional ones start empty (set them with the `with_…` setters).
+    /// A value with every optional field empty (set them with the `with_…` setters).
+    ///
+    /// `notification_type` is set to its only allowed value.
     #[must_use]
-    pub fn new(notification_type: impl Into<String>) -> Self {
+    pub fn new() -> Self {
         Self {
-            notification_type: notification_type.into(),
+            notification_type: "cancel_subscription".into(),
             settings: None,
             user: None,
             subscription: None,
@@ -2512,6 +2699,12 @@ impl CancelSubscription {
     }
 }
 
+impl Default for CancelSubscription {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Payload of the non_renewal_subscription webhook.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[non_exhaustive]
@@ -2528,11 +2721,13 @@ pub struct NonRenewalSubscription {
 }
 
 impl NonRenewalSubscription {
-    /// A value from its required fields; the optional ones start empty (set them with the `with_…` setters).
+    /// A value with every optional field empty (set them with the `with_…` setters).
+    ///
+    /// `notification_type` is set to its only allowed value.
     #[must_use]
-    pub fn new(notification_type: impl Into<String>) -> Self {
+    pub fn new() -> Self {
         Self {
-            notification_type: notification_type.into(),
+            notification_type: "non_renewal_subscription".into(),
             settings: None,
             user: None,
             subscription: None,
@@ -2558,6 +2753,12 @@ impl NonRenewalSubscription {
     pub fn with_subscription(mut self, value: Subscription) -> Self {
         self.subscription = Some(value);
         self
+    }
+}
+
+impl Default for NonRenewalSubscription {
+    fn default() -> Self {
+        Self::new()
     }
 }
 

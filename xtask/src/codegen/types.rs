@@ -124,11 +124,16 @@ fn generate_struct(name: &str, schema: &Value, paths: &Paths) -> Result<TokenStr
         let field = field_ident(prop);
         let ty = rust_type(prop_schema, paths, &location)?;
         let mut field_docs = doc_attrs(prop_schema);
+        let mut constant = None;
         if let Some(Value::Array(values)) = prop_schema.get("enum")
-            && values.len() == 1
+            && let [value] = values.as_slice()
         {
-            let text = format!(" Always `{}`.", values[0].as_str().unwrap_or_default());
+            let text = format!(" Always `{}`.", value.as_str().unwrap_or_default());
             field_docs = quote!(#field_docs #[doc = ""] #[doc = #text]);
+            constant = value
+                .as_str()
+                .filter(|_| is_string(&ty))
+                .map(str::to_string);
         }
         let is_required = required.contains(&prop.as_str());
         let nullable = is_nullable(prop_schema);
@@ -137,7 +142,15 @@ fn generate_struct(name: &str, schema: &Value, paths: &Paths) -> Result<TokenStr
         let (serde_attr, member) = match (is_required, nullable) {
             (true, false) => (
                 rename.map(|r| quote!(#[serde(#r)])),
-                Member::required(field, ty),
+                match constant {
+                    // `new` fills in a one-value field (`notification_type`) itself.
+                    Some(value) => Member {
+                        ident: field,
+                        ty,
+                        kind: MemberKind::Constant(value),
+                    },
+                    None => Member::required(field, ty),
+                },
             ),
             // Required but nullable: always serialized (as `null` when empty).
             (true, true) => (
@@ -178,15 +191,10 @@ fn generate_struct(name: &str, schema: &Value, paths: &Paths) -> Result<TokenStr
             kind: MemberKind::Extra,
         });
     }
-    let default = if members.iter().all(|m| m.kind != MemberKind::Required) {
-        quote!(Default,)
-    } else {
-        quote!()
-    };
     let constructors = constructors(&ident, &members);
     Ok(quote! {
         #docs
-        #[derive(Debug, Clone, PartialEq, #default ::serde::Serialize, ::serde::Deserialize, ::schemars::JsonSchema)]
+        #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize, ::schemars::JsonSchema)]
         #[non_exhaustive]
         pub struct #ident {
             #(#fields,)*
@@ -196,10 +204,12 @@ fn generate_struct(name: &str, schema: &Value, paths: &Paths) -> Result<TokenStr
 }
 
 /// How a struct field is set: by `new`, or by a `with_` setter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum MemberKind {
     /// Non-nullable and required: a parameter of `new`.
     Required,
+    /// Required with a single allowed string value: set by `new` to that value.
+    Constant(String),
     /// An `Option`: starts as `None`, set with `with_<field>`.
     Optional,
     /// The map of members beyond the listed properties: starts empty.
@@ -235,22 +245,33 @@ impl Member {
         let ty = &self.ty;
         match self.kind {
             MemberKind::Optional => quote!(::std::option::Option<#ty>),
-            MemberKind::Required | MemberKind::Extra => quote!(#ty),
+            MemberKind::Required | MemberKind::Constant(_) | MemberKind::Extra => quote!(#ty),
         }
     }
 
     /// The parameter type a constructor or setter takes, and how it becomes the value.
     fn param(&self) -> (TokenStream, TokenStream) {
-        let ident = &self.ident;
-        if is_string(&self.ty) {
-            (
-                quote!(impl ::std::convert::Into<::std::string::String>),
-                quote!(#ident.into()),
-            )
-        } else {
-            (self.ty.clone(), quote!(#ident))
-        }
+        param(&self.ident, &self.ty)
     }
+}
+
+/// The parameter type for a value of type `ty`, and how parameter `ident` becomes that value.
+fn param(ident: &Ident, ty: &TokenStream) -> (TokenStream, TokenStream) {
+    if takes_into(ty) {
+        (
+            quote!(impl ::std::convert::Into<#ty>),
+            quote!(#ident.into()),
+        )
+    } else {
+        (quote!(#ty), quote!(#ident))
+    }
+}
+
+/// Types a caller naturally passes in another form: `&str` for `String`, an integer or a string
+/// for `IntOrString`, a number or a string for `NumberOrString`.
+fn takes_into(ty: &TokenStream) -> bool {
+    let text = ty.to_string();
+    is_string(ty) || text.ends_with(":: IntOrString") || text.ends_with(":: NumberOrString")
 }
 
 fn is_string(ty: &TokenStream) -> bool {
@@ -271,56 +292,82 @@ fn constructors(ident: &Ident, members: &[Member]) -> TokenStream {
     });
     let inits = members.iter().map(|m| {
         let name = &m.ident;
-        match m.kind {
-            MemberKind::Required if is_string(&m.ty) => quote!(#name: #name.into()),
+        match &m.kind {
+            MemberKind::Required if takes_into(&m.ty) => quote!(#name: #name.into()),
             MemberKind::Required => quote!(#name),
+            MemberKind::Constant(value) => quote!(#name: #value.into()),
             MemberKind::Optional => quote!(#name: ::std::option::Option::None),
             MemberKind::Extra => quote!(#name: ::std::default::Default::default()),
         }
     });
-    let new_doc = if required.is_empty() {
-        " A value with every field empty (set them with the `with_…` setters)."
-    } else if required.len() == members.len() {
-        " A value from its fields."
-    } else {
-        " A value from its required fields; the optional ones start empty (set them with the `with_…` setters)."
-    };
-    let setters = members
+    let settable: Vec<&Member> = members
         .iter()
-        .filter(|m| m.kind != MemberKind::Required)
-        .map(|m| {
-            let name = &m.ident;
-            let field = name.unraw().to_string();
-            let setter = format_ident!("with_{}", field);
-            let value = format_ident!("value");
-            let (ty, into) = Member {
-                ident: value.clone(),
-                ty: m.ty.clone(),
-                kind: m.kind,
+        .filter(|m| matches!(m.kind, MemberKind::Optional | MemberKind::Extra))
+        .collect();
+    let new_doc = match (required.is_empty(), settable.is_empty()) {
+        (true, false) => {
+            " A value with every optional field empty (set them with the `with_…` setters)."
+        }
+        (_, true) => " A value from its fields.",
+        (false, false) => {
+            " A value from its required fields; the optional ones start empty (set them with the `with_…` setters)."
+        }
+    };
+    let setters = settable.iter().map(|m| {
+        let name = &m.ident;
+        let field = name.unraw().to_string();
+        let setter = format_ident!("with_{}", field);
+        let value = format_ident!("value");
+        let (ty, into) = param(&value, &m.ty);
+        let (doc, assign) = match m.kind {
+            MemberKind::Extra => (
+                " Sets the members not listed among the fields.".to_string(),
+                quote!(self.#name = #into;),
+            ),
+            _ => (
+                format!(" Sets `{field}`."),
+                quote!(self.#name = ::std::option::Option::Some(#into);),
+            ),
+        };
+        quote! {
+            #[doc = #doc]
+            #[must_use]
+            pub fn #setter(mut self, #value: #ty) -> Self {
+                #assign
+                self
             }
-            .param();
-            let (doc, assign) = match m.kind {
-                MemberKind::Extra => (
-                    " Sets the members not listed among the fields.".to_string(),
-                    quote!(self.#name = #into;),
-                ),
-                _ => (
-                    format!(" Sets `{field}`."),
-                    quote!(self.#name = ::std::option::Option::Some(#into);),
-                ),
-            };
-            quote! {
-                #[doc = #doc]
-                #[must_use]
-                pub fn #setter(mut self, #value: #ty) -> Self {
-                    #assign
-                    self
+        }
+    });
+    // `Default` is `new()` wherever `new` needs nothing, one-value fields included.
+    let default = required.is_empty().then(|| {
+        quote! {
+            impl ::std::default::Default for #ident {
+                fn default() -> Self {
+                    Self::new()
                 }
             }
-        });
+        }
+    });
+    let constants: Vec<String> = members
+        .iter()
+        .filter(|m| matches!(m.kind, MemberKind::Constant(_)))
+        .map(|m| format!("`{}`", m.ident.unraw()))
+        .collect();
+    let constant_doc = (!constants.is_empty()).then(|| {
+        let text = if constants.len() == 1 {
+            format!(" {} is set to its only allowed value.", constants[0])
+        } else {
+            format!(
+                " {} are set to their only allowed values.",
+                constants.join(", ")
+            )
+        };
+        quote!(#[doc = ""] #[doc = #text])
+    });
     quote! {
         impl #ident {
             #[doc = #new_doc]
+            #constant_doc
             #[must_use]
             pub fn new(#(#params),*) -> Self {
                 Self {
@@ -329,6 +376,7 @@ fn constructors(ident: &Ident, members: &[Member]) -> TokenStream {
             }
             #(#setters)*
         }
+        #default
     }
 }
 

@@ -78,10 +78,7 @@ fn api_error(message: impl Into<String>) -> ApiError {
     let message = message.into();
     let message_id = Uuid::new_v4().to_string();
     tracing::debug!(%message_id, %message, "answering with an API error");
-    ApiError {
-        message_id: Some(message_id),
-        message,
-    }
+    ApiError::new(message).with_message_id(message_id)
 }
 
 fn internal(error: &state::DbError) -> ApiError {
@@ -122,48 +119,48 @@ fn check_batch(len: usize) -> Result<(), String> {
 }
 
 fn created(item: &ItemRow) -> CreatedItem {
-    CreatedItem {
-        item_id: Some(item.item_id.clone()),
-        description: item.description.clone(),
-        image_url: Some(item.image_url.clone()),
-        item_sku: Some(item.item_sku.clone()),
-        game_name: item.game_name.clone(),
-        external_game_id: item.external_game_id.clone(),
-        item_type: Some(item.item_type.clone()),
-        created_at: Some(item.created_at.clone()),
-        item_status: Some(item.item_status.clone()),
-        item_name: Some(item.item_name.clone()),
-        platform: item.platform.clone(),
-        project_id: Some(i64::from(item.project_id)),
-        merchant_id: Some(i64::from(item.merchant_id)),
-        is_external_vc: item.is_external_vc,
-    }
+    let mut created = CreatedItem::new()
+        .with_item_id(item.item_id.clone())
+        .with_image_url(item.image_url.clone())
+        .with_item_sku(item.item_sku.clone())
+        .with_item_type(item.item_type.clone())
+        .with_created_at(item.created_at.clone())
+        .with_item_status(item.item_status.clone())
+        .with_item_name(item.item_name.clone())
+        .with_project_id(i64::from(item.project_id))
+        .with_merchant_id(i64::from(item.merchant_id));
+    created.description = item.description.clone();
+    created.game_name = item.game_name.clone();
+    created.external_game_id = item.external_game_id.clone();
+    created.platform = item.platform.clone();
+    created.is_external_vc = item.is_external_vc;
+    created
 }
 
 /// The API view of a stored item.
 pub fn backpack_item(item: ItemRow) -> BackpackItem {
-    BackpackItem {
-        item_id: item.item_id,
-        item_sku: item.item_sku,
-        item_name: item.item_name,
-        image_url: item.image_url,
-        image_proxy_url: None,
-        description: item.description,
-        project_id: i64::from(item.project_id),
-        merchant_id: i64::from(item.merchant_id),
-        item_type: Some(item.item_type),
-        price: item.price,
-        currency: item.currency,
-        promo_code: item.promo_code,
-        code: item.code,
-        game_name: item.game_name,
-        external_game_id: item.external_game_id,
-        created_at: Some(item.created_at),
-        item_status: Some(item.item_status),
-        quantity: item.quantity,
-        is_external_vc: item.is_external_vc,
-        platform: item.platform,
-    }
+    let mut view = BackpackItem::new(
+        item.item_id,
+        item.item_sku,
+        item.item_name,
+        item.image_url,
+        i64::from(item.project_id),
+        i64::from(item.merchant_id),
+    )
+    .with_item_type(item.item_type)
+    .with_created_at(item.created_at)
+    .with_item_status(item.item_status);
+    view.description = item.description;
+    view.price = item.price;
+    view.currency = item.currency;
+    view.promo_code = item.promo_code;
+    view.code = item.code;
+    view.game_name = item.game_name;
+    view.external_game_id = item.external_game_id;
+    view.quantity = item.quantity;
+    view.is_external_vc = item.is_external_vc;
+    view.platform = item.platform;
+    view
 }
 
 /// Why a create call failed.
@@ -609,7 +606,7 @@ impl BackpackApi for Emulator {
                     .collect();
                 GetGamesResponse::Success(
                     StatusCode::OK,
-                    backpack_types::api::GetGamesResponse(serde_json::Value::Array(list)),
+                    backpack_types::api::GetGamesResponse::new(serde_json::Value::Array(list)),
                 )
             }
             Err(e) => {
@@ -617,7 +614,7 @@ impl BackpackApi for Emulator {
                 let error = internal(&e);
                 GetGamesResponse::Success(
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    backpack_types::api::GetGamesResponse(serde_json::json!(error.message)),
+                    backpack_types::api::GetGamesResponse::new(serde_json::json!(error.message)),
                 )
             }
         }
@@ -687,7 +684,7 @@ impl BackpackApi for Emulator {
         match result {
             Ok(GameInsert::Created(id)) => {
                 tracing::info!(merchant_id, project_id, "game created");
-                CreateGameResponse::Created(CreatedGame { id })
+                CreateGameResponse::Created(CreatedGame::new(id))
             }
             Ok(GameInsert::Duplicate) => CreateGameResponse::BadRequest(api_error(
                 "a game with this external_game_id already exists in the project",
