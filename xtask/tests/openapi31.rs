@@ -32,10 +32,7 @@ fn openapi_30_and_31_renderings_generate_identical_code() {
     assert_eq!(types30, types31);
     assert_eq!(client30, client31);
     // And the 3.1 constructs really were understood, not dropped.
-    assert!(
-        types31.contains("pub note: ::std::option::Option<::std::string::String>"),
-        "{types31}"
-    );
+    assert!(types31.contains("pub note: Option<String>"), "{types31}");
     assert!(types31.contains("IntOrString"), "{types31}");
     assert!(
         types31.contains("ThingChanged(crate::api::ThingChanged)")

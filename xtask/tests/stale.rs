@@ -72,6 +72,12 @@ fn files_no_longer_generated_are_reported_and_deleted() {
         hand_written.exists(),
         "only files carrying the generated header are deleted"
     );
+    assert!(
+        dir.path()
+            .join("generated/backpack-types/src/support.rs")
+            .exists(),
+        "the hand-written support module is not regen's to delete"
+    );
 }
 
 #[test]
