@@ -1,14 +1,16 @@
 //! Types for fields whose JSON type Xsolla's documents and samples disagree on.
 //!
 //! Hand-written (it does not depend on the spec); the generated modules refer to these types.
+//! Build values with `From`: `IntOrString::from(24)`, `IntOrString::from("24")`,
+//! `NumberOrString::from(9.99)`.
 
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+// Build one with `From`: `IntOrString::from(1234)` or `IntOrString::from("1234")`. (Not in the
+// doc comment: that text is the JSON Schema description, which the snapshots pin.)
 /// An integer that some senders write as a string (`1234` or `"1234"`).
-///
-/// Build one with `From`: `IntOrString::from(1234)` or `IntOrString::from("1234")`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 #[serde(untagged)]
 #[non_exhaustive]
@@ -93,9 +95,8 @@ impl<'de> Deserialize<'de> for IntOrString {
     }
 }
 
+// Build one with `From`: `NumberOrString::from(9.99)` or `NumberOrString::from("9.99")`.
 /// A number that some senders write as a string (`9.99` or `"9.99"`).
-///
-/// Build one with `From`: `NumberOrString::from(9.99)` or `NumberOrString::from("9.99")`.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(untagged)]
 #[non_exhaustive]
