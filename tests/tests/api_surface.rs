@@ -150,6 +150,10 @@ fn type_surface(doc: &Value, name: &str, schema: &Value) -> String {
                     .unwrap_or_default();
                 writeln!(s, "  {field}: {}, {req}{dep}{values}", describe(doc, f)).unwrap();
             }
+            // The generated constructor: it changes only when a caller must pass something new.
+            let params = xtask::codegen::types::constructor_params(name, schema).unwrap();
+            let rust_name = xtask::codegen::names::type_name(name);
+            writeln!(s, "rust: {rust_name}::new({})", params.join(", ")).unwrap();
         }
         None => writeln!(s, "is: {}", describe(doc, schema)).unwrap(),
     }

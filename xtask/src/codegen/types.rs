@@ -107,6 +107,40 @@ fn generate_struct(name: &str, schema: &Value, paths: &Paths) -> Result<TokenStr
             "note: schema {name} has additionalProperties: false; unknown fields are ignored anyway"
         );
     }
+    let (fields, members) = struct_members(name, schema, paths)?;
+    let constructors = constructors(&ident, &members);
+    Ok(quote! {
+        #docs
+        #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize, ::schemars::JsonSchema)]
+        #[non_exhaustive]
+        pub struct #ident {
+            #(#fields,)*
+        }
+        #constructors
+    })
+}
+
+/// The parameters of the generated `Type::new` for an object schema, in order: the fields a
+/// caller must give (required, not nullable, not a one-value field).
+pub fn constructor_params(name: &str, schema: &Value) -> Result<Vec<String>> {
+    let paths = Paths {
+        models: quote!(crate::models),
+        support: quote!(crate::support),
+    };
+    let (_, members) = struct_members(name, schema, &paths)?;
+    Ok(members
+        .iter()
+        .filter(|m| m.kind == MemberKind::Required)
+        .map(|m| m.ident.unraw().to_string())
+        .collect())
+}
+
+/// A struct's field definitions, and how each is set.
+fn struct_members(
+    name: &str,
+    schema: &Value,
+    paths: &Paths,
+) -> Result<(Vec<TokenStream>, Vec<Member>)> {
     let required: Vec<&str> = schema
         .get("required")
         .and_then(Value::as_array)
@@ -191,16 +225,7 @@ fn generate_struct(name: &str, schema: &Value, paths: &Paths) -> Result<TokenStr
             kind: MemberKind::Extra,
         });
     }
-    let constructors = constructors(&ident, &members);
-    Ok(quote! {
-        #docs
-        #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize, ::schemars::JsonSchema)]
-        #[non_exhaustive]
-        pub struct #ident {
-            #(#fields,)*
-        }
-        #constructors
-    })
+    Ok((fields, members))
 }
 
 /// How a struct field is set: by `new`, or by a `with_` setter.
