@@ -1,9 +1,9 @@
-//! `cargo xtask regen`: load (OpenAPI 3.0/3.1 only) → down-convert → overlays → validate → name
+//! `cargo xtask regen`: load (OpenAPI 3.0/3.1 only) → down-convert → overlays → simplify → validate → name
 //! inline schemas → generate → format → write (or `--check`).
 
 use crate::codegen::{self as codegen, GeneratedFile, client, server, types};
 use crate::sources::Sources;
-use crate::{Error, Result, downconvert, load, normalize, output, overlay, validate};
+use crate::{Error, Result, downconvert, load, normalize, output, overlay, simplify, validate};
 use quote::quote;
 use serde_json::Value;
 use std::path::Path;
@@ -21,16 +21,22 @@ pub fn prepare_document(file: &str, text: &str, overlays: &[overlay::Overlay]) -
     let before_overlays = doc.clone();
     overlay::apply_all(&mut doc, file, overlays)?;
     server::record_removed_headers(&before_overlays, &mut doc)?;
+    simplify::simplify(&mut doc).map_err(|e| in_file(file, e))?;
     // Validate before naming inline schemas, so every problem is reported with its operation.
-    validate::validate(&doc).map_err(|e| match e {
+    validate::validate(&doc).map_err(|e| in_file(file, e))?;
+    normalize::hoist_inline_schemas(&mut doc)?;
+    Ok(doc)
+}
+
+/// Prefixes a spec problem's location with the file it is in.
+fn in_file(file: &str, e: Error) -> Error {
+    match e {
         Error::Invalid { location, reason } => Error::Invalid {
             location: format!("spec/{file}: {location}"),
             reason,
         },
         other => other,
-    })?;
-    normalize::hoist_inline_schemas(&mut doc)?;
-    Ok(doc)
+    }
 }
 
 /// Reads `spec/<file>` under `root` and prepares it (see [`prepare_document`]).

@@ -46,7 +46,7 @@ Vendored description of Xsolla's published "Backpack API & Webhooks" (version 1.
 
 Backpack has three key entities: **Items** (what is given to users), **Game** (groups
 and orders items) and **Backpack** (grants a user's items in the game). Items show up
-in the Metaframe widget or in Xsolla Wallet (https://account.xsolla.com/backpack).
+in the Metaframe widget or in Xsolla Wallet (<https://account.xsolla.com/backpack>).
 
 Game and Items operations need two headers: `X-HOST-ID` (a secret value issued by
 Xsolla, modelled as a required header parameter) and `Authorization: Bearer <JWT>`.
