@@ -8,7 +8,7 @@ use quote::quote;
 use serde_json::Value;
 use std::path::Path;
 
-/// Names of the vendored documents regen reads, under `spec/`.
+/// Names of the spec documents regen reads, under `spec/`.
 pub const BACKPACK: &str = "backpack.yaml";
 /// The webhooks bundle.
 pub const WEBHOOKS: &str = "webhooks.yaml";
@@ -95,7 +95,8 @@ pub fn generate_from(backpack: &Value, webhooks: &Value) -> Result<Vec<Generated
             )?,
         ),
     ];
-    let client_tokens = client::generate(backpack, "::backpack_types::api")?;
+    let client_doc = simplify::progenitor_view::view(backpack);
+    let client_tokens = client::generate(&client_doc, "::backpack_types::api")?;
     files.push(file(
         "generated/backpack-client/src/generated.rs",
         codegen::render("client", bp, quote!(#client_tokens))?,
@@ -123,7 +124,7 @@ pub fn run(root: &Path, check: bool) -> Result<()> {
         let mut report = Vec::new();
         for path in &edited {
             report.push(format!(
-                "{path}: does not match the sha256 in spec/sources.toml (edited by hand? local fixes belong in spec/overlays/; `cargo xtask pull` records a new download)"
+                "{path}: does not match the sha256 in spec/sources.toml (a pulled document is never edited: local fixes belong in spec/overlays/; a reconstructed one needs its new sha256 recorded; `cargo xtask pull` records a new download)"
             ));
         }
         for drift in output::check(root, &files)? {

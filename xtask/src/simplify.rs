@@ -15,10 +15,13 @@
 //!   `x-displayName`, …) are removed;
 //! * [`rustdoc`] — descriptions become rustdoc-safe (bare URLs, non-link brackets, stray HTML,
 //!   code blocks that rustdoc would compile as doctests).
+//!
+//! [`progenitor_view`] is not a pass: it is the client generator's view of the simplified document.
 
 pub mod compose;
 pub mod extensions;
 pub mod media;
+pub mod progenitor_view;
 pub mod refs;
 pub mod responses;
 pub mod rustdoc;
