@@ -82,7 +82,7 @@ pub fn rustdoc_safe(text: &str) -> String {
     let lines: Vec<&str> = text.lines().collect();
     let mut i = 0;
     let mut prev_blank = true;
-    let mut in_list = false;
+    let mut list_indent: Option<usize> = None;
     while i < lines.len() {
         let line = lines[i];
         let trimmed = line.trim_start();
@@ -107,35 +107,40 @@ pub fn rustdoc_safe(text: &str) -> String {
             prev_blank = false;
             continue;
         }
-        let indented = line.starts_with("    ") || line.starts_with('\t');
-        if indented && prev_blank && !in_list && !trimmed.is_empty() {
+        let indent = indentation(line);
+        // An indented code block starts 4 columns past the enclosing list item's content.
+        let threshold = list_indent.map_or(4, |c| c + 4);
+        if indent >= threshold && prev_blank && !trimmed.is_empty() {
             flush(&mut prose, &mut out);
-            out.push("```text".into());
+            let pad = " ".repeat(list_indent.unwrap_or(0));
+            out.push(format!("{pad}```text"));
             while i < lines.len() {
                 let inner = lines[i];
                 if inner.trim().is_empty() {
                     let continues = lines[i + 1..]
                         .iter()
                         .find(|l| !l.trim().is_empty())
-                        .is_some_and(|l| l.starts_with("    ") || l.starts_with('\t'));
+                        .is_some_and(|l| indentation(l) >= threshold);
                     if !continues {
                         break;
                     }
-                } else if !(inner.starts_with("    ") || inner.starts_with('\t')) {
+                } else if indentation(inner) < threshold {
                     break;
                 }
-                out.push(dedent(inner).to_string());
+                out.push(format!("{pad}{}", dedent(inner, threshold)));
                 i += 1;
             }
-            out.push("```".into());
+            out.push(format!("{pad}```"));
             prev_blank = false;
             continue;
         }
         if trimmed.is_empty() {
             prev_blank = true;
         } else {
-            if !indented {
-                in_list = is_list_item(trimmed);
+            if let Some(width) = list_marker(trimmed) {
+                list_indent = Some(indent + width);
+            } else if indent == 0 && prev_blank {
+                list_indent = None;
             }
             prev_blank = false;
         }
@@ -150,17 +155,37 @@ pub fn rustdoc_safe(text: &str) -> String {
     result
 }
 
-fn dedent(line: &str) -> &str {
-    line.strip_prefix('\t')
-        .or_else(|| line.strip_prefix("    "))
-        .unwrap_or(line)
+/// Leading columns (a tab counts 4).
+fn indentation(line: &str) -> usize {
+    line.chars()
+        .take_while(|c| *c == ' ' || *c == '\t')
+        .map(|c| if c == '\t' { 4 } else { 1 })
+        .sum()
 }
 
-fn is_list_item(line: &str) -> bool {
-    let bullet = ["- ", "* ", "+ "].iter().any(|b| line.starts_with(b));
+/// `line` without its first `columns` columns of indentation.
+fn dedent(line: &str, columns: usize) -> String {
+    let mut taken = 0;
+    let mut rest = line;
+    while taken < columns {
+        match rest.chars().next() {
+            Some(' ') => taken += 1,
+            Some('\t') => taken += 4,
+            _ => break,
+        }
+        rest = &rest[1..];
+    }
+    rest.to_string()
+}
+
+/// The width of a list marker with its space (`- ` → 2, `10. ` → 4).
+fn list_marker(line: &str) -> Option<usize> {
+    if ["- ", "* ", "+ "].iter().any(|b| line.starts_with(b)) {
+        return Some(2);
+    }
     let digits = line.chars().take_while(char::is_ascii_digit).count();
-    let numbered = digits > 0 && matches!(line[digits..].chars().next(), Some('.' | ')'));
-    bullet || numbered
+    let rest = &line[digits..];
+    (digits > 0 && (rest.starts_with(". ") || rest.starts_with(") "))).then_some(digits + 2)
 }
 
 fn flush(prose: &mut Vec<&str>, out: &mut Vec<String>) {
@@ -462,10 +487,10 @@ mod tests {
 
     #[test]
     fn code_blocks_never_become_doctests() {
-        let text = "Sample:\n\n```\n{\"a\": [1]}\n```\n\nIndented:\n\n    {\"b\": 2}\n\nEnd.\n\n- item\n\n    continued item text";
+        let text = "Sample:\n\n```\n{\"a\": [1]}\n```\n\nIndented:\n\n    {\"b\": 2}\n\nEnd.\n\n- item\n\n    continued item text\n\n      code in the item";
         assert_eq!(
             rustdoc_safe(text),
-            "Sample:\n\n```text\n{\"a\": [1]}\n```\n\nIndented:\n\n```text\n{\"b\": 2}\n```\n\nEnd.\n\n- item\n\n    continued item text"
+            "Sample:\n\n```text\n{\"a\": [1]}\n```\n\nIndented:\n\n```text\n{\"b\": 2}\n```\n\nEnd.\n\n- item\n\n    continued item text\n\n  ```text\n  code in the item\n  ```"
         );
     }
 }
