@@ -121,7 +121,7 @@ fn operations<'a>(doc: &'a Doc) -> Vec<Operation<'a>> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Parsing and document-level facts
+// Parsing and document-level properties
 
 #[test]
 fn documents_parse_with_expected_headers() {
