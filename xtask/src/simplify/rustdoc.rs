@@ -213,16 +213,7 @@ fn inline(text: &str) -> String {
     let mut link_closers: Vec<usize> = Vec::new();
     let mut link_depth = 0usize;
     let mut i = 0;
-    let starts = |i: usize, s: &str| {
-        let mut k = i;
-        for c in s.chars() {
-            if chars.get(k) != Some(&c) {
-                return false;
-            }
-            k += 1;
-        }
-        true
-    };
+    let starts = |i: usize, s: &str| (i..).zip(s.chars()).all(|(k, c)| chars.get(k) == Some(&c));
     while i < chars.len() {
         let c = chars[i];
         match c {
