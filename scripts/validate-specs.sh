@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Validates the vendored OpenAPI documents with openapi-spec-validator (an independent,
-# Python-based validator). Creates or reuses a virtualenv under target/spec-venv.
+# Validates the OpenAPI documents with openapi-spec-validator (an independent, Python-based
+# validator): the spec documents, and the construct corpus (xtask/tests/corpus), whose documents
+# must be valid OpenAPI for the pipeline's handling of them to mean anything.
+# Creates or reuses a virtualenv under target/spec-venv.
 #
-# Usage: scripts/validate-specs.sh [spec files...]   (default: spec/backpack.yaml spec/webhooks.yaml)
+# Usage: scripts/validate-specs.sh [spec files...]
+#        (default: spec/*.yaml, xtask/tests/corpus/*.yaml, xtask/tests/corpus/fail/*.yaml)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -19,7 +22,7 @@ if ! "$venv/bin/python" -c 'import openapi_spec_validator' 2>/dev/null; then
 fi
 
 if [[ $# -eq 0 ]]; then
-  set -- "$root/spec/backpack.yaml" "$root/spec/webhooks.yaml"
+  set -- "$root"/spec/*.yaml "$root"/xtask/tests/corpus/*.yaml "$root"/xtask/tests/corpus/fail/*.yaml
 fi
 
 "$venv/bin/python" - "$@" <<'PY'

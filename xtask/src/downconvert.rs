@@ -2,7 +2,8 @@
 //!
 //! Handles what Xsolla's 3.1 bundle uses: top-level `webhooks` (→ `x-webhooks`), `type: [T, "null"]`
 //! (→ `nullable`), `type: [A, B]` (→ `oneOf`), `const` (→ one-value `enum`), schema `examples` arrays
-//! (→ `example`), numeric `exclusiveMinimum`/`exclusiveMaximum`, and `$ref` with siblings (→ `allOf`).
+//! (→ `example`), numeric `exclusiveMinimum`/`exclusiveMaximum`, `$ref` with siblings (→ `allOf`),
+//! and `oneOf`/`anyOf` with a `{type: 'null'}` member (→ `nullable`).
 //! A 3.0 document passes through unchanged, so both renderings of one API generate the same code.
 
 use serde_json::{Map, Value, json};
@@ -78,6 +79,36 @@ fn convert_schema_keywords(map: &mut Map<String, Value>) {
             map.insert("nullable".into(), Value::Bool(true));
         }
     }
+    // 3.1 spells "nullable X" as `oneOf`/`anyOf` with a `{type: 'null'}` member.
+    for key in ["oneOf", "anyOf"] {
+        let Some(Value::Array(parts)) = map.get(key) else {
+            continue;
+        };
+        let is_null = |p: &Value| p.get("type").and_then(Value::as_str) == Some("null");
+        if !parts.iter().any(is_null) {
+            continue;
+        }
+        let mut rest: Vec<Value> = parts.iter().filter(|p| !is_null(p)).cloned().collect();
+        map.shift_remove(key);
+        map.insert("nullable".into(), Value::Bool(true));
+        match rest.len() {
+            0 => {}
+            1 => match rest.remove(0) {
+                reference @ Value::Object(_) if reference.get("$ref").is_some() => {
+                    map.insert("allOf".into(), json!([reference]));
+                }
+                Value::Object(inline) => {
+                    for (k, v) in inline {
+                        map.entry(k).or_insert(v);
+                    }
+                }
+                _ => {}
+            },
+            _ => {
+                map.insert(key.into(), Value::Array(rest));
+            }
+        }
+    }
     if let Some(value) = map.shift_remove("const") {
         map.insert("enum".into(), json!([value]));
     }
@@ -133,7 +164,8 @@ mod tests {
                 "n": {"type": ["string", "null"]},
                 "either": {"type": ["integer", "string"]},
                 "kind": {"const": "payment"},
-                "const": {"type": "string", "examples": ["x", "y"]}
+                "const": {"type": "string", "examples": ["x", "y"]},
+                "maybe": {"oneOf": [{"$ref": "#/components/schemas/T"}, {"type": "null"}]}
             }}}}
         });
         let out = to_openapi_30(doc);
@@ -150,6 +182,10 @@ mod tests {
         assert_eq!(props["kind"], json!({"enum": ["payment"]}));
         // A property *named* `const` is a schema, not the `const` keyword.
         assert_eq!(props["const"], json!({"type": "string", "example": "x"}));
+        assert_eq!(
+            props["maybe"],
+            json!({"nullable": true, "allOf": [{"$ref": "#/components/schemas/T"}]})
+        );
     }
 
     #[test]

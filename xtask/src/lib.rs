@@ -1,7 +1,7 @@
 //! The workspace's maintenance tasks: `cargo xtask pull | regen | diff`.
 //!
 //! `regen` is one pipeline, each stage a module:
-//! [`load`] → [`downconvert`] (3.1 → 3.0) → [`overlay`] → [`validate`] → [`normalize`] →
+//! [`load`] → [`downconvert`] (3.1 → 3.0) → [`overlay`] → [`simplify`] → [`validate`] → [`normalize`] →
 //! [`codegen`] (types, client, server) → [`output`] (format with prettyplease, write or `--check`).
 #![warn(missing_docs)]
 
@@ -15,6 +15,7 @@ pub mod output;
 pub mod overlay;
 pub mod pull;
 pub mod regen;
+pub mod simplify;
 pub mod sources;
 pub mod validate;
 

@@ -1,15 +1,25 @@
-//! Reading a vendored document: YAML or JSON text → `serde_json::Value`.
+//! Reading a spec document: YAML or JSON text → `serde_json::Value`. Xsolla links each bundle
+//! both as `index.yaml` and as `index.json?download`; either form gives the same value.
 
 use crate::{Error, Result};
 use serde_json::Value;
 use std::path::Path;
 
-/// Parses YAML (a superset of JSON) into a JSON value, keeping key order.
+/// Parses JSON or YAML into a JSON value, keeping key order. Text that starts with `{` is read
+/// as JSON (a YAML parser trips over some valid JSON, e.g. tab indentation); anything else as YAML.
 pub fn parse_document(what: &str, text: &str) -> Result<Value> {
-    let value: Value = serde_norway::from_str(text).map_err(|e| Error::Parse {
-        what: what.to_string(),
-        reason: format!("not YAML/JSON: {e}"),
-    })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let value: Value = if text.trim_start().starts_with('{') {
+        serde_json::from_str(text).map_err(|e| Error::Parse {
+            what: what.to_string(),
+            reason: format!("not JSON: {e}"),
+        })?
+    } else {
+        serde_norway::from_str(text).map_err(|e| Error::Parse {
+            what: what.to_string(),
+            reason: format!("not YAML/JSON: {e}"),
+        })?
+    };
     check_openapi(what, &value)?;
     Ok(value)
 }
@@ -53,5 +63,24 @@ pub fn check_openapi(what: &str, value: &Value) -> Result<()> {
             reason: "not an OpenAPI document: no `info` object".into(),
         }),
         Some(_) => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_and_yaml_forms_give_one_value() {
+        let yaml = "openapi: 3.0.3\ninfo:\n  title: t\n  version: '1'\npaths: {}\n";
+        let json = "\u{feff}{\n\t\"openapi\": \"3.0.3\",\n\t\"info\": {\"title\": \"t\", \"version\": \"1\"},\n\t\"paths\": {}\n}";
+        assert_eq!(
+            parse_document("yaml", yaml).unwrap(),
+            parse_document("json", json).unwrap()
+        );
+        let err = parse_document("broken", "{\"openapi\": ")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("broken: not JSON"), "{err}");
     }
 }

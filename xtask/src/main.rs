@@ -17,7 +17,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Download a vendored document (all of them without NAME), record its sha256, print the semantic diff.
+    /// Download a spec document, JSON or YAML (all of them without NAME), record its sha256, print the semantic diff.
     Pull {
         /// Document name from spec/sources.toml (`backpack`, `webhooks`).
         name: Option<String>,

@@ -156,7 +156,8 @@ fn needs_name(schema: &Value) -> bool {
         .get("enum")
         .and_then(Value::as_array)
         .is_some_and(|e| e.len() > 1);
-    (is_object && has_props) || multi_enum || map.contains_key("allOf") && map.len() > 1
+    // A remaining `allOf` is one `$ref` with annotations (simplify merged the rest): not a new type.
+    (is_object && has_props) || multi_enum
 }
 
 /// Replaces an inline schema (or an array's inline item schema) with a `$ref` to a new component.

@@ -1,6 +1,6 @@
 //! OpenAPI Overlay-style edits (`spec/overlays/*.yaml`), applied in file-name order.
 //!
-//! Local fixes live here, never in the vendored bytes, so `cargo xtask pull` can replace a document
+//! Local fixes live here, never in the spec documents, so `cargo xtask pull` can replace a document
 //! wholesale. Each overlay names the document it `extends` and lists actions: an RFC 9535 JSONPath
 //! `target` with either `remove: true` or an `update` that is deep-merged into every match.
 //! Targets are evaluated on the 3.0 form (after down-conversion: `webhooks` is `x-webhooks`).
@@ -14,7 +14,7 @@ use std::path::Path;
 /// One overlay file.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Overlay {
-    /// The vendored document this overlay applies to (file name, e.g. `backpack.yaml`).
+    /// The spec document this overlay applies to (file name, e.g. `backpack.yaml`).
     pub extends: String,
     /// Edits, in order.
     pub actions: Vec<Action>,

@@ -1,8 +1,10 @@
-//! `cargo xtask pull`: download a vendored document, refuse anything that is not a parsable OpenAPI
-//! 3.0/3.1 document (leaving `spec/` untouched), else write the bytes unchanged, record URL and
-//! sha256, and print the semantic diff against the previous version.
+//! `cargo xtask pull`: download a spec document, refuse anything that is not a parsable OpenAPI
+//! 3.0/3.1 document in JSON or YAML (leaving `spec/` untouched), else write the bytes unchanged under
+//! the recorded file name, record URL, sha256 and `provenance = "pulled"`, and print the semantic
+//! diff against the previous version. Xsolla links each bundle as `index.yaml` and as
+//! `index.json?download`; either is accepted, and the rest of the pipeline reads both forms.
 
-use crate::sources::{Sources, sha256_hex};
+use crate::sources::{Provenance, Sources, sha256_hex};
 use crate::{Error, Result, diff, load};
 use std::path::Path;
 use std::time::Duration;
@@ -24,7 +26,7 @@ pub struct PullReport {
 pub fn run(root: &Path, name: Option<&str>, url: Option<&str>, timeout_secs: u64) -> Result<()> {
     for report in pull(root, name, url, timeout_secs)? {
         println!(
-            "pulled {} from {} (sha256 {})",
+            "pulled {} from {} (sha256 {}; provenance = \"pulled\")",
             report.name, report.url, report.sha256
         );
         match &report.changes {
@@ -90,6 +92,7 @@ pub fn pull(
         if let Some(entry) = sources.documents.iter_mut().find(|d| d.name == name) {
             entry.sha256 = sha256_hex(&bytes);
             entry.url = url.clone();
+            entry.provenance = Provenance::Pulled;
         }
         sources.save(root)?;
         let changes = match old_doc {

@@ -1,14 +1,14 @@
-//! `cargo xtask regen`: load (OpenAPI 3.0/3.1 only) → down-convert → overlays → validate → name
+//! `cargo xtask regen`: load (OpenAPI 3.0/3.1 only) → down-convert → overlays → simplify → validate → name
 //! inline schemas → generate → format → write (or `--check`).
 
 use crate::codegen::{self as codegen, GeneratedFile, client, server, types};
 use crate::sources::Sources;
-use crate::{Error, Result, downconvert, load, normalize, output, overlay, validate};
+use crate::{Error, Result, downconvert, load, normalize, output, overlay, simplify, validate};
 use quote::quote;
 use serde_json::Value;
 use std::path::Path;
 
-/// Names of the vendored documents regen reads, under `spec/`.
+/// Names of the spec documents regen reads, under `spec/`.
 pub const BACKPACK: &str = "backpack.yaml";
 /// The webhooks bundle.
 pub const WEBHOOKS: &str = "webhooks.yaml";
@@ -21,16 +21,22 @@ pub fn prepare_document(file: &str, text: &str, overlays: &[overlay::Overlay]) -
     let before_overlays = doc.clone();
     overlay::apply_all(&mut doc, file, overlays)?;
     server::record_removed_headers(&before_overlays, &mut doc)?;
+    simplify::simplify(&mut doc).map_err(|e| in_file(file, e))?;
     // Validate before naming inline schemas, so every problem is reported with its operation.
-    validate::validate(&doc).map_err(|e| match e {
+    validate::validate(&doc).map_err(|e| in_file(file, e))?;
+    normalize::hoist_inline_schemas(&mut doc)?;
+    Ok(doc)
+}
+
+/// Prefixes a spec problem's location with the file it is in.
+fn in_file(file: &str, e: Error) -> Error {
+    match e {
         Error::Invalid { location, reason } => Error::Invalid {
             location: format!("spec/{file}: {location}"),
             reason,
         },
         other => other,
-    })?;
-    normalize::hoist_inline_schemas(&mut doc)?;
-    Ok(doc)
+    }
 }
 
 /// Reads `spec/<file>` under `root` and prepares it (see [`prepare_document`]).
@@ -86,7 +92,8 @@ pub fn generate_from(backpack: &Value, webhooks: &Value) -> Result<Vec<Generated
             )?,
         ),
     ];
-    let client_tokens = client::generate(backpack, "::backpack_types::api")?;
+    let client_doc = simplify::progenitor_view::view(backpack);
+    let client_tokens = client::generate(&client_doc, "::backpack_types::api")?;
     files.push(file(
         "generated/backpack-client/src/generated.rs",
         codegen::render("client", bp, quote!(#client_tokens))?,
@@ -114,7 +121,7 @@ pub fn run(root: &Path, check: bool) -> Result<()> {
         let mut report = Vec::new();
         for path in &edited {
             report.push(format!(
-                "{path}: does not match the sha256 in spec/sources.toml (edited by hand? local fixes belong in spec/overlays/; `cargo xtask pull` records a new download)"
+                "{path}: does not match the sha256 in spec/sources.toml (a pulled document is never edited: local fixes belong in spec/overlays/; a reconstructed one needs its new sha256 recorded; `cargo xtask pull` records a new download)"
             ));
         }
         for drift in output::check(root, &files)? {

@@ -1,4 +1,5 @@
-//! `spec/sources.toml`: each vendored document's name, file, upstream URL and the sha256 of its bytes.
+//! `spec/sources.toml`: each spec document's name, file, upstream URL, the sha256 of its bytes, and
+//! whether those bytes were pulled from Xsolla or reconstructed from its documentation pages.
 
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -8,12 +9,12 @@ use std::path::{Path, PathBuf};
 /// The whole file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Sources {
-    /// One entry per vendored document.
+    /// One entry per document.
     #[serde(rename = "document")]
     pub documents: Vec<Source>,
 }
 
-/// One vendored document.
+/// One document.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Source {
     /// Short name used on the command line (`backpack`, `webhooks`).
@@ -22,12 +23,38 @@ pub struct Source {
     pub file: String,
     /// Where `cargo xtask pull` downloads it from.
     pub url: String,
-    /// sha256 (hex) of the vendored bytes.
+    /// sha256 (hex) of the bytes in `spec/`.
     pub sha256: String,
+    /// Where the bytes in `spec/` come from; `cargo xtask pull` sets [`Provenance::Pulled`].
+    pub provenance: Provenance,
 }
 
-const HEADER: &str = "# Vendored OpenAPI documents: upstream URL and the sha256 of the bytes in spec/.\n\
-# Written by `cargo xtask pull`; never edit the documents themselves (local fixes go to spec/overlays/).\n\n";
+/// Where a document's bytes come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Provenance {
+    /// Written by hand from Xsolla's documentation pages (`spec/NOTES.md` lists every reading
+    /// chosen), because the published bundle could not be downloaded; edits must keep the sha256
+    /// in step.
+    Reconstructed,
+    /// Downloaded by `cargo xtask pull` from `url`, bytes unchanged.
+    Pulled,
+}
+
+impl Provenance {
+    /// How the README and messages call it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Reconstructed => "reconstructed",
+            Self::Pulled => "pulled",
+        }
+    }
+}
+
+const HEADER: &str = "# The OpenAPI documents in spec/: upstream URL, sha256 of the bytes, and provenance:\n\
+# \"pulled\" = downloaded from `url` by `cargo xtask pull`, bytes unchanged; \"reconstructed\" = written\n\
+# by hand from Xsolla's documentation pages (spec/NOTES.md) until a pull replaces it.\n\
+# Written by `cargo xtask pull`. Pulled documents are never edited (local fixes go to spec/overlays/).\n\n";
 
 impl Sources {
     /// `spec/sources.toml` under `root`.

@@ -29,8 +29,10 @@ fn copy_dir(from: &Path, to: &Path) {
 
 /// How the one-shot test server answers.
 pub enum Answer {
-    /// Status line and body.
+    /// Status line and body (served as `application/yaml`).
     Respond(&'static str, String),
+    /// Status line, content type and body.
+    RespondAs(&'static str, &'static str, String),
     /// Reads the request and never answers (until the test process ends).
     Hang,
 }
@@ -47,11 +49,10 @@ pub fn serve_once(answer: Answer) -> String {
         let _ = stream.read(&mut buf);
         match answer {
             Answer::Respond(status, body) => {
-                let response = format!(
-                    "HTTP/1.1 {status}\r\ncontent-length: {}\r\ncontent-type: application/yaml\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = stream.write_all(response.as_bytes());
+                respond(&mut stream, status, "application/yaml", &body)
+            }
+            Answer::RespondAs(status, content_type, body) => {
+                respond(&mut stream, status, content_type, &body)
             }
             Answer::Hang => {
                 // Keep the connection open without answering; the client's timeout must fire.
@@ -61,4 +62,12 @@ pub fn serve_once(answer: Answer) -> String {
         }
     });
     format!("http://{addr}")
+}
+
+fn respond(stream: &mut std::net::TcpStream, status: &str, content_type: &str, body: &str) {
+    let response = format!(
+        "HTTP/1.1 {status}\r\ncontent-length: {}\r\ncontent-type: {content_type}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = stream.write_all(response.as_bytes());
 }

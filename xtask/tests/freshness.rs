@@ -2,7 +2,7 @@
 //! deterministic.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use xtask::sources::Sources;
+use xtask::sources::{Provenance, Sources};
 use xtask::{output, regen, workspace_root};
 
 #[test]
@@ -44,12 +44,30 @@ fn regen_is_deterministic() {
 }
 
 #[test]
-fn vendored_specs_match_their_recorded_sha256() {
+fn spec_documents_match_their_recorded_sha256() {
     let root = workspace_root();
-    let edited = Sources::load(&root).unwrap().mismatches(&root).unwrap();
-    assert!(
-        edited.is_empty(),
-        "{edited:?} differ from the sha256 in spec/sources.toml: vendored documents are never edited by hand \
-         (put local fixes in spec/overlays/; `cargo xtask pull` records a new download)"
-    );
+    let sources = Sources::load(&root).unwrap();
+    let edited = sources.mismatches(&root).unwrap();
+    let report: Vec<String> = edited
+        .iter()
+        .map(|path| {
+            let entry = sources
+                .documents
+                .iter()
+                .find(|d| format!("spec/{}", d.file) == *path)
+                .unwrap();
+            match entry.provenance {
+                Provenance::Pulled => format!(
+                    "{path} was pulled from {} and must stay byte-for-byte as published: undo the edit \
+                     (local fixes belong in spec/overlays/; `cargo xtask pull` records a new download)",
+                    entry.url
+                ),
+                Provenance::Reconstructed => format!(
+                    "{path} is a reconstruction from Xsolla's documentation pages (spec/NOTES.md): \
+                     after editing it, record its new sha256 in spec/sources.toml"
+                ),
+            }
+        })
+        .collect();
+    assert!(report.is_empty(), "{}", report.join("\n"));
 }

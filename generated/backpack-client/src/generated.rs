@@ -49,19 +49,21 @@ pub mod types {
 #[derive(Clone, Debug)]
 /// Client for Backpack API & Webhooks
 ///
-/// Vendored description of Xsolla's published "Backpack API & Webhooks" (version 1.0.0).
+/// Reconstruction of Xsolla's published "Backpack API & Webhooks" (version 1.0.0) from its
+/// documentation pages (<https://developers.xsolla.com/api/backpack/overview>), until
+/// `cargo xtask pull` replaces it with the published bundle.
 ///
 /// Backpack has three key entities: **Items** (what is given to users), **Game** (groups
 /// and orders items) and **Backpack** (grants a user's items in the game). Items show up
-/// in the Metaframe widget or in Xsolla Wallet (https://account.xsolla.com/backpack).
+/// in the Metaframe widget or in Xsolla Wallet (<https://account.xsolla.com/backpack>).
 ///
 /// Game and Items operations need two headers: `X-HOST-ID` (a secret value issued by
 /// Xsolla, modelled as a required header parameter) and `Authorization: Bearer <JWT>`.
 /// The JWT comes from Xsolla Login "Generate JWT" (`POST https://login.xsolla.com/api/oauth2/token`,
 /// not part of this document) and is valid for 1 hour.
 ///
-/// Written from the collected facts in `shared/upstream/backpack-api-facts.md`; every
-/// UNKNOWN and every reading chosen is listed in `spec/NOTES.md`.
+/// Written from those pages; every UNKNOWN and every reading chosen is listed in
+/// `spec/NOTES.md`.
 ///
 ///
 /// Version: 1.0.0
@@ -333,6 +335,7 @@ impl Client {
     /// Returns the items (game keys, virtual items, virtual currency) in the given user's
     /// Backpack. Server-side call.
     ///
+    /// The published `default` response is the error type of this operation: declared here as `4XX` and `5XX`.
     ///
     /// Sends a `GET` request to `/web/backpack/merchants/{merchantId}/projects/{projectId}/users/{userId}/items`
     ///
@@ -361,6 +364,8 @@ impl Client {
     /// Delete item from Backpack
     ///
     /// Deletes the given item from the given user's Backpack.
+    ///
+    /// The published `default` response is the error type of this operation: declared here as `4XX` and `5XX`.
     ///
     /// Sends a `DELETE` request to `/web/backpack/merchants/{merchantId}/projects/{projectId}/users/{userId}/items/{itemId}`
     ///
@@ -1465,14 +1470,14 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
+                400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
                         ),
                     )
                 }
-                500u16 => {
+                500u16..=599u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -1593,21 +1598,14 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
+                400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
                         ),
                     )
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
+                500u16..=599u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,

@@ -130,7 +130,9 @@ pub trait BackpackApi: Send + Sync + 'static {
     /// Returns the items (game keys, virtual items, virtual currency) in the given user's
     /// Backpack. Server-side call.
     ///
-    /// `GET /web/backpack/merchants/{merchantId}/projects/{projectId}/users/{userId}/items` (operation `user-backpack-items-list`). Bad input is answered with 400 before this method is called; a missing or malformed `Authorization: Bearer` header with 400.
+    /// The published `default` response is the error type of this operation: declared here as `4XX` and `5XX`.
+    ///
+    /// `GET /web/backpack/merchants/{merchantId}/projects/{projectId}/users/{userId}/items` (operation `user-backpack-items-list`). Bad input is answered with 400 before this method is called; a missing or malformed `Authorization: Bearer` header with 401.
     fn user_backpack_items_list(
         &self,
         bearer: runtime::BearerToken,
@@ -145,7 +147,9 @@ pub trait BackpackApi: Send + Sync + 'static {
     ///
     /// Deletes the given item from the given user's Backpack.
     ///
-    /// `DELETE /web/backpack/merchants/{merchantId}/projects/{projectId}/users/{userId}/items/{itemId}` (operation `delete-item`). Bad input is answered with 400 before this method is called; a missing or malformed `Authorization: Bearer` header with 400.
+    /// The published `default` response is the error type of this operation: declared here as `4XX` and `5XX`.
+    ///
+    /// `DELETE /web/backpack/merchants/{merchantId}/projects/{projectId}/users/{userId}/items/{itemId}` (operation `delete-item`). Bad input is answered with 400 before this method is called; a missing or malformed `Authorization: Bearer` header with 401.
     fn delete_item(
         &self,
         bearer: runtime::BearerToken,
@@ -809,7 +813,7 @@ pub const USER_BACKPACK_ITEMS_LIST: runtime::Operation = runtime::Operation {
     method: "GET",
     path: "/web/backpack/merchants/{merchantId}/projects/{projectId}/users/{userId}/items",
     input_status: 400u16,
-    auth_status: 400u16,
+    auth_status: 401u16,
 };
 
 /// Query parameters of `user-backpack-items-list`.
@@ -830,6 +834,14 @@ pub enum UserBackpackItemsListResponse {
     BadRequest(::backpack_types::api::ApiError),
     /// 500: Internal server error.
     InternalServerError(::backpack_types::api::ApiError),
+    /// 4XX (the status is given; it must be in that range): Error
+    ///
+    ///Any other 4xx status (published as the `default` response).
+    ClientError(::axum::http::StatusCode, ::backpack_types::api::ApiError),
+    /// 5XX (the status is given; it must be in that range): Error
+    ///
+    ///Any other 5xx status (published as the `default` response).
+    ServerError(::axum::http::StatusCode, ::backpack_types::api::ApiError),
 }
 
 impl ::axum::response::IntoResponse for UserBackpackItemsListResponse {
@@ -842,6 +854,22 @@ impl ::axum::response::IntoResponse for UserBackpackItemsListResponse {
             Self::InternalServerError(body) => {
                 runtime::json_response(
                     ::axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                    &body,
+                )
+            }
+            Self::ClientError(status, body) => {
+                runtime::json_response_in_class(
+                    "user-backpack-items-list",
+                    status,
+                    4,
+                    &body,
+                )
+            }
+            Self::ServerError(status, body) => {
+                runtime::json_response_in_class(
+                    "user-backpack-items-list",
+                    status,
+                    5,
                     &body,
                 )
             }
@@ -902,7 +930,7 @@ pub const DELETE_ITEM: runtime::Operation = runtime::Operation {
     method: "DELETE",
     path: "/web/backpack/merchants/{merchantId}/projects/{projectId}/users/{userId}/items/{itemId}",
     input_status: 400u16,
-    auth_status: 400u16,
+    auth_status: 401u16,
 };
 
 /// The documented responses of `delete-item`.
@@ -918,6 +946,14 @@ pub enum DeleteItemResponse {
     NotFound(::backpack_types::api::ApiError),
     /// 500: Internal server error.
     InternalServerError(::backpack_types::api::ApiError),
+    /// 4XX (the status is given; it must be in that range): unexpected error
+    ///
+    ///Any other 4xx status (published as the `default` response).
+    ClientError(::axum::http::StatusCode, ::backpack_types::api::ApiError),
+    /// 5XX (the status is given; it must be in that range): unexpected error
+    ///
+    ///Any other 5xx status (published as the `default` response).
+    ServerError(::axum::http::StatusCode, ::backpack_types::api::ApiError),
 }
 
 impl ::axum::response::IntoResponse for DeleteItemResponse {
@@ -937,6 +973,12 @@ impl ::axum::response::IntoResponse for DeleteItemResponse {
                     ::axum::http::StatusCode::INTERNAL_SERVER_ERROR,
                     &body,
                 )
+            }
+            Self::ClientError(status, body) => {
+                runtime::json_response_in_class("delete-item", status, 4, &body)
+            }
+            Self::ServerError(status, body) => {
+                runtime::json_response_in_class("delete-item", status, 5, &body)
             }
         }
     }

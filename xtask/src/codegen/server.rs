@@ -797,12 +797,6 @@ impl Operation {
         } else {
             quote!(_)
         };
-        let parts_var = if needs_path {
-            quote!(mut parts)
-        } else {
-            quote!(parts)
-        };
-        let split = quote!(let (#parts_var, #body_var) = request.into_parts(););
         match self.auth {
             Auth::None => {}
             Auth::Bearer { optional: false } => {
@@ -876,6 +870,15 @@ impl Operation {
                 let body = #read(&parts.headers, body, shared.body_limit(), &[#(#checks),*]).await?;
             });
         }
+        // Every step reads the request head; an operation without inputs has none.
+        let parts_var = if needs_path {
+            quote!(mut parts)
+        } else if steps.is_empty() {
+            quote!(_)
+        } else {
+            quote!(parts)
+        };
+        let split = quote!(let (#parts_var, #body_var) = request.into_parts(););
         let args: Vec<Ident> = self
             .arguments()
             .into_iter()
