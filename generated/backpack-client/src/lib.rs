@@ -82,7 +82,8 @@ impl progenitor_client::ClientHooks<Hooks> for Client {
         info: &progenitor_client::OperationInfo,
     ) -> Result<(), progenitor_client::Error<E>> {
         // progenitor sends `api-version: <info.version>` on every call; Xsolla documents no such
-        // header, so it is not sent.
+        // header, so it is not sent. This is the only place that removes it: every generated call
+        // passes here, with or without a middleware.
         request.headers_mut().remove("api-version");
         if let Some(middleware) = &self.inner.middleware {
             middleware
