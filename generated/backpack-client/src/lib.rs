@@ -10,7 +10,8 @@
 //! Most users want `backpack-sdk`, which builds this client with its middleware.
 #![warn(missing_docs)]
 
-#[allow(missing_docs, unused_imports, dead_code, clippy::all)]
+// `rustdoc::bare_urls`: the doc text is Xsolla's, copied from the spec, and may hold bare URLs.
+#[allow(missing_docs, unused_imports, dead_code, clippy::all, rustdoc::bare_urls)]
 #[rustfmt::skip]
 mod generated;
 
