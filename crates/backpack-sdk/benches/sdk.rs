@@ -85,9 +85,6 @@ fn per_call(c: &mut Criterion) {
     group.bench_function("transport_prepare_send", |b| {
         b.to_async(&runtime).iter(|| async {
             let mut request = Request::new(Method::GET, url.clone());
-            request
-                .headers_mut()
-                .insert("api-version", HeaderValue::from_static("1.0.0"));
             transport.prepare(&mut request).await.unwrap();
             let response = transport.send(&client, request).await.unwrap();
             assert!(response.status().is_success());
@@ -179,9 +176,6 @@ fn paired_ratio() {
     };
     let sdk = || async {
         let mut request = Request::new(Method::GET, url.clone());
-        request
-            .headers_mut()
-            .insert("api-version", HeaderValue::from_static("1.0.0"));
         transport.prepare(&mut request).await.unwrap();
         let response = transport.send(&client, request).await.unwrap();
         assert!(response.status().is_success());

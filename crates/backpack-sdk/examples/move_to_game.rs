@@ -1,8 +1,8 @@
 //! Move an item from the signed-in user's Backpack into the game, with the user's own token
-//! (user-facing call: no X-HOST-ID, no server credentials).
+//! (user-facing call: no server credentials; `XSOLLA_HOST_ID` is sent too when set).
 //!
 //! ```sh
-//! BACKPACK_USER_TOKEN=… cargo run -p backpack-sdk --example move_to_game -- \
+//! BACKPACK_USER_TOKEN=… [XSOLLA_HOST_ID=…] cargo run -p backpack-sdk --example move_to_game -- \
 //!   <merchant_id> <project_id> <item_id> <user_game_id>
 //! ```
 
@@ -19,7 +19,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let user_token = std::env::var("BACKPACK_USER_TOKEN").map_err(|_| "set BACKPACK_USER_TOKEN")?;
     // Merchant credentials are not needed for user-facing calls; a placeholder source is enough.
-    let client = BackpackClient::builder()
+    let mut builder = BackpackClient::builder();
+    if let Ok(host_id) = std::env::var("XSOLLA_HOST_ID") {
+        builder = builder.host_id(host_id);
+    }
+    let client = builder
         .base_url(
             std::env::var("BACKPACK_BASE_URL")
                 .unwrap_or_else(|_| backpack_sdk::DEFAULT_BASE_URL.into()),

@@ -4,8 +4,11 @@
 //! Merchant calls (Game and Items operations) go through [`BackpackClient::merchant`]: they carry
 //! `X-HOST-ID` (set once here, never a per-call argument) and a server token from the configured
 //! [`TokenSource`]. The user-facing calls (`/web/backpack/items…`, `/web/backpack/virtual_*…`) take
-//! an end user's token instead: [`BackpackClient::user`] returns a client for one user token, with
-//! no `X-HOST-ID`.
+//! an end user's token instead: [`BackpackClient::user`] returns a client for one fixed user token,
+//! [`BackpackClient::user_with_source`] one whose user token is renewed (e.g. a
+//! [`RefreshTokenGrant`](crate::RefreshTokenGrant)). Xsolla's overview says Backpack calls carry
+//! both `X-HOST-ID` and `Authorization`, so user clients send the configured `X-HOST-ID` too,
+//! unless [`BackpackClientBuilder::host_id_on_user_calls`] turns that off.
 
 use crate::error::Error;
 use crate::pagination::paginate;
@@ -50,6 +53,8 @@ pub struct BackpackClient {
     http: reqwest::Client,
     merchant: Client,
     transport: Transport,
+    /// The `X-HOST-ID` for user clients: `None` when not configured or switched off.
+    user_host_id: Option<Secret>,
 }
 
 /// Configures a [`BackpackClient`].
@@ -57,6 +62,8 @@ pub struct BackpackClient {
 pub struct BackpackClientBuilder {
     base_url: String,
     transport: TransportBuilder,
+    host_id: Option<Secret>,
+    host_id_on_user_calls: bool,
 }
 
 impl Default for BackpackClientBuilder {
@@ -64,6 +71,8 @@ impl Default for BackpackClientBuilder {
         Self {
             base_url: DEFAULT_BASE_URL.to_string(),
             transport: Transport::builder(),
+            host_id: None,
+            host_id_on_user_calls: true,
         }
     }
 }
@@ -75,9 +84,21 @@ impl BackpackClientBuilder {
         self
     }
 
-    /// The `X-HOST-ID` issued by Xsolla, sent on every merchant call.
+    /// The `X-HOST-ID` issued by Xsolla, sent on every merchant call and, unless
+    /// [`host_id_on_user_calls(false)`](Self::host_id_on_user_calls), on every user call.
     pub fn host_id(mut self, host_id: impl Into<Secret>) -> Self {
-        self.transport = self.transport.host_id(host_id);
+        let host_id = host_id.into();
+        self.transport = self.transport.host_id(host_id.clone());
+        self.host_id = Some(host_id);
+        self
+    }
+
+    /// Whether clients from [`BackpackClient::user`] and [`BackpackClient::user_with_source`]
+    /// send the configured `X-HOST-ID` (default `true`). Xsolla's user-facing operation pages list
+    /// no `X-HOST-ID`, while its overview asks for it on calls; turn it off if your user calls are
+    /// made where the host id must not travel. Merchant calls always send it.
+    pub fn host_id_on_user_calls(mut self, send: bool) -> Self {
+        self.host_id_on_user_calls = send;
         self
     }
 
@@ -138,6 +159,7 @@ impl BackpackClientBuilder {
             http,
             merchant,
             transport,
+            user_host_id: self.host_id.filter(|_| self.host_id_on_user_calls),
         })
     }
 }
@@ -154,18 +176,40 @@ impl BackpackClient {
         &self.merchant
     }
 
-    /// A generated client for the user-facing operations, authenticated with `user_token` (no
-    /// `X-HOST-ID`, no refresh: a 401 means the user must sign in again). Shares the connection
-    /// pool, timeouts and retry policy.
+    /// A generated client for the user-facing operations, authenticated with the fixed
+    /// `user_token` (no refresh: a 401 means the user must sign in again; for a renewable token
+    /// use [`user_with_source`](Self::user_with_source)). Sends the configured `X-HOST-ID` unless
+    /// [`host_id_on_user_calls(false)`](BackpackClientBuilder::host_id_on_user_calls). Shares the
+    /// connection pool, timeouts and retry policy.
     pub fn user(&self, user_token: impl Into<Secret>) -> Result<Client, Error> {
-        let transport = Transport::builder()
-            .user_token(user_token)
-            .retry_policy(self.transport.retry_policy().clone())
-            .build()?;
+        self.user_client(Transport::builder().user_token(user_token))
+    }
+
+    /// A generated client for the user-facing operations whose user token comes from `source`
+    /// (e.g. a [`RefreshTokenGrant`](crate::RefreshTokenGrant) for Xsolla's one-hour user
+    /// tokens): cached and renewed before expiry, and after a 401 renewed once and the call sent
+    /// once more, as for merchant tokens. Keep the returned client (it is cheap to clone) to keep
+    /// its cache. `X-HOST-ID` as for [`user`](Self::user).
+    pub fn user_with_source(&self, source: impl TokenSource + 'static) -> Result<Client, Error> {
+        self.user_with_cache(TokenCache::new(source))
+    }
+
+    /// [`user_with_source`](Self::user_with_source) with a configured (and possibly shared)
+    /// token cache, e.g. one with its own refresh skew or clock.
+    pub fn user_with_cache(&self, cache: TokenCache) -> Result<Client, Error> {
+        self.user_client(Transport::builder().token_cache(cache))
+    }
+
+    /// A user client from a transport builder that already holds the user's authentication.
+    fn user_client(&self, auth: TransportBuilder) -> Result<Client, Error> {
+        let mut builder = auth.retry_policy(self.transport.retry_policy().clone());
+        if let Some(host_id) = &self.user_host_id {
+            builder = builder.host_id(host_id.clone());
+        }
         Ok(Client::new_with_client(
             &self.base_url,
             self.http.clone(),
-            Hooks::new(TransportMiddleware(transport)),
+            Hooks::new(TransportMiddleware(builder.build()?)),
         ))
     }
 
@@ -209,7 +253,8 @@ impl BackpackClient {
 }
 
 /// Every item in the signed-in user's Backpack (`get-user-backpack-items`), `page_size` at a time,
-/// optionally only of the given types. `client` is one from [`BackpackClient::user`].
+/// optionally only of the given types. `client` is one from [`BackpackClient::user`] or
+/// [`BackpackClient::user_with_source`].
 pub fn my_items(
     client: &Client,
     page_size: u32,

@@ -9,8 +9,10 @@
 //!   before expiry by a [`TokenCache`] with single-flight refreshes.
 //! - **Transport** ([`Transport`]): the middleware the generated client calls
 //!   for every request. [`Transport::prepare`] adds
-//!   `Authorization: Bearer …` and, for merchant (Game/Items) endpoints,
-//!   `X-HOST-ID`; [`Transport::send`] executes the request with retries for
+//!   `Authorization: Bearer …` and the configured `X-HOST-ID` (on merchant
+//!   calls, and on user calls unless
+//!   [`host_id_on_user_calls(false)`](BackpackClientBuilder::host_id_on_user_calls));
+//!   [`Transport::send`] executes the request with retries for
 //!   idempotent methods ([`RetryPolicy`]) and one refresh-and-retry after a
 //!   401.
 //! - **Pagination** ([`paginate`]): offset/limit list endpoints as a stream.
@@ -19,18 +21,22 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), backpack_sdk::Error> {
-//! use backpack_sdk::{BackpackClient, ClientCredentials};
+//! use backpack_sdk::{BackpackClient, ClientCredentials, RefreshTokenGrant};
 //!
 //! let client = BackpackClient::builder()
-//!     .host_id("00000000-0000-0000-0000-000000000000") // sent on every merchant call
+//!     .host_id("00000000-0000-0000-0000-000000000000") // sent on every call
 //!     .token_source(ClientCredentials::new("client-id", "client-secret"))
 //!     .build()?;
 //! // Merchant (Game/Items) calls: server token + X-HOST-ID added by the SDK.
 //! let games = client.merchant().get_games().merchant_id(1u32).project_id(2u32).send().await?;
 //! println!("{:?}", games.into_inner());
-//! // User-facing calls: the end user's token, no X-HOST-ID.
+//! // User-facing calls: the end user's token (plus the X-HOST-ID).
 //! let user = client.user("user-jwt")?;
 //! let page = user.get_user_backpack_items().limit(50u32).send().await?;
+//! println!("{} items", page.into_inner().len());
+//! // A one-hour user token, renewed through Xsolla Login without rebuilding the client.
+//! let user = client.user_with_source(RefreshTokenGrant::new("client-id", "refresh-token"))?;
+//! let page = user.get_user_backpack_items().send().await?;
 //! println!("{} items", page.into_inner().len());
 //! # Ok(())
 //! # }

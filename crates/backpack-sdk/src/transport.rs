@@ -16,12 +16,9 @@ use crate::retry::{RetryPolicy, is_idempotent, is_retryable_status, retry_after}
 use crate::secret::Secret;
 use crate::token::{TokenCache, TokenSource};
 
-/// The `X-HOST-ID` header required by the Game and Items endpoints.
+/// The `X-HOST-ID` header: required by the Game and Items endpoints, and sent
+/// on the user-facing ones too when configured.
 pub const X_HOST_ID: HeaderName = HeaderName::from_static("x-host-id");
-
-/// The header progenitor adds to every request; the Backpack API does not
-/// use it.
-const API_VERSION: HeaderName = HeaderName::from_static("api-version");
 
 /// Default `User-Agent`.
 pub const DEFAULT_USER_AGENT: &str = concat!("backpack-sdk-rust/", env!("CARGO_PKG_VERSION"));
@@ -43,9 +40,10 @@ struct TransportInner {
 }
 
 enum Auth {
-    /// Merchant: tokens from a source, cached, refreshed after a 401.
+    /// Tokens from a source (merchant, or a renewable user token): cached,
+    /// refreshed before expiry and after a 401.
     Cache(TokenCache),
-    /// End user: a fixed `Bearer` value.
+    /// A fixed end-user `Bearer` value.
     Fixed(HeaderValue),
 }
 
@@ -57,8 +55,9 @@ impl Transport {
 
     /// Adds the credentials to a request built by the generated client:
     /// `Authorization: Bearer <token>` (from the token cache, fetching one if
-    /// needed, or the fixed user token), `X-HOST-ID` when configured; removes
-    /// the `api-version` header. Both added values are marked sensitive.
+    /// needed, or the fixed user token), and `X-HOST-ID` when configured.
+    /// Both values are marked sensitive. (progenitor's `api-version` header is
+    /// removed by the generated client's hooks, not here.)
     ///
     /// Fails only if no token can be obtained ([`Error::Token`]).
     pub async fn prepare(&self, request: &mut reqwest::Request) -> Result<(), Error> {
@@ -70,7 +69,6 @@ impl Transport {
             },
         };
         let headers = request.headers_mut();
-        headers.remove(API_VERSION);
         if let Some(host_id) = &self.inner.host_id {
             headers.insert(X_HOST_ID, host_id.clone());
         }
@@ -208,7 +206,8 @@ impl Transport {
         }
     }
 
-    /// The token cache, for a merchant transport.
+    /// The token cache, when tokens come from a [`TokenSource`] (not for a
+    /// fixed [`user_token`](TransportBuilder::user_token)).
     pub fn token_cache(&self) -> Option<&TokenCache> {
         match &self.inner.auth {
             Auth::Cache(cache) => Some(cache),
@@ -324,9 +323,10 @@ impl ClientSettings {
 
 /// Configures a [`Transport`]; made by [`Transport::builder`].
 ///
-/// Exactly one of [`token_source`](Self::token_source),
-/// [`token_cache`](Self::token_cache) or [`user_token`](Self::user_token)
-/// must be set (the last call wins).
+/// Exactly one of [`token_source`](TransportBuilder::token_source),
+/// [`token_cache`](TransportBuilder::token_cache) or
+/// [`user_token`](TransportBuilder::user_token) must be set (the last call
+/// wins).
 #[derive(Default)]
 pub struct TransportBuilder {
     auth: Option<AuthConfig>,
@@ -341,28 +341,28 @@ enum AuthConfig {
 }
 
 impl TransportBuilder {
-    /// Merchant authentication: tokens from `source`, cached by a
-    /// [`TokenCache`] with default settings.
+    /// Tokens from `source` (a merchant's server token, or a renewable user
+    /// token), cached by a [`TokenCache`] with default settings.
     pub fn token_source(self, source: impl TokenSource + 'static) -> Self {
         self.token_cache(TokenCache::new(source))
     }
 
-    /// Merchant authentication with a configured (and possibly shared)
-    /// token cache.
+    /// Tokens from a configured (and possibly shared) token cache.
     pub fn token_cache(mut self, cache: TokenCache) -> Self {
         self.auth = Some(AuthConfig::Cache(cache));
         self
     }
 
-    /// End-user authentication with a fixed token (the user-facing
-    /// `/web/backpack/items…` and `/web/backpack/virtual_*…` endpoints). A
-    /// 401 is returned as is: there is nothing to refresh.
+    /// A fixed end-user token (the user-facing `/web/backpack/items…` and
+    /// `/web/backpack/virtual_*…` endpoints). A 401 is returned as is: there
+    /// is nothing to refresh. For a renewable user token use
+    /// [`token_source`](TransportBuilder::token_source).
     pub fn user_token(mut self, token: impl Into<Secret>) -> Self {
         self.auth = Some(AuthConfig::Fixed(token.into()));
         self
     }
 
-    /// The `X-HOST-ID` to send on every request (merchant endpoints).
+    /// The `X-HOST-ID` to send on every request.
     pub fn host_id(mut self, host_id: impl Into<Secret>) -> Self {
         self.host_id = Some(host_id.into());
         self

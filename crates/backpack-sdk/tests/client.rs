@@ -32,7 +32,7 @@ async fn client(api_url: &str, login_url: &str) -> BackpackClient {
 }
 
 #[tokio::test]
-async fn merchant_calls_carry_host_id_and_server_token_user_calls_only_the_user_token() {
+async fn merchant_calls_carry_the_server_token_user_calls_the_user_token_both_the_host_id() {
     let login = FakeLogin::new(Lifetime::ExpiresIn(3600), 3600);
     let login_url = login.start().await;
     let api = FakeApi::new(|_, req| match req.path.as_str() {
@@ -83,8 +83,8 @@ async fn merchant_calls_carry_host_id_and_server_token_user_calls_only_the_user_
     );
     assert_eq!(
         requests[1].header("x-host-id"),
-        None,
-        "user-facing calls take no X-HOST-ID"
+        Some(HOST_ID),
+        "a configured X-HOST-ID goes on user-facing calls too"
     );
     assert_eq!(
         requests[1].header("authorization"),

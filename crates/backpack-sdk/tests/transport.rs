@@ -87,7 +87,6 @@ async fn user_token_transport_sends_no_host_id_and_does_not_refresh() {
         Some("Bearer end-user-jwt")
     );
     assert_eq!(recorded.header("x-host-id"), None);
-    assert_eq!(recorded.header("api-version"), None);
 }
 
 #[tokio::test]

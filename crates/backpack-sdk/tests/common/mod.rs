@@ -341,12 +341,9 @@ pub fn merchant(login_url: &str) -> backpack_sdk::Transport {
         .unwrap()
 }
 
-/// A request as progenitor builds it, `api-version` header included.
+/// A request as the generated client hands it to the transport.
 pub fn request(method: reqwest::Method, url: &str, body: Option<&str>) -> reqwest::Request {
     let mut request = reqwest::Request::new(method, reqwest::Url::parse(url).unwrap());
-    request
-        .headers_mut()
-        .insert("api-version", "1.0.0".parse().unwrap());
     if let Some(body) = body {
         *request.body_mut() = Some(body.to_owned().into());
     }
