@@ -1,6 +1,7 @@
 //! `cargo xtask pull`: download a vendored document, refuse anything that is not a parsable OpenAPI
 //! 3.0/3.1 document (leaving `spec/` untouched), else write the bytes unchanged, record URL and
-//! sha256, and print the semantic diff against the previous version.
+//! sha256, and print the semantic diff against the previous version with the release each generated
+//! crate needs (docs/semver.md).
 
 use crate::sources::{Sources, sha256_hex};
 use crate::{Error, Result, diff, load};
