@@ -14,7 +14,8 @@
 #
 # Resumable: each entry's result is kept under the scratch directory and reused while the checkout
 # is unchanged. Scratch: $SEMVER_SCRATCH (default /tmp/semver-crosscheck). All cargo work uses its
-# own CARGO_TARGET_DIR there (seeded with a copy of target/ to save time), never this checkout's.
+# own CARGO_TARGET_DIR there ($SEMVER_TARGET_DIR to override; seeded with a copy of target/ to save
+# time), never this checkout's.
 # Needs cargo-semver-checks 0.51.0 (`cargo install --locked cargo-semver-checks@0.51.0`).
 # Exit status: 1 when an entry disagrees (other than an expected blind spot) or an additive change
 # breaks the build; 0 otherwise.
@@ -47,7 +48,8 @@ BASE=$SCRATCH/base      # the checkout as it is: the baseline
 WORK=$SCRATCH/work      # reset to BASE, then changed, for each entry
 RESULTS=$SCRATCH/results
 LOGS=$SCRATCH/logs
-export CARGO_TARGET_DIR=$SCRATCH/target
+# SEMVER_TARGET_DIR lets runs from different checkouts share one scratch target directory.
+export CARGO_TARGET_DIR=${SEMVER_TARGET_DIR:-$SCRATCH/target}
 export CARGO_TERM_COLOR=never
 mkdir -p "$SCRATCH" "$RESULTS" "$LOGS"
 
