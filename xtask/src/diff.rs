@@ -1,25 +1,178 @@
 //! `cargo xtask diff OLD NEW`: a semantic changelog between two versions of a document — operations,
 //! parameters, bodies, status codes, schemas, fields, required flags, types and enum values — one line
-//! per change, each marked `BREAKING` or `non-breaking` for users of the generated Rust code.
+//! per change, each marked `BREAKING` or `non-breaking` for the HTTP contract, followed by the release
+//! each generated crate needs (`major`/`minor`/`patch`/`none`) with the reason for every change.
+//!
+//! The Rust rules live in `docs/semver.md`; the comments below name the generated shape each rule
+//! relies on.
 
 use crate::validate::operations;
-use crate::{Result, downconvert, load, normalize};
+use crate::{Error, Result, downconvert, load, normalize, overlay};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+/// A generated crate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Crate {
+    /// `backpack-types` (component schemas and webhook event enums of both documents).
+    Types,
+    /// `backpack-client` (progenitor builder client for `paths` of `backpack.yaml`).
+    Client,
+    /// `backpack-server` (the `BackpackApi` trait for `paths` of `backpack.yaml`).
+    Server,
+}
+
+impl Crate {
+    /// Every generated crate, in report order.
+    pub const ALL: [Crate; 3] = [Crate::Types, Crate::Client, Crate::Server];
+
+    /// The package name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Crate::Types => "backpack-types",
+            Crate::Client => "backpack-client",
+            Crate::Server => "backpack-server",
+        }
+    }
+}
+
+/// The release a crate needs, ordered from least to most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Release {
+    /// Its generated code does not change.
+    None,
+    /// Its generated code changes, its API does not (documentation, URLs, wire details).
+    Patch,
+    /// Its API grows compatibly.
+    Minor,
+    /// Code that compiled and worked against the old release may not against the new one.
+    Major,
+}
+
+impl Release {
+    /// `none`, `patch`, `minor` or `major`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Release::None => "none",
+            Release::Patch => "patch",
+            Release::Minor => "minor",
+            Release::Major => "major",
+        }
+    }
+}
+
+/// What one change means for one crate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Effect {
+    /// The crate.
+    pub krate: Crate,
+    /// The release it needs for this change alone.
+    pub release: Release,
+    /// Why, when the change text alone does not say it (e.g. a break that only shows at run time).
+    pub note: &'static str,
+}
+
 /// One change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
-    /// Whether code generated from OLD may stop compiling or working against NEW.
+    /// Whether a client of the HTTP contract written against OLD may fail against NEW.
     pub breaking: bool,
     /// `operation create-game`, `schema Payment`, …
     pub subject: String,
     /// What changed.
     pub what: String,
+    /// The effect on each generated crate (a crate not listed: none).
+    pub effects: Vec<Effect>,
 }
 
-/// Renders changes one per line, breaking first.
+impl Change {
+    /// The release `krate` needs for this change alone.
+    pub fn release(&self, krate: Crate) -> Release {
+        self.effects
+            .iter()
+            .filter(|e| e.krate == krate)
+            .map(|e| e.release)
+            .max()
+            .unwrap_or(Release::None)
+    }
+}
+
+/// The release one crate needs, with its reasons.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrateVerdict {
+    /// The crate.
+    pub krate: Crate,
+    /// What its own generated API needs (what `cargo semver-checks` can see).
+    pub own: Release,
+    /// What it needs including a major release of a public dependency (`backpack-types`).
+    pub release: Release,
+    /// `(release, reason)`, most severe first.
+    pub reasons: Vec<(Release, String)>,
+}
+
+/// The release every generated crate needs.
+pub fn verdict(changes: &[Change]) -> Vec<CrateVerdict> {
+    let mut out: Vec<CrateVerdict> = Crate::ALL
+        .iter()
+        .map(|&krate| {
+            let mut reasons: Vec<(Release, String)> = changes
+                .iter()
+                .filter_map(|c| {
+                    let e = c
+                        .effects
+                        .iter()
+                        .filter(|e| e.krate == krate)
+                        .max_by_key(|e| e.release)?;
+                    let note = if e.note.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", e.note)
+                    };
+                    Some((e.release, format!("{}: {}{note}", c.subject, c.what)))
+                })
+                .collect();
+            reasons.sort_by_key(|(r, _)| std::cmp::Reverse(*r));
+            let own = reasons.first().map(|(r, _)| *r).unwrap_or(Release::None);
+            CrateVerdict {
+                krate,
+                own,
+                release: own,
+                reasons,
+            }
+        })
+        .collect();
+    // The client and the server expose backpack-types' types in their signatures (and re-export
+    // them), so a new major of backpack-types is a new major of theirs (docs/semver.md, "public
+    // dependency").
+    if out[0].release == Release::Major {
+        for v in &mut out[1..] {
+            if v.release < Release::Major {
+                v.reasons.insert(
+                    0,
+                    (
+                        Release::Major,
+                        format!(
+                            "its public API uses backpack-types, which needs a major release \
+                             (own API: {})",
+                            v.own.as_str()
+                        ),
+                    ),
+                );
+                v.release = Release::Major;
+            }
+        }
+    }
+    out
+}
+
+/// Whether any generated crate needs a major release (`diff` then exits 1).
+pub fn needs_major(changes: &[Change]) -> bool {
+    verdict(changes).iter().any(|v| v.release == Release::Major)
+}
+
+/// Renders changes one per line, breaking first, then one line per generated crate with the release
+/// it needs and one indented line per reason.
 pub fn render(changes: &[Change]) -> String {
     if changes.is_empty() {
         return "no semantic changes\n".into();
@@ -37,15 +190,57 @@ pub fn render(changes: &[Change]) -> String {
         };
         out.push_str(&format!("{mark} {}: {}\n", c.subject, c.what));
     }
+    out.push_str("\nrelease needed per generated crate (rules: docs/semver.md):\n");
+    for v in verdict(changes) {
+        let own = if v.own == v.release {
+            String::new()
+        } else {
+            format!(" (own API: {})", v.own.as_str())
+        };
+        out.push_str(&format!(
+            "{}: {}{own}\n",
+            v.krate.name(),
+            v.release.as_str()
+        ));
+        for (release, reason) in &v.reasons {
+            out.push_str(&format!("  {:<5}  {reason}\n", release.as_str()));
+        }
+    }
     out
 }
 
-/// Diffs two files.
-pub fn diff_files(old: &Path, new: &Path) -> Result<Vec<Change>> {
+/// Diffs two files; `overlays` (Overlay files) are applied to NEW when they extend NEW's file name.
+pub fn diff_files(old: &Path, new: &Path, overlays: &[overlay::Overlay]) -> Result<Vec<Change>> {
+    let mut new_doc = downconvert::to_openapi_30(load::read_document(new)?);
+    if !overlays.is_empty() {
+        let name = new
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if let Some(o) = overlays.iter().find(|o| o.extends != name) {
+            return Err(Error::Other(format!(
+                "overlay {} extends {}, but NEW is {name}",
+                o.file, o.extends
+            )));
+        }
+        overlay::apply_all(&mut new_doc, &name, overlays)?;
+    }
     Ok(diff_values(
         &comparable(load::read_document(old)?)?,
-        &comparable(load::read_document(new)?)?,
+        &comparable(new_doc)?,
     ))
+}
+
+/// Reads one Overlay file (the format of `spec/overlays/*.yaml`).
+pub fn read_overlay(path: &Path) -> Result<overlay::Overlay> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let file = path.display().to_string();
+    let mut o: overlay::Overlay = serde_norway::from_str(&text).map_err(|e| Error::Parse {
+        what: format!("overlay {file}"),
+        reason: e.to_string(),
+    })?;
+    o.file = file;
+    Ok(o)
 }
 
 /// The form both sides are compared in: 3.0, inline schemas named.
@@ -60,18 +255,49 @@ pub fn diff_values(old: &Value, new: &Value) -> Vec<Change> {
     let mut changes = Vec::new();
     diff_operations(old, new, &mut changes);
     diff_schemas(old, new, &mut changes);
+    other_changes(old, new, &mut changes);
     changes
 }
 
-fn change(changes: &mut Vec<Change>, breaking: bool, subject: &str, what: String) {
+use Crate::{Client, Server, Types};
+use Release::{Major, Minor, Patch};
+
+const RUNTIME: &str = "compiles unchanged, but `send()` without it now returns an error";
+const NON_EXHAUSTIVE: &str = "the Rust type is #[non_exhaustive]";
+
+fn eff(krate: Crate, release: Release) -> Effect {
+    Effect {
+        krate,
+        release,
+        note: "",
+    }
+}
+
+fn eff_note(krate: Crate, release: Release, note: &'static str) -> Effect {
+    Effect {
+        krate,
+        release,
+        note,
+    }
+}
+
+fn change(
+    changes: &mut Vec<Change>,
+    breaking: bool,
+    subject: &str,
+    what: String,
+    effects: Vec<Effect>,
+) {
     changes.push(Change {
         breaking,
         subject: subject.to_string(),
         what,
+        effects,
     });
 }
 
-type OpMap<'a> = BTreeMap<String, (String, &'a Value)>;
+/// operationId → (section, `METHOD path`, operation).
+type OpMap<'a> = BTreeMap<String, (&'static str, String, &'a Value)>;
 
 fn op_map(doc: &Value) -> OpMap<'_> {
     operations(doc)
@@ -83,94 +309,244 @@ fn op_map(doc: &Value) -> OpMap<'_> {
                     .and_then(Value::as_str)
                     .map(str::to_string)
                     .unwrap_or_else(|| place.clone());
-            (key, (place, o.op))
+            (key, (o.section, place, o.op))
         })
         .collect()
 }
 
 fn diff_operations(old: &Value, new: &Value, changes: &mut Vec<Change>) {
     let (a, b) = (op_map(old), op_map(new));
-    for (id, (place, _)) in &a {
+    for (id, (section, place, _)) in &a {
         if !b.contains_key(id) {
+            let effects = if *section == "paths" {
+                vec![eff(Client, Major), eff(Server, Major)]
+            } else {
+                // Its variant leaves the webhook event enum.
+                vec![eff(Types, Major)]
+            };
+            let subject = format!("operation {id}");
             change(
                 changes,
                 true,
-                &format!("operation {id}"),
+                &subject,
                 format!("removed ({place})"),
+                effects,
             );
         }
     }
-    for (id, (place, op_b)) in &b {
+    for (id, (section, place, op_b)) in &b {
         let subject = format!("operation {id}");
-        let Some((place_a, op_a)) = a.get(id) else {
-            change(changes, false, &subject, format!("added ({place})"));
+        let Some((_, place_a, op_a)) = a.get(id) else {
+            let effects = if *section == "paths" {
+                // A new client method and a new trait method with a default body.
+                vec![eff(Client, Minor), eff(Server, Minor)]
+            } else {
+                vec![eff_note(Types, Minor, NON_EXHAUSTIVE)]
+            };
+            change(
+                changes,
+                false,
+                &subject,
+                format!("added ({place})"),
+                effects,
+            );
             continue;
         };
-        if place_a != place {
-            change(
-                changes,
-                true,
-                &subject,
-                format!("moved from {place_a} to {place}"),
-            );
-        }
-        diff_parameters(old, new, op_a, op_b, &subject, changes);
-        let body = |doc: &Value, op: &Value| {
-            op.pointer("/requestBody/content")
-                .and_then(Value::as_object)
-                .and_then(|c| c.values().next())
-                .map(|m| describe(doc, m.get("schema").unwrap_or(&Value::Null)))
-        };
-        let (ba, bb) = (body(old, op_a), body(new, op_b));
-        if ba != bb {
-            change(
-                changes,
-                true,
-                &subject,
-                format!("request body {} → {}", show(&ba), show(&bb)),
-            );
-        }
-        let statuses = |op: &Value| -> BTreeMap<String, Option<String>> {
-            op.get("responses")
-                .and_then(Value::as_object)
-                .map(|r| {
-                    r.iter()
-                        .map(|(s, resp)| {
-                            let schema = resp
-                                .get("content")
-                                .and_then(Value::as_object)
-                                .and_then(|c| c.values().next())
-                                .map(|m| m.get("schema").unwrap_or(&Value::Null).clone());
-                            (s.clone(), schema.map(|s| s.to_string()))
-                        })
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        let (sa, sb) = (statuses(op_a), statuses(op_b));
-        for (status, schema) in &sa {
-            match sb.get(status) {
-                None => change(
-                    changes,
-                    true,
-                    &subject,
-                    format!("response {status} removed"),
-                ),
-                Some(other) if other != schema => change(
-                    changes,
-                    true,
-                    &subject,
-                    format!("response {status} body changed"),
-                ),
-                Some(_) => {}
+        if *section != "paths" {
+            // A webhook: only its payload type reaches Rust (the event enum's variant).
+            let (ba, bb) = (body(old, op_a), body(new, op_b));
+            if ba.as_ref().map(|b| &b.1) != bb.as_ref().map(|b| &b.1) {
+                let what = format!("payload {} → {}", show_body(&ba), show_body(&bb));
+                change(changes, true, &subject, what, vec![eff(Types, Major)]);
             }
+            continue;
         }
-        for status in sb.keys().filter(|s| !sa.contains_key(*s)) {
-            change(changes, false, &subject, format!("response {status} added"));
+        if place_a != place {
+            // Same method name and signature; only the URL the client calls changes.
+            let what = format!("moved from {place_a} to {place}");
+            change(
+                changes,
+                true,
+                &subject,
+                what,
+                vec![eff(Client, Patch), eff(Server, Patch)],
+            );
+        }
+        diff_parameters(&params(old, op_a), &params(new, op_b), &subject, changes);
+        diff_body(body(old, op_a), body(new, op_b), &subject, changes);
+        diff_responses(old, new, op_a, op_b, &subject, changes);
+    }
+}
+
+/// `(required, type)` of an operation's request body.
+fn body(doc: &Value, op: &Value) -> Option<(bool, String)> {
+    let rb = resolve(doc, op.get("requestBody")?);
+    let media = rb
+        .get("content")
+        .and_then(Value::as_object)?
+        .values()
+        .next()?;
+    let required = rb.get("required").and_then(Value::as_bool).unwrap_or(false);
+    Some((
+        required,
+        describe(doc, media.get("schema").unwrap_or(&Value::Null)),
+    ))
+}
+
+fn show_body(b: &Option<(bool, String)>) -> String {
+    b.as_ref()
+        .map(|(_, t)| t.clone())
+        .unwrap_or_else(|| "none".into())
+}
+
+fn diff_body(
+    a: Option<(bool, String)>,
+    b: Option<(bool, String)>,
+    subject: &str,
+    changes: &mut Vec<Change>,
+) {
+    let what = format!("request body {} → {}", show_body(&a), show_body(&b));
+    match (&a, &b) {
+        (None, None) => {}
+        (None, Some((required, _))) => {
+            let (client, server) = if *required {
+                (eff_note(Client, Major, RUNTIME), eff(Server, Major))
+            } else {
+                (eff(Client, Minor), eff(Server, Minor))
+            };
+            change(changes, *required, subject, what, vec![client, server]);
+        }
+        (Some(_), None) => {
+            change(
+                changes,
+                true,
+                subject,
+                what,
+                vec![eff(Client, Major), eff(Server, Major)],
+            );
+        }
+        (Some((ra, ta)), Some((rb, tb))) => {
+            if ta != tb {
+                let effects = vec![eff(Client, Major), eff(Server, Major)];
+                change(changes, true, subject, what, effects);
+            } else if ra != rb {
+                let now = if *rb { "required" } else { "optional" };
+                let what = format!("request body is now {now}");
+                let client = if *rb {
+                    eff_note(Client, Major, RUNTIME)
+                } else {
+                    eff(Client, Patch)
+                };
+                change(
+                    changes,
+                    *rb,
+                    subject,
+                    what,
+                    vec![client, eff(Server, Major)],
+                );
+            }
         }
     }
 }
 
+/// status → body type (`None`: no body).
+fn responses(doc: &Value, op: &Value) -> BTreeMap<String, Option<String>> {
+    op.get("responses")
+        .and_then(Value::as_object)
+        .map(|r| {
+            r.iter()
+                .map(|(status, resp)| {
+                    let resp = resolve(doc, resp);
+                    let ty = resp
+                        .get("content")
+                        .and_then(Value::as_object)
+                        .and_then(|c| c.values().next())
+                        .map(|m| describe(doc, m.get("schema").unwrap_or(&Value::Null)));
+                    (status.clone(), ty)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn diff_responses(
+    old: &Value,
+    new: &Value,
+    op_a: &Value,
+    op_b: &Value,
+    subject: &str,
+    changes: &mut Vec<Change>,
+) {
+    let (sa, sb) = (responses(old, op_a), responses(new, op_b));
+    // progenitor gives each operation one success type and one error type, from the bodies of its
+    // 2xx and of its other statuses; the client's signature changes exactly when those sets do.
+    let classes = |s: &BTreeMap<String, Option<String>>| {
+        let mut ok = BTreeSet::new();
+        let mut err = BTreeSet::new();
+        for (status, ty) in s {
+            if status.starts_with('2') {
+                ok.insert(ty.clone());
+            } else {
+                err.insert(ty.clone());
+            }
+        }
+        (ok, err)
+    };
+    let client = if classes(&sa) == classes(&sb) {
+        // Same signature; a status that surfaced as `UnexpectedResponse` is now typed (or back).
+        eff(Client, Minor)
+    } else {
+        eff_note(
+            Client,
+            Major,
+            "the operation's success or error type in the client changes",
+        )
+    };
+    for (status, ty) in &sa {
+        match sb.get(status) {
+            None => change(
+                changes,
+                true,
+                subject,
+                format!("response {status} removed"),
+                vec![client.clone(), eff(Server, Major)],
+            ),
+            Some(other) if other != ty => change(
+                changes,
+                true,
+                subject,
+                format!("response {status} body {} → {}", opt(ty), opt(other)),
+                vec![
+                    eff_note(
+                        Client,
+                        Major,
+                        "the operation's success or error type in the client changes",
+                    ),
+                    eff(Server, Major),
+                ],
+            ),
+            Some(_) => {}
+        }
+    }
+    for status in sb.keys().filter(|s| !sa.contains_key(*s)) {
+        change(
+            changes,
+            false,
+            subject,
+            format!("response {status} added"),
+            vec![
+                client.clone(),
+                eff_note(Server, Minor, "the response enum is #[non_exhaustive]"),
+            ],
+        );
+    }
+}
+
+fn opt(v: &Option<String>) -> String {
+    v.clone().unwrap_or_else(|| "none".into())
+}
+
+/// `in name` → (required, type).
 fn params(doc: &Value, op: &Value) -> BTreeMap<String, (bool, String)> {
     op.get("parameters")
         .and_then(Value::as_array)
@@ -192,61 +568,88 @@ fn params(doc: &Value, op: &Value) -> BTreeMap<String, (bool, String)> {
         .collect()
 }
 
-fn diff_parameters(
-    old: &Value,
-    new: &Value,
-    a: &Value,
-    b: &Value,
-    subject: &str,
-    changes: &mut Vec<Change>,
-) {
-    // A parameter that becomes optional is no break: generated builders still accept it.
-    diff_members(
-        "parameter",
-        &params(old, a),
-        &params(new, b),
-        false,
-        subject,
-        changes,
-    );
+/// How one named member (parameter or field) changed.
+enum Member {
+    Removed,
+    Added { required: bool },
+    NowRequired(bool),
+    Retyped,
 }
 
-/// Compares named members (parameters or fields) given as name → (required, type).
-/// `relaxing_breaks`: whether required → optional is breaking too (it is for fields, whose Rust
-/// type changes between `T` and `Option<T>`).
-fn diff_members(
+/// Compares members given as name → (required, type). The nullable mark (`?`) of a member that is
+/// optional on both sides is ignored: it is `Option<T>` in Rust either way.
+fn members(
     noun: &str,
     a: &BTreeMap<String, (bool, String)>,
     b: &BTreeMap<String, (bool, String)>,
-    relaxing_breaks: bool,
-    subject: &str,
-    changes: &mut Vec<Change>,
-) {
+) -> Vec<(Member, String)> {
+    let mut out = Vec::new();
     for (name, (req_a, ty_a)) in a {
         match b.get(name) {
-            None => change(changes, true, subject, format!("{noun} {name} removed")),
+            None => out.push((Member::Removed, format!("{noun} {name} removed"))),
             Some((req_b, ty_b)) => {
                 if req_a != req_b {
                     let now = if *req_b { "required" } else { "optional" };
-                    let breaking = *req_b || relaxing_breaks;
-                    change(
-                        changes,
-                        breaking,
-                        subject,
+                    out.push((
+                        Member::NowRequired(*req_b),
                         format!("{noun} {name} is now {now}"),
-                    );
+                    ));
                 }
-                if ty_a != ty_b {
-                    let what = format!("{noun} {name} type {ty_a} → {ty_b}");
-                    change(changes, true, subject, what);
+                let same = if !req_a && !req_b {
+                    ty_a.trim_end_matches('?') == ty_b.trim_end_matches('?')
+                } else {
+                    ty_a == ty_b
+                };
+                if !same {
+                    out.push((
+                        Member::Retyped,
+                        format!("{noun} {name} type {ty_a} → {ty_b}"),
+                    ));
                 }
             }
         }
     }
-    for (name, (req, ty)) in b.iter().filter(|(n, _)| !a.contains_key(*n)) {
-        let kind = if *req { "required" } else { "optional" };
-        let what = format!("{noun} {name} added ({kind}, {ty})");
-        change(changes, *req, subject, what);
+    for (name, (required, ty)) in b.iter().filter(|(n, _)| !a.contains_key(*n)) {
+        let kind = if *required { "required" } else { "optional" };
+        out.push((
+            Member::Added {
+                required: *required,
+            },
+            format!("{noun} {name} added ({kind}, {ty})"),
+        ));
+    }
+    out
+}
+
+fn diff_parameters(
+    a: &BTreeMap<String, (bool, String)>,
+    b: &BTreeMap<String, (bool, String)>,
+    subject: &str,
+    changes: &mut Vec<Change>,
+) {
+    // Client: a builder method per parameter, checked at `send()`. Server: a field per parameter in
+    // the operation's #[non_exhaustive] input struct, required ones in its `new(…)`.
+    for (member, what) in members("parameter", a, b) {
+        let (breaking, client, server) = match member {
+            Member::Removed => (true, eff(Client, Major), eff(Server, Major)),
+            Member::Added { required: true } => (
+                true,
+                eff_note(Client, Major, RUNTIME),
+                eff_note(Server, Major, "the input's `new(…)` gains it"),
+            ),
+            Member::Added { required: false } => (
+                false,
+                eff(Client, Minor),
+                eff_note(Server, Minor, "a new `with_…` on the input"),
+            ),
+            Member::NowRequired(true) => {
+                (true, eff_note(Client, Major, RUNTIME), eff(Server, Major))
+            }
+            // Calls that set it keep working; the server's field goes from `T` to `Option<T>`.
+            Member::NowRequired(false) => (false, eff(Client, Patch), eff(Server, Major)),
+            Member::Retyped => (true, eff(Client, Major), eff(Server, Major)),
+        };
+        change(changes, breaking, subject, what, vec![client, server]);
     }
 }
 
@@ -259,17 +662,31 @@ fn diff_schemas(old: &Value, new: &Value, changes: &mut Vec<Change>) {
     };
     let (a, b) = (schemas(old), schemas(new));
     for name in a.keys().filter(|n| !b.contains_key(*n)) {
-        change(changes, true, &format!("schema {name}"), "removed".into());
+        let subject = format!("schema {name}");
+        change(
+            changes,
+            true,
+            &subject,
+            "removed".into(),
+            vec![eff(Types, Major)],
+        );
     }
     for (name, sb) in &b {
         let subject = format!("schema {name}");
         let Some(sa) = a.get(name) else {
-            change(changes, false, &subject, "added".into());
+            change(
+                changes,
+                false,
+                &subject,
+                "added".into(),
+                vec![eff(Types, Minor)],
+            );
             continue;
         };
         let (ta, tb) = (describe(old, sa), describe(new, sb));
         if ta != tb && !(ta.starts_with("object") && tb.starts_with("object")) {
-            change(changes, true, &subject, format!("type {ta} → {tb}"));
+            let what = format!("type {ta} → {tb}");
+            change(changes, true, &subject, what, vec![eff(Types, Major)]);
         }
         let enum_values = |s: &Value| -> BTreeSet<String> {
             s.get("enum")
@@ -281,12 +698,36 @@ fn diff_schemas(old: &Value, new: &Value, changes: &mut Vec<Change>) {
         };
         let (ea, eb) = (enum_values(sa), enum_values(sb));
         for v in ea.difference(&eb) {
-            change(changes, true, &subject, format!("enum value {v} removed"));
+            // The catch-all keeps the value readable at run time, but the variant is gone.
+            let what = format!("enum value {v} removed");
+            change(changes, true, &subject, what, vec![eff(Types, Major)]);
         }
         for v in eb.difference(&ea) {
-            change(changes, false, &subject, format!("enum value {v} added"));
+            let what = format!("enum value {v} added");
+            let effects = vec![eff_note(Types, Minor, NON_EXHAUSTIVE)];
+            change(changes, false, &subject, what, effects);
         }
-        diff_fields(old, new, sa, sb, &subject, changes);
+        // Structs: pub fields, `new(required…)`, `with_<optional>(v)`, #[non_exhaustive].
+        for (member, what) in members("field", &fields(old, sa), &fields(new, sb)) {
+            let (breaking, effect) = match member {
+                Member::Added { required: false } => {
+                    (false, eff_note(Types, Minor, "a new field and `with_…`"))
+                }
+                Member::Added { required: true } => {
+                    (true, eff_note(Types, Major, "`new(…)` gains it"))
+                }
+                Member::NowRequired(true) => (
+                    true,
+                    eff_note(Types, Major, "`Option<T>` → `T`, and `new(…)` gains it"),
+                ),
+                Member::NowRequired(false) => (
+                    true,
+                    eff_note(Types, Major, "`T` → `Option<T>`, and `new(…)` loses it"),
+                ),
+                Member::Removed | Member::Retyped => (true, eff(Types, Major)),
+            };
+            change(changes, breaking, &subject, what, vec![effect]);
+        }
     }
 }
 
@@ -307,22 +748,47 @@ fn fields(doc: &Value, schema: &Value) -> BTreeMap<String, (bool, String)> {
         .collect()
 }
 
-fn diff_fields(
-    old: &Value,
-    new: &Value,
-    a: &Value,
-    b: &Value,
-    subject: &str,
-    changes: &mut Vec<Change>,
-) {
-    diff_members(
-        "field",
-        &fields(old, a),
-        &fields(new, b),
-        true,
-        subject,
-        changes,
-    );
+/// The parts of a document each crate is generated from.
+fn part_of(krate: Crate, doc: &Value) -> Value {
+    let mut doc = doc.clone();
+    let Some(top) = doc.as_object_mut() else {
+        return Value::Null;
+    };
+    let schemas = top
+        .get_mut("components")
+        .and_then(Value::as_object_mut)
+        .and_then(|c| c.shift_remove("schemas"));
+    let webhooks = top.shift_remove("x-webhooks");
+    match krate {
+        Types => serde_json::json!({ "schemas": schemas, "webhooks": webhooks }),
+        // Every schema becomes the backpack-types type of the same name in client and server;
+        // the client's docs and `api_version()` also come from `info`.
+        Client => doc,
+        Server => {
+            top.shift_remove("info");
+            doc
+        }
+    }
+}
+
+/// A crate whose inputs differ but that no classified change touches needs a patch release:
+/// its generated code changes (documentation, examples, URLs…), its API does not.
+fn other_changes(old: &Value, new: &Value, changes: &mut Vec<Change>) {
+    let effects: Vec<Effect> = Crate::ALL
+        .into_iter()
+        .filter(|&k| !changes.iter().any(|c| c.release(k) > Release::None))
+        .filter(|&k| part_of(k, old) != part_of(k, new))
+        .map(|k| eff(k, Patch))
+        .collect();
+    if !effects.is_empty() {
+        change(
+            changes,
+            false,
+            "document",
+            "descriptions, examples or other details without an API effect changed".into(),
+            effects,
+        );
+    }
 }
 
 /// Follows a `#/components/...` reference (parameters and the like).
@@ -372,10 +838,6 @@ pub fn describe(doc: &Value, schema: &Value) -> String {
     format!("{base}{nullable}")
 }
 
-fn show(v: &Option<String>) -> String {
-    v.clone().unwrap_or_else(|| "none".into())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -395,11 +857,19 @@ mod tests {
                 "Kind": {"type": "string", "enum": enum_values}}}})
     }
 
+    fn releases(changes: &[Change]) -> Vec<(&'static str, &'static str, &'static str)> {
+        verdict(changes)
+            .iter()
+            .map(|v| (v.krate.name(), v.release.as_str(), v.own.as_str()))
+            .collect()
+    }
+
     #[test]
     fn classifies_changes() {
         let old = doc(false, false, &["a", "b"]);
         let new = doc(true, true, &["a", "c"]);
-        let text = render(&diff_values(&old, &new));
+        let changes = diff_values(&old, &new);
+        let text = render(&changes);
         assert!(
             text.contains(
                 "BREAKING     operation list-items: parameter query limit is now required"
@@ -418,6 +888,70 @@ mod tests {
             text.contains("non-breaking schema Item: field name added (optional, string)"),
             "{text}"
         );
+        assert!(
+            text.contains("backpack-client: major\n  major  operation list-items: parameter query limit is now required (compiles unchanged, but `send()` without it now returns an error)\n"),
+            "{text}"
+        );
         assert_eq!(render(&diff_values(&old, &old)), "no semantic changes\n");
+    }
+
+    #[test]
+    fn additions_are_minor_and_a_types_major_reaches_client_and_server() {
+        let old = doc(false, false, &["a", "b"]);
+        let added = diff_values(&old, &doc(true, false, &["a", "b", "c"]));
+        assert_eq!(
+            releases(&added),
+            [
+                ("backpack-types", "minor", "minor"),
+                ("backpack-client", "none", "none"),
+                ("backpack-server", "none", "none")
+            ]
+        );
+        assert!(!needs_major(&added));
+        let removed = diff_values(&old, &doc(false, false, &["a"]));
+        assert_eq!(
+            releases(&removed),
+            [
+                ("backpack-types", "major", "major"),
+                ("backpack-client", "major", "none"),
+                ("backpack-server", "major", "none")
+            ]
+        );
+        assert!(needs_major(&removed));
+    }
+
+    #[test]
+    fn documentation_only_is_a_patch_of_the_crates_it_feeds() {
+        let old = doc(false, false, &["a"]);
+        let mut new = old.clone();
+        new["components"]["schemas"]["Item"]["description"] = json!("An item.");
+        let changes = diff_values(&old, &new);
+        assert_eq!(
+            releases(&changes),
+            [
+                ("backpack-types", "patch", "patch"),
+                ("backpack-client", "none", "none"),
+                ("backpack-server", "none", "none")
+            ]
+        );
+        new["paths"]["/items"]["get"]["summary"] = json!("List items.");
+        let both = diff_values(&old, &new);
+        assert_eq!(
+            releases(&both),
+            [
+                ("backpack-types", "patch", "patch"),
+                ("backpack-client", "patch", "patch"),
+                ("backpack-server", "patch", "patch")
+            ]
+        );
+    }
+
+    #[test]
+    fn nullable_on_an_optional_field_is_not_a_type_change() {
+        let old = doc(true, false, &["a"]);
+        let mut new = old.clone();
+        new["components"]["schemas"]["Item"]["properties"]["name"]["nullable"] = json!(true);
+        let changes = diff_values(&old, &new);
+        assert_eq!(releases(&changes)[0], ("backpack-types", "patch", "patch"));
     }
 }

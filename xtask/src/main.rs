@@ -34,12 +34,16 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
-    /// Semantic changelog between two versions of a document; exit 1 when any change is breaking.
+    /// Semantic changelog between two versions of a document and the release each generated crate
+    /// needs (docs/semver.md); exit 1 when any generated crate needs a major release.
     Diff {
         /// The old document.
         old: PathBuf,
         /// The new document.
         new: PathBuf,
+        /// Apply this Overlay file to NEW first (repeatable; its `extends` must be NEW's file name).
+        #[arg(long)]
+        overlay: Vec<PathBuf>,
     },
 }
 
@@ -51,16 +55,23 @@ fn main() -> ExitCode {
             pull::run(&root, name.as_deref(), url.as_deref(), timeout)
         }
         Command::Regen { check } => regen::run(&root, check),
-        Command::Diff { old, new } => match diff::diff_files(&old, &new) {
-            Ok(changes) => {
-                print!("{}", diff::render(&changes));
-                if changes.iter().any(|c| c.breaking) {
-                    return ExitCode::from(1);
+        Command::Diff { old, new, overlay } => {
+            let changes = overlay
+                .iter()
+                .map(|p| diff::read_overlay(p))
+                .collect::<xtask::Result<Vec<_>>>()
+                .and_then(|overlays| diff::diff_files(&old, &new, &overlays));
+            match changes {
+                Ok(changes) => {
+                    print!("{}", diff::render(&changes));
+                    if diff::needs_major(&changes) {
+                        return ExitCode::from(1);
+                    }
+                    Ok(())
                 }
-                Ok(())
+                Err(e) => Err(e),
             }
-            Err(e) => Err(e),
-        },
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

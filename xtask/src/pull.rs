@@ -1,8 +1,9 @@
 //! `cargo xtask pull`: download a spec document, refuse anything that is not a parsable OpenAPI
 //! 3.0/3.1 document in JSON or YAML (leaving `spec/` untouched), else write the bytes unchanged under
 //! the recorded file name, record URL, sha256 and `provenance = "pulled"`, and print the semantic
-//! diff against the previous version. Xsolla links each bundle as `index.yaml` and as
-//! `index.json?download`; either is accepted, and the rest of the pipeline reads both forms.
+//! diff against the previous version with the release each generated crate needs (docs/semver.md).
+//! Xsolla links each bundle as `index.yaml` and as `index.json?download`; either is accepted, and
+//! the rest of the pipeline reads both forms.
 
 use crate::sources::{Provenance, Sources, sha256_hex};
 use crate::{Error, Result, diff, load};
