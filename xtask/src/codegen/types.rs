@@ -646,3 +646,71 @@ fn generate_event_enum(input: &ModuleInput<'_>) -> Result<TokenStream> {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{ModuleInput, generate_module};
+    use crate::codegen::render;
+
+    fn module(schemas: serde_json::Value) -> String {
+        let doc = serde_json::json!({"openapi": "3.0.3", "paths": {}, "components": {"schemas": schemas}});
+        let tokens = generate_module(&ModuleInput {
+            module: "api",
+            doc: &doc,
+            event_enum: "Event",
+            doc_text: "test",
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        render("types", "test", tokens).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn a_schema_named_like_a_std_type_keeps_the_std_paths_in_full() {
+        let text = module(serde_json::json!({
+            "String": {"type": "object", "required": ["a"], "properties": {"a": {"type": "string"}}},
+            "Thing": {"type": "object", "properties": {"b": {"type": "string"}, "s": {"$ref": "#/components/schemas/String"}}},
+        }));
+        assert!(text.contains("pub a: ::std::string::String,"), "{text}");
+        assert!(
+            text.contains("pub b: Option<::std::string::String>,"),
+            "{text}"
+        );
+        assert!(text.contains("pub s: Option<String>,"), "{text}");
+        assert!(
+            text.contains("pub fn new(a: impl Into<::std::string::String>) -> Self"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn structs_get_new_with_required_fields_and_a_setter_per_optional_one() {
+        let text = module(serde_json::json!({
+            "Item": {
+                "type": "object",
+                "required": ["kind", "type", "count"],
+                "properties": {
+                    "kind": {"type": "string", "enum": ["item"]},
+                    "type": {"type": "string"},
+                    "count": {"type": "integer"},
+                    "note": {"type": "string"},
+                },
+            },
+        }));
+        assert!(
+            text.contains("#[non_exhaustive]\npub struct Item {"),
+            "{text}"
+        );
+        assert!(
+            text.contains("pub fn new(r#type: impl Into<String>, count: i64) -> Self"),
+            "{text}"
+        );
+        assert!(text.contains("kind: \"item\".into(),"), "{text}");
+        assert!(
+            text.contains("pub fn with_note(mut self, value: impl Into<String>) -> Self"),
+            "{text}"
+        );
+        assert!(!text.contains("fn with_kind"), "{text}");
+        assert!(!text.contains("rename"), "{text}");
+        assert!(!text.contains("impl Default for Item"), "{text}");
+    }
+}
