@@ -1,11 +1,21 @@
-//! Hand-written helpers the generated handlers call: input extraction and checking, error
-//! responses, secret-holding newtypes. Kept here so that `generated.rs` is a short list of calls.
+//! What the generated handlers and middleware in front of the router use: the settings, the
+//! secret-holding newtypes, credential parsing and the operation's error answers.
+//!
+//! Public here (and re-exported at the crate root where implementors need them):
+//! [`ServerConfig`], [`RequestContext`], [`ServerError`], [`BearerToken`], [`XHostId`],
+//! [`Operation`], and, for an authentication layer that must answer in an operation's documented
+//! error shape, [`bearer_token`], [`x_host_id`], [`HeaderFormat`] and [`Rejection`]. The rest
+//! (input extraction and checking, response building) is crate-private: only the generated code
+//! calls it, so it can change without a breaking release.
 //!
 //! Every function that reads request data returns `Result<_, Rejection>`; a generated handler
 //! turns a [`Rejection`] into the operation's error response with
 //! [`Rejection::into_response_for`] (see the crate docs for the status rule).
 //! Messages name the offending input but never echo header values, so secrets cannot leak through
 //! them.
+// Helpers for spec shapes the current document does not use (optional bearer, optional body, …)
+// are emitted only when needed.
+#![allow(dead_code)]
 
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
@@ -18,6 +28,9 @@ use serde::de::DeserializeOwned;
 use std::borrow::Cow;
 use std::str::FromStr;
 use std::sync::Arc;
+
+pub use crate::context::RequestContext;
+pub use crate::error::ServerError;
 
 /// Server settings for [`crate::router_with_config`].
 #[derive(Debug, Clone)]
@@ -49,6 +62,7 @@ impl Default for ServerConfig {
 
 /// What the generated code knows about one operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Operation {
     /// The spec's `operationId`, e.g. `create-game`.
     pub id: &'static str,
@@ -63,7 +77,7 @@ pub struct Operation {
 }
 
 /// The router's state: the implementation and the settings the handlers need.
-pub struct Shared<T> {
+pub(crate) struct Shared<T> {
     api: Arc<T>,
     body_limit: usize,
 }
@@ -145,7 +159,7 @@ impl std::fmt::Debug for XHostId {
 
 /// Where a parameter comes from (for messages).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Location {
+pub(crate) enum Location {
     /// A path segment.
     Path,
     /// The query string.
@@ -235,12 +249,12 @@ impl Rejection {
 }
 
 /// A status from its number; an impossible number (the generator only emits 100–599) becomes 500.
-pub fn status(code: u16) -> StatusCode {
+pub(crate) fn status(code: u16) -> StatusCode {
     StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 /// `value`, or a "missing" rejection for the parameter `name`.
-pub fn required<T>(
+pub(crate) fn required<T>(
     value: Option<T>,
     location: Location,
     name: &'static str,
@@ -277,7 +291,7 @@ fn parse_enum<T: for<'a> From<&'a str>>(
 }
 
 /// The path parameters of the matched route (percent-decoded by axum).
-pub struct PathParams(axum::extract::RawPathParams);
+pub(crate) struct PathParams(axum::extract::RawPathParams);
 
 impl PathParams {
     /// Reads the matched route's parameters from the request.
@@ -316,7 +330,7 @@ impl PathParams {
 }
 
 /// The query string as decoded `(name, value)` pairs. Unknown names are ignored.
-pub struct QueryPairs(Vec<(String, String)>);
+pub(crate) struct QueryPairs(Vec<(String, String)>);
 
 impl QueryPairs {
     /// Decodes the query string of `uri`.
@@ -399,7 +413,7 @@ fn single_header<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h st
 }
 
 /// Typed access to non-secret header parameters.
-pub struct Headers<'h>(&'h HeaderMap);
+pub(crate) struct Headers<'h>(&'h HeaderMap);
 
 impl<'h> Headers<'h> {
     /// Wraps the request headers.
@@ -507,7 +521,7 @@ pub fn bearer_token_optional(headers: &HeaderMap) -> Result<Option<BearerToken>,
 
 /// One step from a JSON value towards an enum-typed position.
 #[derive(Debug, Clone, Copy)]
-pub enum Step {
+pub(crate) enum Step {
     /// The named member of an object.
     Field(&'static str),
     /// Every element of an array.
@@ -528,7 +542,7 @@ enum Expect {
 /// array), a listed value where the spec has an enum (the model types keep unknown values, so
 /// that responses stay forward-compatible; a request must not carry them).
 #[derive(Debug, Clone, Copy)]
-pub struct Check {
+pub(crate) struct Check {
     path: &'static [Step],
     expect: Expect,
 }
@@ -612,7 +626,7 @@ fn check_at(
 }
 
 /// Runs `checks` on a parsed body.
-pub fn check_body(value: &serde_json::Value, checks: &[Check]) -> Result<(), Rejection> {
+pub(crate) fn check_body(value: &serde_json::Value, checks: &[Check]) -> Result<(), Rejection> {
     let mut at = String::new();
     for check in checks {
         check_at(value, check.path, check.expect, &mut at)?;
@@ -634,7 +648,11 @@ fn is_json_content_type(headers: &HeaderMap) -> Result<(), Rejection> {
 }
 
 /// Reads at most `limit` bytes of `body`; more is a `413`.
-pub async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, Rejection> {
+pub(crate) async fn read_body(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> Result<Bytes, Rejection> {
     // A declared length over the limit is refused without reading anything.
     let declared = headers
         .get(header::CONTENT_LENGTH)
@@ -684,7 +702,7 @@ fn deserialize<T: DeserializeOwned>(bytes: &[u8], checks: &[Check]) -> Result<T,
 }
 
 /// The required JSON body as `T`, after `checks`.
-pub async fn json_body<T: DeserializeOwned>(
+pub(crate) async fn json_body<T: DeserializeOwned>(
     headers: &HeaderMap,
     body: Body,
     limit: usize,
@@ -699,7 +717,7 @@ pub async fn json_body<T: DeserializeOwned>(
 }
 
 /// An optional JSON body: an empty body is `None`.
-pub async fn json_body_optional<T: DeserializeOwned>(
+pub(crate) async fn json_body_optional<T: DeserializeOwned>(
     headers: &HeaderMap,
     body: Body,
     limit: usize,
@@ -714,7 +732,7 @@ pub async fn json_body_optional<T: DeserializeOwned>(
 }
 
 /// `{message_id, message}` with `status`.
-pub fn error_response(status: StatusCode, message_id: String, message: String) -> Response {
+pub(crate) fn error_response(status: StatusCode, message_id: String, message: String) -> Response {
     let body = ApiError {
         message_id: Some(message_id),
         message,
@@ -723,7 +741,7 @@ pub fn error_response(status: StatusCode, message_id: String, message: String) -
 }
 
 /// `body` as JSON with `status`. A serialization failure (a bug, not input) is logged and becomes 500.
-pub fn json_response<B: Serialize>(status: StatusCode, body: &B) -> Response {
+pub(crate) fn json_response<B: Serialize>(status: StatusCode, body: &B) -> Response {
     match serde_json::to_vec(body) {
         Ok(bytes) => (
             status,
@@ -741,8 +759,19 @@ pub fn json_response<B: Serialize>(status: StatusCode, body: &B) -> Response {
     }
 }
 
+/// The implementation's answer: its response, or the [`ServerError`]'s `500`/`501`.
+pub(crate) fn respond<R: IntoResponse>(
+    operation: &Operation,
+    result: Result<R, ServerError>,
+) -> Response {
+    match result {
+        Ok(response) => response.into_response(),
+        Err(error) => error.into_response_for(operation),
+    }
+}
+
 /// An empty response with `status`.
-pub fn empty_response(status: StatusCode) -> Response {
+pub(crate) fn empty_response(status: StatusCode) -> Response {
     status.into_response()
 }
 
@@ -776,7 +805,7 @@ fn in_class(operation: &str, status: StatusCode, class: u16) -> bool {
 }
 
 /// `body` as JSON for a documented range (`2XX`): a status outside `class` becomes 500.
-pub fn json_response_in_class<B: Serialize>(
+pub(crate) fn json_response_in_class<B: Serialize>(
     operation: &str,
     status: StatusCode,
     class: u16,
@@ -790,7 +819,7 @@ pub fn json_response_in_class<B: Serialize>(
 }
 
 /// An empty response for a documented range: a status outside `class` becomes 500.
-pub fn empty_response_in_class(operation: &str, status: StatusCode, class: u16) -> Response {
+pub(crate) fn empty_response_in_class(operation: &str, status: StatusCode, class: u16) -> Response {
     if in_class(operation, status, class) {
         empty_response(status)
     } else {
@@ -799,7 +828,7 @@ pub fn empty_response_in_class(operation: &str, status: StatusCode, class: u16) 
 }
 
 /// Fallback for paths the spec does not have: `404` with the API error body.
-pub async fn not_found() -> Response {
+pub(crate) async fn not_found() -> Response {
     error_response(
         StatusCode::NOT_FOUND,
         uuid::Uuid::new_v4().to_string(),
@@ -809,7 +838,7 @@ pub async fn not_found() -> Response {
 
 /// Fallback for a known path with a method the spec does not list: `405` with the API error body
 /// (axum adds the `Allow` header).
-pub async fn method_not_allowed() -> Response {
+pub(crate) async fn method_not_allowed() -> Response {
     error_response(
         StatusCode::METHOD_NOT_ALLOWED,
         uuid::Uuid::new_v4().to_string(),

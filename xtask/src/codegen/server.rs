@@ -148,15 +148,21 @@ pub fn generate(doc: &Value) -> Result<TokenStream> {
     let routes = routes(&ops);
     Ok(quote! {
         //! The `BackpackApi` trait, its input/response types, and the router that serves it.
-        // Response variants hold the model types unboxed, so matching on them stays simple.
-        #![allow(clippy::large_enum_variant)]
+        // Response variants hold the model types unboxed, so matching on them stays simple; an
+        // input's `new` takes every required input, however many the spec has.
+        #![allow(clippy::large_enum_variant, clippy::too_many_arguments, clippy::new_without_default)]
 
         use crate::runtime;
 
-        /// One method per Backpack API operation. Implement it and serve it with [`router`].
+        /// One method per Backpack API operation. Implement the ones you serve and serve it with
+        /// [`router`].
         ///
         /// Every input is checked before a method is called (see the crate docs for the status each
-        /// kind of bad input gets), so an implementation sees only well-formed, typed values.
+        /// kind of bad input gets), so an implementation sees only well-formed, typed values, in
+        /// one `…Input` struct per operation, next to the [`runtime::RequestContext`]. A method
+        /// answers one of the operation's documented responses, or a [`runtime::ServerError`]
+        /// (`500`). A method an implementation leaves out answers `501 Not Implemented`, so a new
+        /// operation upstream does not break implementations.
         pub trait BackpackApi: Send + Sync + 'static {
             #(#methods)*
         }
@@ -238,18 +244,6 @@ struct Param {
 }
 
 impl Param {
-    /// The Rust type of the field or argument.
-    fn field_ty(&self) -> TokenStream {
-        let ty = self.kind.ty();
-        if self.list {
-            quote!(::std::vec::Vec<#ty>)
-        } else if self.required || self.default.is_some() {
-            quote!(#ty)
-        } else {
-            quote!(::std::option::Option<#ty>)
-        }
-    }
-
     /// An expression that reads the value from `source` (propagating a rejection with `?`).
     fn read(&self, source: &TokenStream, location: In) -> TokenStream {
         let name = &self.name;
@@ -292,6 +286,98 @@ enum In {
     Path,
     Query,
     Header,
+}
+
+/// How an input field holds its value.
+enum Shape {
+    /// Always present (required, or a path parameter).
+    Plain,
+    /// `Option<T>`: absent unless sent.
+    Optional,
+    /// `Vec<T>`: empty unless sent.
+    List,
+    /// `T`, the spec's default when not sent.
+    Defaulted(TokenStream),
+}
+
+/// One field of an operation's input struct.
+struct Field {
+    ident: Ident,
+    /// The value type (the element type for lists, the inner type for options).
+    ty: TokenStream,
+    /// A `new` argument.
+    required: bool,
+    shape: Shape,
+    doc: Vec<String>,
+}
+
+impl Field {
+    fn fixed(ident: Ident, ty: TokenStream, required: bool, doc: &str) -> Self {
+        Self {
+            ident,
+            ty,
+            required,
+            shape: if required {
+                Shape::Plain
+            } else {
+                Shape::Optional
+            },
+            doc: vec![doc.to_string()],
+        }
+    }
+
+    fn param(p: &Param, noun: &str) -> Self {
+        let shape = if p.list {
+            Shape::List
+        } else if p.required {
+            Shape::Plain
+        } else if let Some((default, _)) = &p.default {
+            Shape::Defaulted(default.clone())
+        } else {
+            Shape::Optional
+        };
+        let mut doc: Vec<String> = p
+            .description
+            .iter()
+            .flat_map(|d| d.trim().lines().map(|l| l.trim_end().to_string()))
+            .collect();
+        if !doc.is_empty() {
+            doc.push(String::new());
+        }
+        let note = match shape {
+            Shape::List => " Empty when the parameter is absent.",
+            Shape::Defaulted(_) => " The spec's default when absent.",
+            Shape::Plain | Shape::Optional => "",
+        };
+        doc.push(format!("{noun} `{}`.{note}", p.name));
+        Self {
+            ident: p.ident.clone(),
+            ty: p.kind.ty().clone(),
+            required: matches!(shape, Shape::Plain),
+            shape,
+            doc,
+        }
+    }
+
+    /// The field's type.
+    fn ty(&self) -> TokenStream {
+        let ty = &self.ty;
+        match self.shape {
+            Shape::Plain | Shape::Defaulted(_) => quote!(#ty),
+            Shape::Optional => quote!(::std::option::Option<#ty>),
+            Shape::List => quote!(::std::vec::Vec<#ty>),
+        }
+    }
+
+    /// The value `new` gives a field it takes no argument for.
+    fn init(&self) -> Option<TokenStream> {
+        match &self.shape {
+            Shape::Plain => None,
+            Shape::Optional => Some(quote!(::std::option::Option::None)),
+            Shape::List => Some(quote!(::std::vec::Vec::new())),
+            Shape::Defaulted(default) => Some(default.clone()),
+        }
+    }
 }
 
 struct Body {
@@ -501,33 +587,42 @@ impl Operation {
     }
 
     fn check_idents(&self, label: &str) -> Result<()> {
-        let mut seen: Vec<String> = ["self", "bearer", "x_host_id", "query", "body"]
+        // Inputs become fields of one struct and locals of the handler: names must not collide
+        // with each other, with the fixed fields, or with the handler's own locals.
+        let mut seen: Vec<String> = [
+            "self",
+            "bearer",
+            "x_host_id",
+            "body",
+            "ctx",
+            "input",
+            "parts",
+            "shared",
+            "request",
+            "raw_path",
+            "raw_query",
+            "raw_headers",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for p in self
+            .path_params
             .iter()
-            .map(|s| s.to_string())
-            .collect();
-        for p in self.path_params.iter().chain(&self.header_params) {
+            .chain(&self.header_params)
+            .chain(&self.query_params)
+        {
             let name = p.ident.to_string();
             if seen.contains(&name) {
                 return Err(Error::invalid(
                     label,
                     format!(
-                        "parameter {:?} becomes the argument `{name}`, which is already taken",
+                        "parameter {:?} becomes the input field `{name}`, which is already taken",
                         p.name
                     ),
                 ));
             }
             seen.push(name);
-        }
-        let mut fields: Vec<String> = Vec::new();
-        for p in &self.query_params {
-            let name = p.ident.to_string();
-            if fields.contains(&name) {
-                return Err(Error::invalid(
-                    label,
-                    format!("two query parameters become the field `{name}`"),
-                ));
-            }
-            fields.push(name);
         }
         Ok(())
     }
@@ -558,8 +653,8 @@ impl Operation {
         format_ident!("{}Response", self.type_prefix())
     }
 
-    fn query_ident(&self) -> Ident {
-        format_ident!("{}Query", self.type_prefix())
+    fn input_ident(&self) -> Ident {
+        format_ident!("{}Input", self.type_prefix())
     }
 
     fn status_sentence(&self) -> String {
@@ -580,44 +675,42 @@ impl Operation {
         text
     }
 
-    /// `(argument, type)` pairs in call order.
-    fn arguments(&self) -> Vec<(Ident, TokenStream)> {
-        let mut args = Vec::new();
+    /// The input struct's fields, in check order (bearer, X-HOST-ID, headers, path, query, body).
+    fn fields(&self) -> Vec<Field> {
+        let mut fields = Vec::new();
         match self.auth {
             Auth::None => {}
-            Auth::Bearer { optional: false } => {
-                args.push((format_ident!("bearer"), quote!(runtime::BearerToken)));
-            }
-            Auth::Bearer { optional: true } => args.push((
+            Auth::Bearer { optional } => fields.push(Field::fixed(
                 format_ident!("bearer"),
-                quote!(::std::option::Option<runtime::BearerToken>),
+                quote!(runtime::BearerToken),
+                !optional,
+                "The bearer token from `Authorization: Bearer <token>` (`Debug` prints `***`).",
             )),
         }
         if let Some(x) = &self.x_host_id {
-            let ty = if x.required {
-                quote!(runtime::XHostId)
-            } else {
-                quote!(::std::option::Option<runtime::XHostId>)
-            };
-            args.push((format_ident!("x_host_id"), ty));
+            fields.push(Field::fixed(
+                format_ident!("x_host_id"),
+                quote!(runtime::XHostId),
+                x.required,
+                "The `X-HOST-ID` header (`Debug` prints `***`).",
+            ));
         }
-        for p in self.path_params.iter().chain(&self.header_params) {
-            args.push((p.ident.clone(), p.field_ty()));
-        }
-        if !self.query_params.is_empty() {
-            let q = self.query_ident();
-            args.push((format_ident!("query"), quote!(#q)));
+        for (params, noun) in [
+            (&self.header_params, "Header"),
+            (&self.path_params, "Path parameter"),
+            (&self.query_params, "Query parameter"),
+        ] {
+            fields.extend(params.iter().map(|p| Field::param(p, noun)));
         }
         if let Some(body) = &self.body {
-            let ty = &body.ty;
-            let ty = if body.required {
-                quote!(#ty)
-            } else {
-                quote!(::std::option::Option<#ty>)
-            };
-            args.push((format_ident!("body"), ty));
+            fields.push(Field::fixed(
+                format_ident!("body"),
+                body.ty.clone(),
+                body.required,
+                "The JSON request body.",
+            ));
         }
-        args
+        fields
     }
 
     fn trait_method(&self) -> TokenStream {
@@ -640,13 +733,17 @@ impl Operation {
         let docs = doc_lines(lines);
         let name = self.fn_ident();
         let response = self.response_ident();
-        let args = self
-            .arguments()
-            .into_iter()
-            .map(|(ident, ty)| quote!(#ident: #ty));
+        let input = self.input_ident();
         quote! {
             #docs
-            fn #name(&self, #(#args),*) -> impl ::std::future::Future<Output = #response> + Send;
+            fn #name(
+                &self,
+                ctx: runtime::RequestContext,
+                input: #input,
+            ) -> impl ::std::future::Future<Output = ::std::result::Result<#response, runtime::ServerError>> + Send {
+                let _ = (ctx, input);
+                ::std::future::ready(::std::result::Result::Err(runtime::ServerError::not_implemented()))
+            }
         }
     }
 
@@ -658,7 +755,7 @@ impl Operation {
         let input_status = self.input_status;
         let auth_status = self.auth_status;
         let const_doc = format!(" `{method} {path}`.");
-        let query = self.query_struct();
+        let input = self.input_struct();
         let response = self.response_enum();
         let handler = self.handler();
         quote! {
@@ -670,47 +767,79 @@ impl Operation {
                 input_status: #input_status,
                 auth_status: #auth_status,
             };
-            #query
+            #input
             #response
             #handler
         }
     }
 
-    fn query_struct(&self) -> TokenStream {
-        if self.query_params.is_empty() {
-            return TokenStream::new();
-        }
-        let ident = self.query_ident();
-        let doc = format!(" Query parameters of `{}`.", self.id);
-        let fields = self.query_params.iter().map(|p| {
-            let field = &p.ident;
-            let ty = p.field_ty();
-            let mut lines: Vec<String> = p
-                .description
-                .iter()
-                .flat_map(|d| d.trim().lines().map(|l| l.trim_end().to_string()))
-                .collect();
-            let note = if p.list {
-                Some("Empty when the parameter is absent.")
-            } else if p.default.is_some() {
-                Some("The spec's default when absent.")
-            } else {
-                None
-            };
-            if let Some(note) = note {
-                if !lines.is_empty() {
-                    lines.push(String::new());
-                }
-                lines.push(note.into());
-            }
-            let docs = doc_lines(lines);
+    fn input_struct(&self) -> TokenStream {
+        let ident = self.input_ident();
+        let doc = format!(
+            " The checked inputs of `{}`. Build one with [`{ident}::new`] and the `with_…` setters (fields are added when the spec adds inputs).",
+            self.id
+        );
+        let fields = self.fields();
+        let decls = fields.iter().map(|f| {
+            let (field, ty, docs) = (&f.ident, f.ty(), doc_lines(f.doc.clone()));
             quote!(#docs pub #field: #ty)
         });
+        let args = fields.iter().filter(|f| f.required).map(|f| {
+            let (field, ty) = (&f.ident, &f.ty);
+            quote!(#field: #ty)
+        });
+        let inits = fields.iter().map(|f| {
+            let field = &f.ident;
+            match f.init() {
+                Some(value) => quote!(#field: #value),
+                None => quote!(#field),
+            }
+        });
+        let setters = fields.iter().filter(|f| !f.required).map(|f| {
+            let field = &f.ident;
+            let setter = format_ident!("with_{}", field.to_string().trim_start_matches("r#"));
+            let doc = format!(
+                " Sets [`{ident}::{}`].",
+                field.to_string().trim_start_matches("r#")
+            );
+            let (arg, value) = match f.shape {
+                Shape::Optional => {
+                    let ty = &f.ty;
+                    (quote!(#ty), quote!(::std::option::Option::Some(value)))
+                }
+                Shape::Plain | Shape::Defaulted(_) => {
+                    let ty = &f.ty;
+                    (quote!(#ty), quote!(value))
+                }
+                Shape::List => {
+                    let ty = &f.ty;
+                    (quote!(::std::vec::Vec<#ty>), quote!(value))
+                }
+            };
+            quote! {
+                #[doc = #doc]
+                #[must_use]
+                pub fn #setter(mut self, value: #arg) -> Self {
+                    self.#field = #value;
+                    self
+                }
+            }
+        });
+        let new_doc = " The inputs with the required values; the others are absent or take the spec's default.";
         quote! {
             #[doc = #doc]
-            #[derive(Debug, Clone, PartialEq)]
+            #[derive(Debug, Clone)]
+            #[non_exhaustive]
             pub struct #ident {
-                #(#fields,)*
+                #(#decls,)*
+            }
+
+            impl #ident {
+                #[doc = #new_doc]
+                pub fn new(#(#args),*) -> Self {
+                    Self { #(#inits,)* }
+                }
+                #(#setters)*
             }
         }
     }
@@ -772,6 +901,7 @@ impl Operation {
         quote! {
             #[doc = #doc]
             #[derive(Debug, Clone, PartialEq)]
+            #[non_exhaustive]
             pub enum #ident {
                 #(#variants,)*
             }
@@ -792,6 +922,7 @@ impl Operation {
         let method = self.fn_ident();
         let mut steps = Vec::new();
         let needs_path = !self.path_params.is_empty();
+        // `parts` becomes the request context after the checks.
         let body_var = if self.body.is_some() {
             quote!(body)
         } else {
@@ -827,32 +958,28 @@ impl Operation {
             }
         }
         if !self.header_params.is_empty() {
-            steps.push(quote!(let headers = runtime::Headers::new(&parts.headers);));
+            steps.push(quote!(let raw_headers = runtime::Headers::new(&parts.headers);));
             for p in &self.header_params {
                 let ident = &p.ident;
-                let read = p.read(&quote!(headers), In::Header);
+                let read = p.read(&quote!(raw_headers), In::Header);
                 steps.push(quote!(let #ident = #read;));
             }
         }
         if needs_path {
-            steps.push(quote!(let path = runtime::PathParams::extract(&mut parts).await?;));
+            steps.push(quote!(let raw_path = runtime::PathParams::extract(&mut parts).await?;));
             for p in &self.path_params {
                 let ident = &p.ident;
-                let read = p.read(&quote!(path), In::Path);
+                let read = p.read(&quote!(raw_path), In::Path);
                 steps.push(quote!(let #ident = #read;));
             }
         }
         if !self.query_params.is_empty() {
-            let q = self.query_ident();
-            let fields = self.query_params.iter().map(|p| {
+            steps.push(quote!(let raw_query = runtime::QueryPairs::parse(&parts.uri)?;));
+            for p in &self.query_params {
                 let ident = &p.ident;
-                let read = p.read(&quote!(pairs), In::Query);
-                quote!(#ident: #read)
-            });
-            steps.push(quote! {
-                let pairs = runtime::QueryPairs::parse(&parts.uri)?;
-                let query = #q { #(#fields,)* };
-            });
+                let read = p.read(&quote!(raw_query), In::Query);
+                steps.push(quote!(let #ident = #read;));
+            }
         }
         if let Some(body) = &self.body {
             let ty = &body.ty;
@@ -876,11 +1003,8 @@ impl Operation {
                 let body = #read(&parts.headers, body, shared.body_limit(), &[#(#checks),*]).await?;
             });
         }
-        let args: Vec<Ident> = self
-            .arguments()
-            .into_iter()
-            .map(|(ident, _)| ident)
-            .collect();
+        let input = self.input_ident();
+        let fields = self.fields().into_iter().map(|f| f.ident);
         // The checks run in their own small future; the implementation's future is awaited
         // outside it, so large futures and responses are not nested (and copied) twice.
         quote! {
@@ -889,15 +1013,16 @@ impl Operation {
                 request: ::axum::extract::Request,
             ) -> ::axum::response::Response {
                 #split
-                let inputs = async {
+                let input = async {
                     #(#steps)*
-                    Ok::<_, runtime::Rejection>((#(#args,)*))
+                    Ok::<_, runtime::Rejection>(#input { #(#fields,)* })
                 }
                 .await;
-                match inputs {
-                    Ok((#(#args,)*)) => ::axum::response::IntoResponse::into_response(
-                        shared.api().#method(#(#args),*).await,
-                    ),
+                match input {
+                    Ok(input) => {
+                        let ctx = runtime::RequestContext::from_parts(parts);
+                        runtime::respond(&#const_ident, shared.api().#method(ctx, input).await)
+                    }
                     Err(rejection) => rejection.into_response_for(&#const_ident),
                 }
             }
@@ -1490,7 +1615,7 @@ mod tests {
             "{text}"
         );
         assert!(flat.contains(".unwrap_or(50)"), "{text}");
-        assert!(text.contains("pub struct MakeThingsQuery"), "{text}");
+        assert!(text.contains("pub struct MakeThingsInput"), "{text}");
     }
 
     #[test]
