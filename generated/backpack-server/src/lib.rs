@@ -1,7 +1,7 @@
 //! axum server for Xsolla's Backpack API, generated from `spec/backpack.yaml` in the style of
 //! dropshot's API traits.
 //!
-//! This file, `runtime.rs`, `context.rs` and `error.rs` are **hand-written**; `generated.rs` is
+//! This file and `runtime/` are **hand-written**; `generated.rs` is
 //! produced by `cargo xtask regen` (`xtask/src/codegen/server/`) and must not be edited.
 //!
 //! # Implementing the server
@@ -109,8 +109,6 @@
 #[rustfmt::skip]
 #[allow(missing_docs)]
 mod generated;
-mod context;
-mod error;
 pub mod runtime;
 
 /// The `http` types in this crate's API (`Method`, `Uri`, `HeaderMap`, `Extensions`, …).

@@ -10,8 +10,8 @@
 //! the trait is called; the checks themselves live in the hand-written `backpack_server::runtime`
 //! module so that the generated code stays a thin list of calls.
 //!
-//! The generator reads the spec into an IR ([`ir`]: operations and auth, [`params`], [`body`],
-//! [`responses`]) and emits it ([`input`]: the input structs, [`emit`]: trait, handlers, router).
+//! The generator reads the spec into an IR (`ir`: operations and auth, `params`, `body`,
+//! `responses`) and emits it (`input`: the input structs, `emit`: trait, handlers, router).
 //!
 //! **Bad-input statuses** are chosen here, per operation, from its documented responses: `400` if
 //! documented, else `422` if documented, else `400`; for a missing or malformed bearer token `401`
@@ -22,7 +22,7 @@
 //! every operation, because the client sends it from its configuration. A server must still
 //! require it, so [`crate::openapi::record_removed_headers`] runs in `regen::prepare_document`
 //! right after the overlays: every header parameter an overlay removed is kept, resolved, on its
-//! operation under [`crate::openapi::REMOVED_HEADERS`], which [`ir`] reads. This reads the spec
+//! operation under [`crate::openapi::REMOVED_HEADERS`], which `ir` reads. This reads the spec
 //! instead of guessing from tags, so a new Game/Items operation gets the header automatically, and
 //! an operation that never had it does not.
 

@@ -7,7 +7,8 @@ use std::borrow::Cow;
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use crate::runtime::{Operation, error_response};
+use super::Operation;
+use super::respond::error_response;
 
 /// A boxed cause, as `?` and `Box<dyn Error>` produce it.
 type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
