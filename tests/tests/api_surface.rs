@@ -6,9 +6,10 @@
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
-use xtask::diff::{describe, resolve};
+use xtask::diff::describe;
+use xtask::openapi::operations;
+use xtask::openapi::resolve;
 use xtask::regen::{BACKPACK, WEBHOOKS, read_prepared};
-use xtask::validate::operations;
 
 fn prepared(file: &str) -> Value {
     let root = xtask::workspace_root();

@@ -20,7 +20,9 @@ use std::sync::{Arc, Mutex};
 
 use axum::http::StatusCode;
 use backpack_client::Client;
-use backpack_server::{self as server, BackpackApi, BearerToken, XHostId};
+use backpack_server::{
+    self as server, BackpackApi, BearerToken, RequestContext, ServerError, XHostId,
+};
 use backpack_types::api::{
     ApiError, BackpackItem, CreateGameRequest, CreatedGame, CreatedItem, GetGamesResponse,
     ItemType, MoveToGameRequest, MoveToWalletRequest, NewGameKey, NewPromoCode, NewVirtualCurrency,
@@ -77,7 +79,8 @@ enum Call {
         merchant_id: u32,
         project_id: u32,
         user_id: Uuid,
-        query: server::UserBackpackItemsListQuery,
+        offset: Option<u32>,
+        limit: Option<u32>,
     },
     DeleteItem {
         merchant_id: u32,
@@ -86,7 +89,10 @@ enum Call {
         item_id: Uuid,
     },
     GetUserBackpackItems {
-        query: server::GetUserBackpackItemsQuery,
+        offset: u32,
+        limit: u32,
+        group: Option<String>,
+        item_type: Vec<ItemType>,
     },
     GetUserBackpackItem {
         item_id: Uuid,
@@ -118,7 +124,12 @@ struct Recorder {
 }
 
 impl Recorder {
-    fn answer<R: 'static>(&self, bearer: BearerToken, x_host_id: Option<XHostId>, call: Call) -> R {
+    fn answer<R: 'static>(
+        &self,
+        bearer: BearerToken,
+        x_host_id: Option<XHostId>,
+        call: Call,
+    ) -> Result<R, ServerError> {
         self.seen.lock().unwrap().push(Seen {
             bearer: bearer.expose_secret().to_owned(),
             x_host_id: x_host_id.map(|x| x.expose_secret().to_owned()),
@@ -130,219 +141,171 @@ impl Recorder {
             .unwrap()
             .pop_front()
             .expect("no reply queued");
-        *reply
+        Ok(*reply
             .downcast::<R>()
-            .expect("queued reply has the wrong response type")
+            .expect("queued reply has the wrong response type"))
     }
 }
 
 impl BackpackApi for Recorder {
     async fn get_games(
         &self,
-        bearer: BearerToken,
-        x_host_id: XHostId,
-        merchant_id: u32,
-        project_id: u32,
-    ) -> server::GetGamesResponse {
-        self.answer(
-            bearer,
-            Some(x_host_id),
-            Call::GetGames {
-                merchant_id,
-                project_id,
-            },
-        )
+        _: RequestContext,
+        i: server::GetGamesInput,
+    ) -> Result<server::GetGamesResponse, ServerError> {
+        let call = Call::GetGames {
+            merchant_id: i.merchant_id,
+            project_id: i.project_id,
+        };
+        self.answer(i.bearer, Some(i.x_host_id), call)
     }
     async fn update_game_details(
         &self,
-        bearer: BearerToken,
-        x_host_id: XHostId,
-        merchant_id: u32,
-        project_id: u32,
-        body: UpdateGameRequest,
-    ) -> server::UpdateGameDetailsResponse {
-        self.answer(
-            bearer,
-            Some(x_host_id),
-            Call::UpdateGameDetails {
-                merchant_id,
-                project_id,
-                body,
-            },
-        )
+        _: RequestContext,
+        i: server::UpdateGameDetailsInput,
+    ) -> Result<server::UpdateGameDetailsResponse, ServerError> {
+        let call = Call::UpdateGameDetails {
+            merchant_id: i.merchant_id,
+            project_id: i.project_id,
+            body: i.body,
+        };
+        self.answer(i.bearer, Some(i.x_host_id), call)
     }
     async fn create_game(
         &self,
-        bearer: BearerToken,
-        x_host_id: XHostId,
-        merchant_id: u32,
-        project_id: u32,
-        body: CreateGameRequest,
-    ) -> server::CreateGameResponse {
-        self.answer(
-            bearer,
-            Some(x_host_id),
-            Call::CreateGame {
-                merchant_id,
-                project_id,
-                body,
-            },
-        )
+        _: RequestContext,
+        i: server::CreateGameInput,
+    ) -> Result<server::CreateGameResponse, ServerError> {
+        let call = Call::CreateGame {
+            merchant_id: i.merchant_id,
+            project_id: i.project_id,
+            body: i.body,
+        };
+        self.answer(i.bearer, Some(i.x_host_id), call)
     }
     async fn create_game_keys(
         &self,
-        bearer: BearerToken,
-        x_host_id: XHostId,
-        merchant_id: u32,
-        project_id: u32,
-        user_id: Uuid,
-        body: Vec<NewGameKey>,
-    ) -> server::CreateGameKeysResponse {
-        self.answer(
-            bearer,
-            Some(x_host_id),
-            Call::CreateGameKeys {
-                merchant_id,
-                project_id,
-                user_id,
-                body,
-            },
-        )
+        _: RequestContext,
+        i: server::CreateGameKeysInput,
+    ) -> Result<server::CreateGameKeysResponse, ServerError> {
+        let call = Call::CreateGameKeys {
+            merchant_id: i.merchant_id,
+            project_id: i.project_id,
+            user_id: i.user_id,
+            body: i.body,
+        };
+        self.answer(i.bearer, Some(i.x_host_id), call)
     }
     async fn create_promo_codes(
         &self,
-        bearer: BearerToken,
-        x_host_id: XHostId,
-        merchant_id: u32,
-        project_id: u32,
-        user_id: Uuid,
-        body: Vec<NewPromoCode>,
-    ) -> server::CreatePromoCodesResponse {
-        self.answer(
-            bearer,
-            Some(x_host_id),
-            Call::CreatePromoCodes {
-                merchant_id,
-                project_id,
-                user_id,
-                body,
-            },
-        )
+        _: RequestContext,
+        i: server::CreatePromoCodesInput,
+    ) -> Result<server::CreatePromoCodesResponse, ServerError> {
+        let call = Call::CreatePromoCodes {
+            merchant_id: i.merchant_id,
+            project_id: i.project_id,
+            user_id: i.user_id,
+            body: i.body,
+        };
+        self.answer(i.bearer, Some(i.x_host_id), call)
     }
     async fn create_virtual_currency(
         &self,
-        bearer: BearerToken,
-        x_host_id: XHostId,
-        merchant_id: u32,
-        project_id: u32,
-        user_id: Uuid,
-        body: Vec<NewVirtualCurrency>,
-    ) -> server::CreateVirtualCurrencyResponse {
-        self.answer(
-            bearer,
-            Some(x_host_id),
-            Call::CreateVirtualCurrency {
-                merchant_id,
-                project_id,
-                user_id,
-                body,
-            },
-        )
+        _: RequestContext,
+        i: server::CreateVirtualCurrencyInput,
+    ) -> Result<server::CreateVirtualCurrencyResponse, ServerError> {
+        let call = Call::CreateVirtualCurrency {
+            merchant_id: i.merchant_id,
+            project_id: i.project_id,
+            user_id: i.user_id,
+            body: i.body,
+        };
+        self.answer(i.bearer, Some(i.x_host_id), call)
     }
     async fn create_virtual_items(
         &self,
-        bearer: BearerToken,
-        x_host_id: XHostId,
-        merchant_id: u32,
-        project_id: u32,
-        user_id: Uuid,
-        body: Vec<NewVirtualItem>,
-    ) -> server::CreateVirtualItemsResponse {
-        self.answer(
-            bearer,
-            Some(x_host_id),
-            Call::CreateVirtualItems {
-                merchant_id,
-                project_id,
-                user_id,
-                body,
-            },
-        )
+        _: RequestContext,
+        i: server::CreateVirtualItemsInput,
+    ) -> Result<server::CreateVirtualItemsResponse, ServerError> {
+        let call = Call::CreateVirtualItems {
+            merchant_id: i.merchant_id,
+            project_id: i.project_id,
+            user_id: i.user_id,
+            body: i.body,
+        };
+        self.answer(i.bearer, Some(i.x_host_id), call)
     }
     async fn user_backpack_items_list(
         &self,
-        bearer: BearerToken,
-        x_host_id: XHostId,
-        merchant_id: u32,
-        project_id: u32,
-        user_id: Uuid,
-        query: server::UserBackpackItemsListQuery,
-    ) -> server::UserBackpackItemsListResponse {
-        self.answer(
-            bearer,
-            Some(x_host_id),
-            Call::UserBackpackItemsList {
-                merchant_id,
-                project_id,
-                user_id,
-                query,
-            },
-        )
+        _: RequestContext,
+        i: server::UserBackpackItemsListInput,
+    ) -> Result<server::UserBackpackItemsListResponse, ServerError> {
+        let call = Call::UserBackpackItemsList {
+            merchant_id: i.merchant_id,
+            project_id: i.project_id,
+            user_id: i.user_id,
+            offset: i.offset,
+            limit: i.limit,
+        };
+        self.answer(i.bearer, Some(i.x_host_id), call)
     }
     async fn delete_item(
         &self,
-        bearer: BearerToken,
-        x_host_id: XHostId,
-        merchant_id: u32,
-        project_id: u32,
-        user_id: Uuid,
-        item_id: Uuid,
-    ) -> server::DeleteItemResponse {
-        self.answer(
-            bearer,
-            Some(x_host_id),
-            Call::DeleteItem {
-                merchant_id,
-                project_id,
-                user_id,
-                item_id,
-            },
-        )
+        _: RequestContext,
+        i: server::DeleteItemInput,
+    ) -> Result<server::DeleteItemResponse, ServerError> {
+        let call = Call::DeleteItem {
+            merchant_id: i.merchant_id,
+            project_id: i.project_id,
+            user_id: i.user_id,
+            item_id: i.item_id,
+        };
+        self.answer(i.bearer, Some(i.x_host_id), call)
     }
     async fn get_user_backpack_items(
         &self,
-        bearer: BearerToken,
-        query: server::GetUserBackpackItemsQuery,
-    ) -> server::GetUserBackpackItemsResponse {
-        self.answer(bearer, None, Call::GetUserBackpackItems { query })
+        _: RequestContext,
+        i: server::GetUserBackpackItemsInput,
+    ) -> Result<server::GetUserBackpackItemsResponse, ServerError> {
+        let call = Call::GetUserBackpackItems {
+            offset: i.offset,
+            limit: i.limit,
+            group: i.group,
+            item_type: i.item_type,
+        };
+        self.answer(i.bearer, None, call)
     }
     async fn get_user_backpack_item(
         &self,
-        bearer: BearerToken,
-        item_id: Uuid,
-    ) -> server::GetUserBackpackItemResponse {
-        self.answer(bearer, None, Call::GetUserBackpackItem { item_id })
+        _: RequestContext,
+        i: server::GetUserBackpackItemInput,
+    ) -> Result<server::GetUserBackpackItemResponse, ServerError> {
+        let call = Call::GetUserBackpackItem { item_id: i.item_id };
+        self.answer(i.bearer, None, call)
     }
     async fn move_user_virtual_currency_to_game(
         &self,
-        bearer: BearerToken,
-        body: MoveToGameRequest,
-    ) -> server::MoveUserVirtualCurrencyToGameResponse {
-        self.answer(bearer, None, Call::MoveUserVirtualCurrencyToGame { body })
+        _: RequestContext,
+        i: server::MoveUserVirtualCurrencyToGameInput,
+    ) -> Result<server::MoveUserVirtualCurrencyToGameResponse, ServerError> {
+        let call = Call::MoveUserVirtualCurrencyToGame { body: i.body };
+        self.answer(i.bearer, None, call)
     }
     async fn move_user_virtual_currency_to_wallet(
         &self,
-        bearer: BearerToken,
-        body: MoveToWalletRequest,
-    ) -> server::MoveUserVirtualCurrencyToWalletResponse {
-        self.answer(bearer, None, Call::MoveUserVirtualCurrencyToWallet { body })
+        _: RequestContext,
+        i: server::MoveUserVirtualCurrencyToWalletInput,
+    ) -> Result<server::MoveUserVirtualCurrencyToWalletResponse, ServerError> {
+        let call = Call::MoveUserVirtualCurrencyToWallet { body: i.body };
+        self.answer(i.bearer, None, call)
     }
     async fn move_user_virtual_item_to_game(
         &self,
-        bearer: BearerToken,
-        body: MoveToGameRequest,
-    ) -> server::MoveUserVirtualItemToGameResponse {
-        self.answer(bearer, None, Call::MoveUserVirtualItemToGame { body })
+        _: RequestContext,
+        i: server::MoveUserVirtualItemToGameInput,
+    ) -> Result<server::MoveUserVirtualItemToGameResponse, ServerError> {
+        let call = Call::MoveUserVirtualItemToGame { body: i.body };
+        self.answer(i.bearer, None, call)
     }
 }
 
@@ -843,7 +806,8 @@ async fn user_backpack_items_list_round_trips() {
             merchant_id: 7,
             project_id: 8,
             user_id: user_id(),
-            query: server::UserBackpackItemsListQuery { offset, limit },
+            offset,
+            limit,
         };
         let send = || {
             let mut b = h
@@ -952,20 +916,19 @@ async fn get_user_backpack_items_round_trips() {
     let h = Harness::start().await;
     // All query parameters set (a repeated enum list included), then none: the spec's defaults
     // (offset 0, limit 50) reach the implementation.
-    let full = server::GetUserBackpackItemsQuery {
+    let full = Call::GetUserBackpackItems {
         offset: 10,
         limit: 25,
         group: Some("game_name".into()),
         item_type: vec![ItemType::GameKey, ItemType::VirtualCurrency],
     };
-    let empty = server::GetUserBackpackItemsQuery {
+    let empty = Call::GetUserBackpackItems {
         offset: 0,
         limit: 50,
         group: None,
         item_type: Vec::new(),
     };
-    for (query, send_all) in [(full, true), (empty, false)] {
-        let expected = Call::GetUserBackpackItems { query };
+    for (expected, send_all) in [(full, true), (empty, false)] {
         let send = || {
             let b = h.client.get_user_backpack_items();
             let b = if send_all {

@@ -6,7 +6,7 @@
 //! The Rust rules live in `docs/semver.md`; the comments below name the generated shape each rule
 //! relies on.
 
-use crate::validate::operations;
+use crate::openapi::{operations, resolve};
 use crate::{Error, Result, downconvert, load, normalize, overlay};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -788,18 +788,6 @@ fn other_changes(old: &Value, new: &Value, changes: &mut Vec<Change>) {
             "descriptions, examples or other details without an API effect changed".into(),
             effects,
         );
-    }
-}
-
-/// Follows a `#/components/...` reference (parameters and the like).
-pub fn resolve<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
-    match v
-        .get("$ref")
-        .and_then(Value::as_str)
-        .and_then(|r| r.strip_prefix('#'))
-    {
-        Some(pointer) => doc.pointer(pointer).unwrap_or(v),
-        None => v,
     }
 }
 

@@ -3,6 +3,7 @@
 //! `regen` is one pipeline, each stage a module:
 //! [`load`] → [`downconvert`] (3.1 → 3.0) → [`overlay`] → [`simplify`] → [`validate`] → [`normalize`] →
 //! [`codegen`] (types, client, server) → [`output`] (format with prettyplease, write or `--check`).
+//! [`openapi`] holds the walkers over a document (operations, parameters, `$ref`s) they share.
 #![warn(missing_docs)]
 
 pub mod codegen;
@@ -11,6 +12,7 @@ pub mod downconvert;
 pub mod error;
 pub mod load;
 pub mod normalize;
+pub mod openapi;
 pub mod output;
 pub mod overlay;
 pub mod pull;

@@ -6,14 +6,10 @@
 //! `{Parent}{Property}`, `{Parent}{Property}Item` — so they change only when the spec's own names
 //! change. An overlay can choose a nicer name by setting `x-component-name` on the inline schema.
 
+use crate::openapi::METHODS;
 use crate::{Error, Result};
 use heck::ToUpperCamelCase;
 use serde_json::{Map, Value, json};
-
-/// The methods an OpenAPI path item can hold, in the order they are visited.
-pub const METHODS: [&str; 8] = [
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
-];
 
 /// Hoists inline schemas in operations (paths and `x-webhooks`) and in component schemas.
 pub fn hoist_inline_schemas(doc: &mut Value) -> Result<()> {

@@ -3,7 +3,9 @@
 
 use crate::codegen::{self as codegen, GeneratedFile, client, server, types};
 use crate::sources::Sources;
-use crate::{Error, Result, downconvert, load, normalize, output, overlay, simplify, validate};
+use crate::{
+    Error, Result, downconvert, load, normalize, openapi, output, overlay, simplify, validate,
+};
 use quote::quote;
 use serde_json::Value;
 use std::path::Path;
@@ -20,7 +22,7 @@ pub fn prepare_document(file: &str, text: &str, overlays: &[overlay::Overlay]) -
     // The server must still require headers that overlays hide from the client (X-HOST-ID).
     let before_overlays = doc.clone();
     overlay::apply_all(&mut doc, file, overlays)?;
-    server::record_removed_headers(&before_overlays, &mut doc)?;
+    openapi::record_removed_headers(&before_overlays, &mut doc)?;
     simplify::simplify(&mut doc).map_err(|e| in_file(file, e))?;
     // Validate before naming inline schemas, so every problem is reported with its operation.
     validate::validate(&doc).map_err(|e| in_file(file, e))?;

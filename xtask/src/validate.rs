@@ -1,65 +1,10 @@
 //! Checks, before any generator runs, everything progenitor would otherwise panic or `todo!()` on,
 //! and reports every problem at once, each naming its operation.
 
-use crate::normalize::METHODS;
+use crate::openapi::operations;
 use crate::{Error, Result};
 use serde_json::Value;
 use std::collections::BTreeMap;
-
-/// One operation of the document, wherever it lives.
-#[derive(Debug, Clone)]
-pub struct OperationRef<'a> {
-    /// `paths` or `x-webhooks`.
-    pub section: &'static str,
-    /// Path (or webhook name).
-    pub path: &'a str,
-    /// HTTP method, lower case.
-    pub method: &'static str,
-    /// The operation object.
-    pub op: &'a Value,
-}
-
-impl OperationRef<'_> {
-    /// `operation create-game (POST /web/…)` — the way errors name an operation.
-    pub fn label(&self) -> String {
-        match self.op.get("operationId").and_then(Value::as_str) {
-            Some(id) => format!(
-                "operation {id} ({} {})",
-                self.method.to_uppercase(),
-                self.path
-            ),
-            None => format!(
-                "operation {} {} ({})",
-                self.method.to_uppercase(),
-                self.path,
-                self.section
-            ),
-        }
-    }
-}
-
-/// Every operation under `paths` and `x-webhooks`, in document order.
-pub fn operations(doc: &Value) -> Vec<OperationRef<'_>> {
-    let mut out = Vec::new();
-    for section in ["paths", "x-webhooks"] {
-        let Some(items) = doc.get(section).and_then(Value::as_object) else {
-            continue;
-        };
-        for (path, item) in items {
-            for method in METHODS {
-                if let Some(op) = item.get(method) {
-                    out.push(OperationRef {
-                        section,
-                        path,
-                        method,
-                        op,
-                    });
-                }
-            }
-        }
-    }
-    out
-}
 
 /// Validates a normalized (3.0, overlaid, hoisted) document for generation.
 pub fn validate(doc: &Value) -> Result<()> {

@@ -1,20 +1,79 @@
 //! axum server for Xsolla's Backpack API, generated from `spec/backpack.yaml` in the style of
 //! dropshot's API traits.
 //!
-//! This file and `runtime.rs` are **hand-written**; `generated.rs` is produced by
-//! `cargo xtask regen` (`xtask/src/codegen/server.rs`) and must not be edited.
+//! This file and `runtime/` are **hand-written**; `generated.rs` is
+//! produced by `cargo xtask regen` (`xtask/src/codegen/server/`) and must not be edited.
 //!
-//! * [`BackpackApi`] has one async method per operation. Its arguments are typed: the
-//!   [`BearerToken`] (operations with `security: bearer`), the [`XHostId`] (operations that take the
-//!   `X-HOST-ID` header upstream — read from the spec before the client overlay removes it), the
-//!   path parameters, an `{Op}Query` struct when the operation has query parameters, and the JSON
-//!   body as its `backpack_types::api` type.
-//! * Each method returns an `{Op}Response` enum whose variants are exactly the documented statuses
-//!   (`update-game-details`: `NoContent`, `Unauthorized(ApiError)`, `UnprocessableEntity(ApiError)`).
-//!   A documented range such as `2XX` becomes a variant that carries the status
-//!   (`Success(StatusCode, T)`), `default` becomes `Default(StatusCode, T)`.
+//! # Implementing the server
+//!
+//! ```
+//! use std::sync::Arc;
+//! use backpack_server::{
+//!     BackpackApi, GetUserBackpackItemInput, GetUserBackpackItemResponse, RequestContext,
+//!     ServerError,
+//! };
+//! use backpack_server::types::ApiError;
+//!
+//! struct MyMock;
+//!
+//! impl BackpackApi for MyMock {
+//!     async fn get_user_backpack_item(
+//!         &self,
+//!         _ctx: RequestContext,
+//!         input: GetUserBackpackItemInput,
+//!     ) -> Result<GetUserBackpackItemResponse, ServerError> {
+//!         // `input.bearer`, `input.item_id`: checked and typed before this is called.
+//!         let missing = ApiError {
+//!             message_id: None,
+//!             message: format!("no item {}", input.item_id),
+//!         };
+//!         Ok(GetUserBackpackItemResponse::NotFound(missing))
+//!     }
+//!     // Every other operation answers `501 Not Implemented`.
+//! }
+//!
+//! let app: axum::Router = backpack_server::router(Arc::new(MyMock));
+//! # drop(app);
+//! ```
+//!
+//! * [`BackpackApi`] has one async method per operation, each taking a [`RequestContext`]
+//!   (method, URI, headers, and the extensions middleware attached) and one `{Op}Input` struct
+//!   with the operation's checked inputs: the [`BearerToken`] (operations with
+//!   `security: bearer`), the [`XHostId`] (operations that take the `X-HOST-ID` header upstream —
+//!   read from the spec before the client overlay removes it), the header, path and query
+//!   parameters (a query parameter with a spec default holds the default when absent), and the
+//!   JSON body as its `backpack_types::api` type.
+//! * Each method returns `Result<{Op}Response, ServerError>`. The `{Op}Response` enum's variants
+//!   are exactly the documented statuses (`update-game-details`: `NoContent`,
+//!   `Unauthorized(ApiError)`, `UnprocessableEntity(ApiError)`). A documented range such as `2XX`
+//!   becomes a variant that carries the status (`Success(StatusCode, T)`), `default` becomes
+//!   `Default(StatusCode, T)`. A [`ServerError`] is the answer for everything the operation does
+//!   not document — a storage failure becomes `500 {message_id, message}` with the cause logged,
+//!   not echoed.
+//! * Every method has a default body answering `501 {message_id, message}`: implement only the
+//!   operations you serve (a mock, a partial backend), and a new upstream operation does not
+//!   break your implementation.
 //! * [`router`] / [`router_with_config`] serve exactly the spec's paths and methods ([`OPERATIONS`]
 //!   lists them). As HTTP requires, a `GET` route also answers `HEAD` (axum drops the body).
+//!   Middleware (`tower` layers, `axum::middleware::from_fn`) goes around the returned router;
+//!   what it inserts into the request's extensions reaches the method in
+//!   [`RequestContext::extensions`].
+//!
+//! # Growing with the spec
+//!
+//! Upstream additions are minor releases for implementors:
+//!
+//! | upstream change | here | an implementor |
+//! |---|---|---|
+//! | new operation | new trait method with a default body (`501`) | compiles unchanged |
+//! | new optional parameter | new field of the `#[non_exhaustive]` input, with a `with_…` setter | compiles unchanged (inputs are read, or built with `new` + setters) |
+//! | new documented status | new variant of the `#[non_exhaustive]` response enum | compiles unchanged: an implementation *constructs* responses, and constructing a variant is unaffected |
+//!
+//! The response enums are `#[non_exhaustive]` although the implementor is the one that builds
+//! them: what the attribute forbids — an exhaustive `match` outside this crate — is what would
+//! break on a new variant, e.g. a test or a middleware inspecting a response. Only the generated
+//! router matches them exhaustively, and it is regenerated with the enum. A new *required*
+//! parameter changes `{Op}Input::new`'s arguments; that is a breaking change upstream too.
 //!
 //! # Bad input
 //!
@@ -52,7 +111,9 @@
 mod generated;
 pub mod runtime;
 
+/// The `http` types in this crate's API (`Method`, `Uri`, `HeaderMap`, `Extensions`, …).
+pub use axum::http;
 /// The model types every operation uses (re-exported from `backpack-types`).
 pub use backpack_types::api as types;
 pub use generated::*;
-pub use runtime::{BearerToken, ServerConfig, XHostId};
+pub use runtime::{BearerToken, Operation, RequestContext, ServerConfig, ServerError, XHostId};

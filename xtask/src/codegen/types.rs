@@ -8,7 +8,7 @@
 use super::imports;
 use super::names::{field_ident, ref_name, type_ident, type_name};
 use super::schema::{Paths, doc_attrs, is_nullable, rust_type};
-use crate::validate::operations;
+use crate::openapi::operations;
 use crate::{Error, Result};
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};

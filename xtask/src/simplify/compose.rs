@@ -56,7 +56,7 @@ fn for_each_schema(doc: &mut Value, f: &mut dyn FnMut(&str, &mut Value)) {
             f(&format!("schema {name}"), schema);
         }
     }
-    for op in crate::validate::operations(doc)
+    for op in crate::openapi::operations(doc)
         .iter()
         .map(|op| {
             (

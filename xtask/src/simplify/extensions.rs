@@ -3,7 +3,7 @@
 //! bundle, and no extension meant for another tool (e.g. typify's `x-rust-type`) changes the code.
 
 use super::walk;
-use crate::codegen::server::REMOVED_HEADERS;
+use crate::openapi::REMOVED_HEADERS;
 use serde_json::Value;
 
 /// Extensions the pipeline itself reads or writes.

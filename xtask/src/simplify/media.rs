@@ -6,7 +6,7 @@
 
 use super::append_note;
 use super::refs::pointer_of;
-use crate::validate::operations;
+use crate::openapi::operations;
 use crate::{Error, Result};
 use serde_json::{Map, Value};
 

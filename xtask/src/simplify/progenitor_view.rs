@@ -5,7 +5,7 @@
 //! A specific code whose body equals its class range's body decodes identically through the range,
 //! so this view leaves such codes out. The server generator keeps every code (one variant each).
 
-use crate::validate::operations;
+use crate::openapi::operations;
 use serde_json::Value;
 
 /// `doc` without the specific status codes a same-bodied range of their class covers.

@@ -1,7 +1,7 @@
 //! Inlines `$ref`s to `components.responses` and `components.requestBodies` (Redocly bundles share
 //! error responses that way), so every later pass sees each operation's bodies in place.
 
-use crate::validate::operations;
+use crate::openapi::operations;
 use crate::{Error, Result};
 use serde_json::Value;
 

@@ -3,7 +3,8 @@
 //! Credentials were checked by [`super::auth::enforce`] before a method runs, so merchant
 //! methods only see live merchant tokens with the right `X-HOST-ID`, and user methods only live
 //! user tokens (whose `sub` is the Backpack user). Every answer is one of the operation's
-//! documented responses.
+//! documented responses, except a storage failure: that is a [`ServerError`] (`500` with a
+//! generic message; the cause is logged, not sent).
 //!
 //! Emulator choices where Xsolla's documents are silent (see also the crate README):
 //!
@@ -20,17 +21,20 @@ use std::sync::Arc;
 
 use axum::http::StatusCode;
 use backpack_server::{
-    BackpackApi, BearerToken, CreateGameKeysResponse, CreateGameResponse, CreatePromoCodesResponse,
-    CreateVirtualCurrencyResponse, CreateVirtualItemsResponse, DeleteItemResponse,
-    GetGamesResponse, GetUserBackpackItemResponse, GetUserBackpackItemsQuery,
-    GetUserBackpackItemsResponse, MoveUserVirtualCurrencyToGameResponse,
-    MoveUserVirtualCurrencyToWalletResponse, MoveUserVirtualItemToGameResponse,
-    UpdateGameDetailsResponse, UserBackpackItemsListQuery, UserBackpackItemsListResponse, XHostId,
+    BackpackApi, BearerToken, CreateGameInput, CreateGameKeysInput, CreateGameKeysResponse,
+    CreateGameResponse, CreatePromoCodesInput, CreatePromoCodesResponse,
+    CreateVirtualCurrencyInput, CreateVirtualCurrencyResponse, CreateVirtualItemsInput,
+    CreateVirtualItemsResponse, DeleteItemInput, DeleteItemResponse, GetGamesInput,
+    GetGamesResponse, GetUserBackpackItemInput, GetUserBackpackItemResponse,
+    GetUserBackpackItemsInput, GetUserBackpackItemsResponse, MoveUserVirtualCurrencyToGameInput,
+    MoveUserVirtualCurrencyToGameResponse, MoveUserVirtualCurrencyToWalletInput,
+    MoveUserVirtualCurrencyToWalletResponse, MoveUserVirtualItemToGameInput,
+    MoveUserVirtualItemToGameResponse, RequestContext, ServerError, UpdateGameDetailsInput,
+    UpdateGameDetailsResponse, UserBackpackItemsListInput, UserBackpackItemsListResponse,
 };
 use backpack_types::api::{
-    ApiError, BackpackItem, CreateGameRequest, CreatedGame, CreatedItem, MoveToGameRequest,
-    MoveToWalletRequest, NewGameKey, NewPromoCode, NewVirtualCurrency, NewVirtualItem,
-    UpdateGameRequest,
+    ApiError, BackpackItem, CreatedGame, CreatedItem, MoveToGameRequest, NewGameKey, NewPromoCode,
+    NewVirtualCurrency, NewVirtualItem,
 };
 use tokio::sync::Notify;
 use uuid::Uuid;
@@ -81,9 +85,9 @@ fn api_error(message: impl Into<String>) -> ApiError {
     ApiError::new(message).with_message_id(message_id)
 }
 
-fn internal(error: &state::DbError) -> ApiError {
-    tracing::error!(%error, "database failure");
-    api_error("internal error in the emulator's database")
+/// A storage failure: answered `500` by the router, which logs the cause.
+fn storage(error: state::DbError) -> ServerError {
+    ServerError::new(error)
 }
 
 fn is_valid_sku(sku: &str) -> bool {
@@ -166,14 +170,16 @@ pub fn backpack_item(item: ItemRow) -> BackpackItem {
 /// Why a create call failed.
 enum CreateError {
     Bad(String),
-    Internal(ApiError),
+    Storage(ServerError),
 }
 
 /// Why a move failed.
 enum MoveError {
     Bad(String),
     NotFound(String),
+    /// The game's webhook failed: the documented `500`, with a message saying so.
     Internal(ApiError),
+    Storage(ServerError),
 }
 
 /// The game fields an item inherits from its game when the request leaves them out.
@@ -223,7 +229,7 @@ impl Emulator {
         self.db
             .write(move |c| state::insert_items(c, &items))
             .await
-            .map_err(|e| CreateError::Internal(internal(&e)))?;
+            .map_err(|e| CreateError::Storage(storage(e)))?;
         tracing::info!(count, "items granted");
         Ok(answer)
     }
@@ -272,7 +278,7 @@ impl Emulator {
                     new.game_image_url,
                 )
                 .await
-                .map_err(|e| CreateError::Internal(internal(&e)))?;
+                .map_err(|e| CreateError::Storage(storage(e)))?;
             let mut row = Self::new_item(merchant_id, project_id, user_id, "virtual_item", game);
             row.item_sku = new.item_sku;
             row.item_name = new.item_name;
@@ -317,7 +323,7 @@ impl Emulator {
                     new.game_image_url,
                 )
                 .await
-                .map_err(|e| CreateError::Internal(internal(&e)))?;
+                .map_err(|e| CreateError::Storage(storage(e)))?;
             let mut row =
                 Self::new_item(merchant_id, project_id, user_id, "virtual_currency", game);
             row.item_sku = new.item_sku;
@@ -350,7 +356,7 @@ impl Emulator {
             let game = self
                 .game_fields(merchant_id, project_id, new.external_game_id, None, None)
                 .await
-                .map_err(|e| CreateError::Internal(internal(&e)))?;
+                .map_err(|e| CreateError::Storage(storage(e)))?;
             let mut row = Self::new_item(merchant_id, project_id, user_id, "game_key", game);
             // The captured request has no item name; the SKU stands in for it.
             row.item_name = new.item_sku.clone();
@@ -396,7 +402,7 @@ impl Emulator {
                     new.game_image_url,
                 )
                 .await
-                .map_err(|e| CreateError::Internal(internal(&e)))?;
+                .map_err(|e| CreateError::Storage(storage(e)))?;
             let mut row = Self::new_item(merchant_id, project_id, user_id, "promo_code", game);
             row.item_sku = sku;
             row.item_name = name;
@@ -422,7 +428,7 @@ impl Emulator {
             .db
             .read(move |c| state::user_item(c, &user_id, &id))
             .await
-            .map_err(|e| MoveError::Internal(internal(&e)))?
+            .map_err(|e| MoveError::Storage(storage(e)))?
             .filter(|item| item.merchant_id == merchant_id && item.project_id == project_id)
             .ok_or_else(|| {
                 MoveError::NotFound(
@@ -544,7 +550,7 @@ impl Emulator {
                 )
             })
             .await
-            .map_err(|e| MoveError::Internal(internal(&e)))?;
+            .map_err(|e| MoveError::Storage(storage(e)))?;
         match outcome {
             MoveOutcome::Moved { delivery_id, .. } => {
                 tracing::info!(item_id = %item.item_id, ?delivery_id, "item moved to the game");
@@ -561,9 +567,9 @@ impl Emulator {
 macro_rules! create_response {
     ($response:ident, $result:expr) => {
         match $result {
-            Ok(items) => $response::Success(StatusCode::CREATED, items),
-            Err(CreateError::Bad(message)) => $response::BadRequest(api_error(message)),
-            Err(CreateError::Internal(error)) => $response::InternalServerError(error),
+            Ok(items) => Ok($response::Success(StatusCode::CREATED, items)),
+            Err(CreateError::Bad(message)) => Ok($response::BadRequest(api_error(message))),
+            Err(CreateError::Storage(error)) => Err(error),
         }
     };
 }
@@ -571,10 +577,11 @@ macro_rules! create_response {
 macro_rules! move_response {
     ($response:ident, $result:expr) => {
         match $result {
-            Ok(()) => $response::Ok,
-            Err(MoveError::Bad(message)) => $response::BadRequest(api_error(message)),
-            Err(MoveError::NotFound(message)) => $response::NotFound(api_error(message)),
-            Err(MoveError::Internal(error)) => $response::InternalServerError(error),
+            Ok(()) => Ok($response::Ok),
+            Err(MoveError::Bad(message)) => Ok($response::BadRequest(api_error(message))),
+            Err(MoveError::NotFound(message)) => Ok($response::NotFound(api_error(message))),
+            Err(MoveError::Internal(error)) => Ok($response::InternalServerError(error)),
+            Err(MoveError::Storage(error)) => Err(error),
         }
     };
 }
@@ -582,58 +589,44 @@ macro_rules! move_response {
 impl BackpackApi for Emulator {
     async fn get_games(
         &self,
-        _bearer: BearerToken,
-        _x_host_id: XHostId,
-        merchant_id: u32,
-        project_id: u32,
-    ) -> GetGamesResponse {
-        match self
+        _ctx: RequestContext,
+        input: GetGamesInput,
+    ) -> Result<GetGamesResponse, ServerError> {
+        let (merchant_id, project_id) = (input.merchant_id, input.project_id);
+        let games = self
             .db
             .read(move |c| state::list_games(c, merchant_id, project_id))
             .await
-        {
-            Ok(games) => {
-                let list: Vec<serde_json::Value> = games
-                    .into_iter()
-                    .map(|g: GameRow| {
-                        serde_json::json!({
-                            "id": g.id,
-                            "external_game_id": g.external_game_id,
-                            "game_name": g.game_name,
-                            "game_image_url": g.game_image_url,
-                        })
-                    })
-                    .collect();
-                GetGamesResponse::Success(
-                    StatusCode::OK,
-                    backpack_types::api::GetGamesResponse::new(serde_json::Value::Array(list)),
-                )
-            }
-            Err(e) => {
-                // Only a 2XX is documented; the router turns this into a logged 500.
-                let error = internal(&e);
-                GetGamesResponse::Success(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    backpack_types::api::GetGamesResponse::new(serde_json::json!(error.message)),
-                )
-            }
-        }
+            .map_err(storage)?;
+        let list: Vec<serde_json::Value> = games
+            .into_iter()
+            .map(|g: GameRow| {
+                serde_json::json!({
+                    "id": g.id,
+                    "external_game_id": g.external_game_id,
+                    "game_name": g.game_name,
+                    "game_image_url": g.game_image_url,
+                })
+            })
+            .collect();
+        Ok(GetGamesResponse::Success(
+            StatusCode::OK,
+            backpack_types::api::GetGamesResponse::new(serde_json::Value::Array(list)),
+        ))
     }
 
     async fn update_game_details(
         &self,
-        _bearer: BearerToken,
-        _x_host_id: XHostId,
-        merchant_id: u32,
-        project_id: u32,
-        body: UpdateGameRequest,
-    ) -> UpdateGameDetailsResponse {
+        _ctx: RequestContext,
+        input: UpdateGameDetailsInput,
+    ) -> Result<UpdateGameDetailsResponse, ServerError> {
+        let (merchant_id, project_id, body) = (input.merchant_id, input.project_id, input.body);
         if body.external_game_id.trim().is_empty() {
-            return UpdateGameDetailsResponse::UnprocessableEntity(api_error(
+            return Ok(UpdateGameDetailsResponse::UnprocessableEntity(api_error(
                 "external_game_id is required",
-            ));
+            )));
         }
-        let result = self
+        let updated = self
             .db
             .write(move |c| {
                 state::update_game(
@@ -645,31 +638,29 @@ impl BackpackApi for Emulator {
                     body.game_image_url.as_deref(),
                 )
             })
-            .await;
-        match result {
-            Ok(true) => UpdateGameDetailsResponse::NoContent,
-            Ok(false) => UpdateGameDetailsResponse::UnprocessableEntity(api_error(
+            .await
+            .map_err(storage)?;
+        Ok(if updated {
+            UpdateGameDetailsResponse::NoContent
+        } else {
+            UpdateGameDetailsResponse::UnprocessableEntity(api_error(
                 "no game with this external_game_id in the project",
-            )),
-            // 204/401/422 are all the operation documents.
-            Err(e) => UpdateGameDetailsResponse::UnprocessableEntity(internal(&e)),
-        }
+            ))
+        })
     }
 
     async fn create_game(
         &self,
-        _bearer: BearerToken,
-        _x_host_id: XHostId,
-        merchant_id: u32,
-        project_id: u32,
-        body: CreateGameRequest,
-    ) -> CreateGameResponse {
+        _ctx: RequestContext,
+        input: CreateGameInput,
+    ) -> Result<CreateGameResponse, ServerError> {
+        let (merchant_id, project_id, body) = (input.merchant_id, input.project_id, input.body);
         if body.merchant_id.is_some_and(|m| m != merchant_id)
             || body.project_id.is_some_and(|p| p != project_id)
         {
-            return CreateGameResponse::BadRequest(api_error(
+            return Ok(CreateGameResponse::BadRequest(api_error(
                 "merchant_id and project_id in the body must match the path",
-            ));
+            )));
         }
         let game = GameRow {
             id: Uuid::new_v4().to_string(),
@@ -677,206 +668,201 @@ impl BackpackApi for Emulator {
             game_name: body.game_name,
             game_image_url: body.game_image_url,
         };
-        let result = self
+        let inserted = self
             .db
             .write(move |c| state::insert_game(c, merchant_id, project_id, &game, &rfc3339_now()))
-            .await;
-        match result {
-            Ok(GameInsert::Created(id)) => {
+            .await
+            .map_err(storage)?;
+        Ok(match inserted {
+            GameInsert::Created(id) => {
                 tracing::info!(merchant_id, project_id, "game created");
                 CreateGameResponse::Created(CreatedGame::new(id))
             }
-            Ok(GameInsert::Duplicate) => CreateGameResponse::BadRequest(api_error(
+            GameInsert::Duplicate => CreateGameResponse::BadRequest(api_error(
                 "a game with this external_game_id already exists in the project",
             )),
-            Err(e) => CreateGameResponse::InternalServerError(internal(&e)),
-        }
+        })
     }
 
     async fn create_game_keys(
         &self,
-        _bearer: BearerToken,
-        _x_host_id: XHostId,
-        merchant_id: u32,
-        project_id: u32,
-        user_id: Uuid,
-        body: Vec<NewGameKey>,
-    ) -> CreateGameKeysResponse {
+        _ctx: RequestContext,
+        input: CreateGameKeysInput,
+    ) -> Result<CreateGameKeysResponse, ServerError> {
         create_response!(
             CreateGameKeysResponse,
-            self.create_game_keys_inner(merchant_id, project_id, user_id, body)
-                .await
+            self.create_game_keys_inner(
+                input.merchant_id,
+                input.project_id,
+                input.user_id,
+                input.body
+            )
+            .await
         )
     }
 
     async fn create_promo_codes(
         &self,
-        _bearer: BearerToken,
-        _x_host_id: XHostId,
-        merchant_id: u32,
-        project_id: u32,
-        user_id: Uuid,
-        body: Vec<NewPromoCode>,
-    ) -> CreatePromoCodesResponse {
+        _ctx: RequestContext,
+        input: CreatePromoCodesInput,
+    ) -> Result<CreatePromoCodesResponse, ServerError> {
         create_response!(
             CreatePromoCodesResponse,
-            self.create_promo_codes_inner(merchant_id, project_id, user_id, body)
-                .await
+            self.create_promo_codes_inner(
+                input.merchant_id,
+                input.project_id,
+                input.user_id,
+                input.body
+            )
+            .await
         )
     }
 
     async fn create_virtual_currency(
         &self,
-        _bearer: BearerToken,
-        _x_host_id: XHostId,
-        merchant_id: u32,
-        project_id: u32,
-        user_id: Uuid,
-        body: Vec<NewVirtualCurrency>,
-    ) -> CreateVirtualCurrencyResponse {
+        _ctx: RequestContext,
+        input: CreateVirtualCurrencyInput,
+    ) -> Result<CreateVirtualCurrencyResponse, ServerError> {
         create_response!(
             CreateVirtualCurrencyResponse,
-            self.create_virtual_currency_inner(merchant_id, project_id, user_id, body)
-                .await
+            self.create_virtual_currency_inner(
+                input.merchant_id,
+                input.project_id,
+                input.user_id,
+                input.body
+            )
+            .await
         )
     }
 
     async fn create_virtual_items(
         &self,
-        _bearer: BearerToken,
-        _x_host_id: XHostId,
-        merchant_id: u32,
-        project_id: u32,
-        user_id: Uuid,
-        body: Vec<NewVirtualItem>,
-    ) -> CreateVirtualItemsResponse {
+        _ctx: RequestContext,
+        input: CreateVirtualItemsInput,
+    ) -> Result<CreateVirtualItemsResponse, ServerError> {
         create_response!(
             CreateVirtualItemsResponse,
-            self.create_virtual_items_inner(merchant_id, project_id, user_id, body)
-                .await
+            self.create_virtual_items_inner(
+                input.merchant_id,
+                input.project_id,
+                input.user_id,
+                input.body
+            )
+            .await
         )
     }
 
     async fn user_backpack_items_list(
         &self,
-        _bearer: BearerToken,
-        _x_host_id: XHostId,
-        merchant_id: u32,
-        project_id: u32,
-        user_id: Uuid,
-        query: UserBackpackItemsListQuery,
-    ) -> UserBackpackItemsListResponse {
-        let user = user_id.to_string();
-        let offset = query.offset.unwrap_or(0);
-        let limit = query.limit;
-        match self
+        _ctx: RequestContext,
+        input: UserBackpackItemsListInput,
+    ) -> Result<UserBackpackItemsListResponse, ServerError> {
+        let (merchant_id, project_id) = (input.merchant_id, input.project_id);
+        let user = input.user_id.to_string();
+        let offset = input.offset.unwrap_or(0);
+        let limit = input.limit;
+        let items = self
             .db
             .read(move |c| {
                 state::list_project_items(c, merchant_id, project_id, &user, offset, limit)
             })
             .await
-        {
-            Ok(items) => {
-                UserBackpackItemsListResponse::Ok(items.into_iter().map(backpack_item).collect())
-            }
-            Err(e) => UserBackpackItemsListResponse::InternalServerError(internal(&e)),
-        }
+            .map_err(storage)?;
+        Ok(UserBackpackItemsListResponse::Ok(
+            items.into_iter().map(backpack_item).collect(),
+        ))
     }
 
     async fn delete_item(
         &self,
-        _bearer: BearerToken,
-        _x_host_id: XHostId,
-        merchant_id: u32,
-        project_id: u32,
-        user_id: Uuid,
-        item_id: Uuid,
-    ) -> DeleteItemResponse {
-        let (user, item) = (user_id.to_string(), item_id.to_string());
-        match self
+        _ctx: RequestContext,
+        input: DeleteItemInput,
+    ) -> Result<DeleteItemResponse, ServerError> {
+        let (merchant_id, project_id) = (input.merchant_id, input.project_id);
+        let (user, item) = (input.user_id.to_string(), input.item_id.to_string());
+        let deleted = self
             .db
             .write(move |c| state::delete_item(c, merchant_id, project_id, &user, &item))
             .await
-        {
-            Ok(true) => DeleteItemResponse::NoContent,
-            Ok(false) => {
-                DeleteItemResponse::NotFound(api_error("no such item in this user's Backpack"))
-            }
-            Err(e) => DeleteItemResponse::InternalServerError(internal(&e)),
-        }
+            .map_err(storage)?;
+        Ok(if deleted {
+            DeleteItemResponse::NoContent
+        } else {
+            DeleteItemResponse::NotFound(api_error("no such item in this user's Backpack"))
+        })
     }
 
     async fn get_user_backpack_items(
         &self,
-        bearer: BearerToken,
-        query: GetUserBackpackItemsQuery,
-    ) -> GetUserBackpackItemsResponse {
-        let user = match self.user_of(&bearer) {
+        _ctx: RequestContext,
+        input: GetUserBackpackItemsInput,
+    ) -> Result<GetUserBackpackItemsResponse, ServerError> {
+        let user = match self.user_of(&input.bearer) {
             Ok(user) => user,
-            Err(e) => return GetUserBackpackItemsResponse::BadRequest(e),
+            Err(e) => return Ok(GetUserBackpackItemsResponse::BadRequest(e)),
         };
-        let Some(grouping) = Grouping::parse(query.group.as_deref()) else {
-            return GetUserBackpackItemsResponse::BadRequest(api_error(
+        let Some(grouping) = Grouping::parse(input.group.as_deref()) else {
+            return Ok(GetUserBackpackItemsResponse::BadRequest(api_error(
                 "group must be one of: game_name, external_game_id, item_type",
-            ));
+            )));
         };
-        let types: Vec<String> = query
+        let types: Vec<String> = input
             .item_type
             .iter()
             .map(|t| t.as_str().to_owned())
             .collect();
-        let (offset, limit) = (query.offset, query.limit);
-        match self
+        let (offset, limit) = (input.offset, input.limit);
+        let items = self
             .db
             .read(move |c| state::list_user_items(c, &user, &types, grouping, offset, limit))
             .await
-        {
-            Ok(items) => {
-                GetUserBackpackItemsResponse::Ok(items.into_iter().map(backpack_item).collect())
-            }
-            Err(e) => GetUserBackpackItemsResponse::InternalServerError(internal(&e)),
-        }
+            .map_err(storage)?;
+        Ok(GetUserBackpackItemsResponse::Ok(
+            items.into_iter().map(backpack_item).collect(),
+        ))
     }
 
     async fn get_user_backpack_item(
         &self,
-        bearer: BearerToken,
-        item_id: Uuid,
-    ) -> GetUserBackpackItemResponse {
-        let user = match self.user_of(&bearer) {
+        _ctx: RequestContext,
+        input: GetUserBackpackItemInput,
+    ) -> Result<GetUserBackpackItemResponse, ServerError> {
+        let user = match self.user_of(&input.bearer) {
             Ok(user) => user,
-            Err(e) => return GetUserBackpackItemResponse::BadRequest(e),
+            Err(e) => return Ok(GetUserBackpackItemResponse::BadRequest(e)),
         };
-        let item = item_id.to_string();
-        match self
+        let item = input.item_id.to_string();
+        let found = self
             .db
             .read(move |c| state::user_item(c, &user, &item))
             .await
-        {
-            Ok(Some(item)) => GetUserBackpackItemResponse::Ok(backpack_item(item)),
-            Ok(None) => GetUserBackpackItemResponse::NotFound(api_error(
+            .map_err(storage)?;
+        Ok(match found {
+            Some(item) => GetUserBackpackItemResponse::Ok(backpack_item(item)),
+            None => GetUserBackpackItemResponse::NotFound(api_error(
                 "no such item in this user's Backpack",
             )),
-            Err(e) => GetUserBackpackItemResponse::InternalServerError(internal(&e)),
-        }
+        })
     }
 
     async fn move_user_virtual_currency_to_game(
         &self,
-        bearer: BearerToken,
-        body: MoveToGameRequest,
-    ) -> MoveUserVirtualCurrencyToGameResponse {
+        _ctx: RequestContext,
+        input: MoveUserVirtualCurrencyToGameInput,
+    ) -> Result<MoveUserVirtualCurrencyToGameResponse, ServerError> {
         move_response!(
             MoveUserVirtualCurrencyToGameResponse,
-            self.move_to_game(&bearer, body, "virtual_currency").await
+            self.move_to_game(&input.bearer, input.body, "virtual_currency")
+                .await
         )
     }
 
     async fn move_user_virtual_currency_to_wallet(
         &self,
-        bearer: BearerToken,
-        body: MoveToWalletRequest,
-    ) -> MoveUserVirtualCurrencyToWalletResponse {
+        _ctx: RequestContext,
+        input: MoveUserVirtualCurrencyToWalletInput,
+    ) -> Result<MoveUserVirtualCurrencyToWalletResponse, ServerError> {
+        let (bearer, body) = (input.bearer, input.body);
         let result = async {
             let user_id = self
                 .user_of(&bearer)
@@ -905,7 +891,7 @@ impl BackpackApi for Emulator {
                     )
                 })
                 .await
-                .map_err(|e| MoveError::Internal(internal(&e)))?;
+                .map_err(|e| MoveError::Storage(storage(e)))?;
             match outcome {
                 MoveOutcome::Moved { .. } => {
                     tracing::info!(item_id = %item.item_id, "currency moved to Xsolla Wallet");
@@ -922,12 +908,13 @@ impl BackpackApi for Emulator {
 
     async fn move_user_virtual_item_to_game(
         &self,
-        bearer: BearerToken,
-        body: MoveToGameRequest,
-    ) -> MoveUserVirtualItemToGameResponse {
+        _ctx: RequestContext,
+        input: MoveUserVirtualItemToGameInput,
+    ) -> Result<MoveUserVirtualItemToGameResponse, ServerError> {
         move_response!(
             MoveUserVirtualItemToGameResponse,
-            self.move_to_game(&bearer, body, "virtual_item").await
+            self.move_to_game(&input.bearer, input.body, "virtual_item")
+                .await
         )
     }
 }
@@ -952,6 +939,64 @@ mod tests {
         assert!(check_batch(1).is_ok());
         assert!(check_batch(100).is_ok());
         assert!(check_batch(101).is_err());
+    }
+
+    fn emulator(db: Arc<Db>) -> Emulator {
+        let auth = Arc::new(Auth::new(
+            super::super::auth::AuthConfig {
+                signing_key: b"test-signing-key".to_vec(),
+                client_id: "c".into(),
+                client_secret: "s".into(),
+                host_id: None,
+                ttl_secs: 60,
+            },
+            Arc::clone(&db),
+        ));
+        Emulator {
+            db,
+            auth,
+            target: None,
+            client: reqwest::Client::new(),
+            legacy_move_webhook: false,
+            schedule: Schedule::xsolla(1.0),
+            order_base: 0,
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    /// A storage failure is a `ServerError` (`500`, cause logged), not a documented `422` or a
+    /// `2XX` variant carrying a 500.
+    #[tokio::test]
+    async fn storage_failures_are_server_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("e.sqlite")).unwrap();
+        db.write(|c| c.execute_batch("DROP TABLE games"))
+            .await
+            .unwrap();
+        let emulator = emulator(db);
+        let ctx = || {
+            RequestContext::new(
+                axum::http::Method::GET,
+                axum::http::Uri::from_static("/web/backpack/merchants/1/projects/2/games"),
+            )
+        };
+        let bearer = || BearerToken::new("t");
+        let host = || backpack_server::XHostId::new("497f6eca-6276-4993-bfeb-53cbbbba6f08");
+        let error = emulator
+            .get_games(ctx(), GetGamesInput::new(bearer(), host(), 1, 2))
+            .await
+            .unwrap_err();
+        assert_eq!(error.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = backpack_types::api::UpdateGameRequest::new("g-1");
+        let error = emulator
+            .update_game_details(
+                ctx(),
+                UpdateGameDetailsInput::new(bearer(), host(), 1, 2, body),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(error.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(error.public_message(), "internal server error");
     }
 
     #[test]

@@ -1,0 +1,242 @@
+//! `generated/backpack-server`: an axum server skeleton in the style of dropshot's API traits.
+//!
+//! One trait, `BackpackApi`, has an async method per operation under `paths` (webhooks are not
+//! served: Xsolla sends them, it does not receive them). Each method takes the request's
+//! `RequestContext` and one `{Op}Input` struct holding the operation's checked inputs — header,
+//! path and query parameters, the `BearerToken` when the operation has `security: bearer`, the
+//! `XHostId` when it takes `X-HOST-ID`, and the JSON body as its `backpack_types::api` type — and
+//! returns `Result<{Op}Response, ServerError>`, the enum having one variant per documented
+//! status. Every method has a default body answering `501`. `router` checks every input before
+//! the trait is called; the checks themselves live in the hand-written `backpack_server::runtime`
+//! module so that the generated code stays a thin list of calls.
+//!
+//! The generator reads the spec into an IR (`ir`: operations and auth, `params`, `body`,
+//! `responses`) and emits it (`input`: the input structs, `emit`: trait, handlers, router).
+//!
+//! **Bad-input statuses** are chosen here, per operation, from its documented responses: `400` if
+//! documented, else `422` if documented, else `400`; for a missing or malformed bearer token `401`
+//! if documented, else the bad-input status when that one is documented, else `401` (the table is
+//! in `generated/backpack-server/src/lib.rs`). They become the `runtime::Operation` constants.
+//!
+//! **X-HOST-ID.** The overlay `spec/overlays/10-backpack-x-host-id.yaml` removes the header from
+//! every operation, because the client sends it from its configuration. A server must still
+//! require it, so [`crate::openapi::record_removed_headers`] runs in `regen::prepare_document`
+//! right after the overlays: every header parameter an overlay removed is kept, resolved, on its
+//! operation under [`crate::openapi::REMOVED_HEADERS`], which `ir` reads. This reads the spec
+//! instead of guessing from tags, so a new Game/Items operation gets the header automatically, and
+//! an operation that never had it does not.
+
+mod body;
+mod emit;
+mod input;
+mod ir;
+mod params;
+mod responses;
+
+use super::schema::Paths;
+use crate::Result;
+use proc_macro2::TokenStream;
+use quote::quote;
+use serde_json::Value;
+
+/// Generates `generated/backpack-server/src/generated.rs` from the normalized Backpack document.
+pub fn generate(doc: &Value) -> Result<TokenStream> {
+    let paths = Paths {
+        models: quote!(::backpack_types::api),
+        support: quote!(::backpack_types::support),
+    };
+    let ops = ir::read(doc, &paths)?;
+    Ok(emit::file(&ops))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn doc(paths: Value) -> Value {
+        json!({
+            "openapi": "3.0.3",
+            "info": {"title": "t", "version": "1"},
+            "paths": paths,
+            "components": {
+                "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+                "schemas": {
+                    "Kind": {"type": "string", "enum": ["a", "b"]},
+                    "Thing": {"type": "object", "properties": {
+                        "kind": {"$ref": "#/components/schemas/Kind"},
+                        "tags": {"type": "array", "items": {"$ref": "#/components/schemas/Kind"}}
+                    }},
+                    "Err": {"type": "object", "properties": {"message": {"type": "string"}}}
+                }
+            }
+        })
+    }
+
+    fn generate_text(d: &Value) -> String {
+        let tokens = generate(d).unwrap();
+        prettyplease::unparse(&syn::parse2(tokens).unwrap())
+    }
+
+    fn err(status: &str) -> Value {
+        json!({status: {"description": "e", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Err"}}}}})
+    }
+
+    #[test]
+    fn status_rule_prefers_400_then_422_then_falls_back() {
+        let mut responses = err("422");
+        responses["204"] = json!({"description": "ok"});
+        responses["401"] = err("401")["401"].clone();
+        let d = doc(json!({
+            "/a": {"put": {"operationId": "only-422", "security": [{"bearer": []}], "responses": responses}},
+            "/b": {"get": {"operationId": "with-400", "security": [{"bearer": []}], "responses": err("400")}},
+            "/c": {"get": {"operationId": "nothing", "security": [{"bearer": []}],
+                           "responses": {"2XX": {"description": "ok"}}}}
+        }));
+        let text = generate_text(&d);
+        assert!(text.contains("id: \"only-422\","), "{text}");
+        let find = |id: &str| {
+            let start = text.find(&format!("id: \"{id}\"")).unwrap();
+            text[start..start + 200].to_string()
+        };
+        assert!(
+            find("only-422").contains("input_status: 422u16")
+                && find("only-422").contains("auth_status: 401u16")
+        );
+        assert!(
+            find("with-400").contains("input_status: 400u16")
+                && find("with-400").contains("auth_status: 400u16")
+        );
+        assert!(
+            find("nothing").contains("input_status: 400u16")
+                && find("nothing").contains("auth_status: 401u16")
+        );
+        assert!(text.contains("Success(::axum::http::StatusCode)"), "{text}");
+        assert!(
+            text.contains("UnprocessableEntity(::backpack_types::api::Err)"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn enums_in_bodies_and_queries_are_checked() {
+        let d = doc(json!({
+            "/things": {"post": {
+                "operationId": "make-things",
+                "parameters": [{"name": "kind", "in": "query", "schema": {"$ref": "#/components/schemas/Kind"}},
+                               {"name": "limit", "in": "query", "schema": {"type": "integer", "format": "uint32", "default": 50}}],
+                "requestBody": {"required": true, "content": {"application/json": {"schema":
+                    {"type": "array", "items": {"$ref": "#/components/schemas/Thing"}}}}},
+                "responses": {"200": {"description": "ok"}}
+            }}
+        }));
+        let text = generate_text(&d);
+        let flat: String = text.split_whitespace().collect();
+        assert!(
+            flat.contains("runtime::Check::object(&[runtime::Step::Each])"),
+            "{text}"
+        );
+        assert!(
+            flat.contains(
+                "runtime::Check::one_of(&[runtime::Step::Each,runtime::Step::Field(\"kind\")],"
+            ),
+            "{text}"
+        );
+        assert!(
+            flat.contains(
+                "runtime::Step::Each,runtime::Step::Field(\"tags\"),runtime::Step::Each,"
+            ),
+            "{text}"
+        );
+        assert!(
+            flat.contains("enumeration::<::backpack_types::api::Kind,>(\"kind\""),
+            "{text}"
+        );
+        assert!(flat.contains(".unwrap_or(50)"), "{text}");
+        assert!(text.contains("pub struct MakeThingsInput"), "{text}");
+    }
+
+    #[test]
+    fn inputs_are_one_growable_struct_and_methods_default_to_501() {
+        let d = doc(json!({
+            "/things/{id}": {"post": {
+                "operationId": "make-things",
+                "security": [{"bearer": []}],
+                "parameters": [
+                    {"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "format": "uint32"}},
+                    {"name": "must", "in": "query", "required": true, "schema": {"type": "string"}},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "format": "uint32", "default": 50}},
+                    {"name": "after", "in": "query", "schema": {"type": "string"}},
+                    {"name": "kind", "in": "query", "schema": {"type": "array", "items": {"$ref": "#/components/schemas/Kind"}}}
+                ],
+                "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Thing"}}}},
+                "responses": {"200": {"description": "ok"}}
+            }}
+        }));
+        let text = generate_text(&d);
+        // Whitespace and prettyplease's trailing commas depend on line lengths: compare without.
+        let flat: String = text.split_whitespace().collect::<String>();
+        let flat = flat.replace(",)", ")").replace(",>", ">");
+        for expected in [
+            "#[non_exhaustive]pubstructMakeThingsInput{",
+            "pubbearer:runtime::BearerToken,",
+            "publimit:u32,",
+            "pubafter:::std::option::Option<::std::string::String>,",
+            "pubkind:::std::vec::Vec<::backpack_types::api::Kind>,",
+            "pubbody:::std::option::Option<::backpack_types::api::Thing>,",
+            "pubfnnew(bearer:runtime::BearerToken,id:u32,must:::std::string::String)->Self",
+            "limit:50,",
+            "pubfnwith_after(mutself,value:::std::string::String)->Self{self.after=::std::option::Option::Some(value);",
+            "pubfnwith_body(mutself,value:::backpack_types::api::Thing)",
+            "#[non_exhaustive]pubenumMakeThingsResponse{",
+            "fnmake_things(&self,ctx:runtime::RequestContext,input:MakeThingsInput)->impl::std::future::Future<Output=::std::result::Result<MakeThingsResponse,runtime::ServerError>>+Send{let_=(ctx,input);::std::future::ready(::std::result::Result::Err(runtime::ServerError::not_implemented()))}",
+            "runtime::respond(&MAKE_THINGS,shared.api().make_things(ctx,input).await)",
+        ] {
+            assert!(flat.contains(expected), "{expected} not in {text}");
+        }
+        assert!(
+            !text.contains("with_must") && !text.contains("with_id"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn input_names_must_not_collide() {
+        let param = |name: &str, place: &str| json!({"name": name, "in": place, "required": place == "path", "schema": {"type": "string"}});
+        for params in [
+            vec![param("ctx", "query")],
+            vec![param("body", "header")],
+            vec![param("raw_query", "query")],
+            vec![param("id", "path"), param("id", "query")],
+        ] {
+            let all: Vec<Value> = std::iter::once(param("id", "path"))
+                .chain(params.clone())
+                .collect();
+            let d = doc(json!({"/a/{id}": {"get": {
+                "operationId": "x",
+                "parameters": all,
+                "responses": {"200": {"description": "ok"}}
+            }}}));
+            assert!(generate(&d).is_err(), "{params:?}");
+        }
+    }
+
+    #[test]
+    fn unsupported_shapes_are_errors_not_guesses() {
+        let cases = [
+            json!({"/a/{id}.json": {"get": {"operationId": "x", "parameters": [
+                {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "ok"}}}}}),
+            json!({"/a": {"get": {"operationId": "x", "parameters": [
+                {"name": "c", "in": "cookie", "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "ok"}}}}}),
+            json!({"/a": {"post": {"operationId": "x",
+                "requestBody": {"content": {"text/plain": {"schema": {"type": "string"}}}},
+                "responses": {"200": {"description": "ok"}}}}}),
+            json!({"/a/{id}": {"get": {"operationId": "x", "responses": {"200": {"description": "ok"}}}}}),
+        ];
+        for paths in cases {
+            assert!(generate(&doc(paths.clone())).is_err(), "{paths}");
+        }
+    }
+}
