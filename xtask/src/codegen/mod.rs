@@ -4,6 +4,7 @@ pub mod client;
 pub mod names;
 pub mod schema;
 pub mod server;
+pub mod tagged;
 pub mod types;
 
 use crate::{Error, Result};

@@ -4,10 +4,11 @@
 
 use super::walk;
 use crate::codegen::server::REMOVED_HEADERS;
+use crate::codegen::tagged::TAGGED;
 use serde_json::Value;
 
 /// Extensions the pipeline itself reads or writes.
-pub const KEPT: &[&str] = &["x-webhooks", "x-component-name", REMOVED_HEADERS];
+pub const KEPT: &[&str] = &["x-webhooks", "x-component-name", REMOVED_HEADERS, TAGGED];
 
 /// Removes every other `x-…` key of every OpenAPI object.
 pub fn strip(doc: &mut Value) {
