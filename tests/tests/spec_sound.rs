@@ -1,4 +1,4 @@
-//! Soundness checks for the vendored OpenAPI documents in `spec/`.
+//! Soundness checks for the OpenAPI documents in `spec/` (reconstructions from Xsolla's documentation pages until `cargo xtask pull` replaces them; see `spec/NOTES.md`).
 //!
 //! * both documents parse and declare the expected OpenAPI versions;
 //! * every `$ref` resolves inside its document;

@@ -173,12 +173,18 @@ fn every_construct_generates_what_it_means() {
     assert!(rw.contains("pub id: Option<String>"), "{rw}");
     assert!(rw.contains("pub password: Option<String>"), "{rw}");
     assert!(rw.contains("pub email: String"), "{rw}");
-    // oneOf + discriminator: documented, kept as JSON.
+    // oneOf + discriminator: an enum with a variant per schema and a catch-all (its behaviour is
+    // tested in xtask/corpus/tests/tagged_union.rs).
     let one_of = output("one-of-discriminator");
     assert!(
         one_of.contains("selected by the `kind` property (`cat` → `Cat`, `dog` → `Dog`)"),
         "{one_of}"
     );
+    assert!(
+        one_of.contains("#[non_exhaustive]\npub enum Pet {"),
+        "{one_of}"
+    );
+    assert!(one_of.contains("Unknown(Value)"), "{one_of}");
     // default: the error type, as 4XX/5XX; a lone default stays.
     let default = output("default-responses");
     assert!(default.contains("400u16..=499u16"), "{default}");

@@ -71,3 +71,25 @@ fn spec_documents_match_their_recorded_sha256() {
         .collect();
     assert!(report.is_empty(), "{}", report.join("\n"));
 }
+
+/// The README's Layout table says, per document, what `spec/sources.toml` records (so it stays
+/// true after a pull).
+#[test]
+fn readme_states_each_documents_provenance() {
+    let root = workspace_root();
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    for doc in Sources::load(&root).unwrap().documents {
+        let prefix = format!("| `spec/{}` |", doc.file);
+        let row = readme
+            .lines()
+            .find(|l| l.starts_with(&prefix))
+            .unwrap_or_else(|| panic!("README's Layout table has no row for spec/{}", doc.file));
+        let written_by = row.trim_end_matches('|').rsplit('|').next().unwrap().trim();
+        assert!(
+            written_by.starts_with(doc.provenance.as_str()),
+            "README says spec/{} is {written_by:?}, but spec/sources.toml records provenance = {:?}: update the Layout row",
+            doc.file,
+            doc.provenance.as_str()
+        );
+    }
+}

@@ -227,7 +227,7 @@ async fn listen_can_refuse_users_and_fail_first_deliveries() {
 
 #[test]
 fn sign_prints_the_authorization_header_value() {
-    // Test vector from the collected facts: sha1(body ‖ "PROJECT_SECRET_KEY").
+    // Test vector, computed with Python `hashlib.sha1`: sha1(body ‖ "PROJECT_SECRET_KEY").
     let body = br#"{"notification_type": "payment"}"#;
     let expected = "Signature 89404631c86da9f508954da7b50799199a6b1d3a\n";
     let dir = tempfile::tempdir().unwrap();

@@ -75,7 +75,7 @@ pub struct Parsed<E> {
     /// Deduplication decision.
     pub dedup: DedupPolicy,
     /// `true` for test deliveries: `transaction.dry_run` is 1 / "1" / true, or `order.mode` is
-    /// `"sandbox"` (webhooks-facts §1.7).
+    /// `"sandbox"` (<https://developers.xsolla.com/webhooks/overview/>; `spec/NOTES.md`, W32).
     pub sandbox: bool,
 }
 

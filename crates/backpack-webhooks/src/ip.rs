@@ -11,7 +11,7 @@ const fn v4(a: u8, b: u8, c: u8, d: u8, prefix: u8) -> IpNet {
     IpNet::V4(Ipv4Net::new_assert(Ipv4Addr::new(a, b, c, d), prefix))
 }
 
-/// Source ranges listed in Xsolla's webhook documentation (overview pages; webhooks-facts §1.2).
+/// Source ranges listed in Xsolla's webhook documentation (<https://developers.xsolla.com/webhooks/overview/>).
 pub const XSOLLA_DOCUMENTED_RANGES: &[IpNet] = &[
     v4(185, 30, 20, 0, 24),
     v4(185, 30, 21, 0, 24),

@@ -63,7 +63,7 @@
 //!   open: unknown members are ignored (they do not reach the handler: only modelled fields do,
 //!   so e.g. free-form `custom_parameters` members other than `saved_payment_method` and
 //!   `payment_type` are dropped), unknown enum values (`order.mode`, `items[].type`, …) are
-//!   kept, and fields whose docs and samples disagree (webhooks-facts §3: `user.id`,
+//!   kept, and fields whose docs and samples disagree (`spec/NOTES.md`, union-type table: `user.id`,
 //!   `transaction.external_id`, `settings.*`, subscription ids, `payment_method`, amounts)
 //!   accept both integer (or number) and string. Fields documented only as integers, such as
 //!   `transaction.id` and `order.id`, are refused as strings.

@@ -126,7 +126,7 @@ async fn uppercase_hex_is_accepted() {
 
 #[tokio::test]
 async fn empty_body() {
-    // Correctly signed empty body (vector from the facts): a body problem, not a signature one.
+    // Correctly signed empty body (sha1(empty ‖ key), computed with Python `hashlib`): a body problem, not a signature one.
     both(
         || {
             request(
@@ -180,7 +180,7 @@ async fn malformed_json_and_non_objects() {
 async fn missing_or_mistyped_notification_type() {
     for body in [
         &br#"{}"#[..],
-        // "User validation in Web Shop" has no notification_type (webhooks-facts §2.1).
+        // "User validation in Web Shop" has no notification_type (<https://developers.xsolla.com/webhooks/operation/user-validation-in-webshop/>).
         br#"{"settings": {"project_id": 18404, "merchant_id": 2340}, "user": {"id": "1234567", "country": "US"}}"#,
         br#"{"notification_type": 5}"#,
         br#"{"notification_type": null}"#,
@@ -246,7 +246,7 @@ async fn wrong_key_field_types() {
 
 #[tokio::test]
 async fn documented_type_quirks_are_accepted() {
-    // Numbers as strings and the reverse (webhooks-facts §3, backpack NOTES B31), each in an
+    // Numbers as strings and the reverse (`spec/NOTES.md`: union-type table, B31), each in an
     // otherwise complete documented sample. The handler gets the value as sent.
     /// (sample, edits, handler method, values the handler must see at these pointers)
     type Quirk = (

@@ -60,7 +60,7 @@ async fn same_id_reformatted_body_is_still_a_duplicate() {
         ["order_paid", "order_paid", "order_canceled"]
     );
 
-    // `subscription_id` may be sent as a number or a string (webhooks-facts §3): same key.
+    // `subscription_id` may be sent as a number or a string (`spec/NOTES.md`, union-type table): same key.
     let e = sample_with(
         "store/create_subscription.doc",
         &[set("/subscription/subscription_id", 10)],

@@ -1,4 +1,4 @@
-//! Every complete documented sample payload (webhooks-facts §2, backpack-api-facts §2.10–2.11),
+//! Every complete documented sample payload (Xsolla's webhook pages under <https://developers.xsolla.com/webhooks/> and the Backpack webhook pages; `spec/NOTES.md`),
 //! signed, is accepted and reaches the handler method of its type with its content intact. File
 //! names are `<notification_type>.<source>.json` (schema samples whose `notification_type` was
 //! the placeholder `"string"` are stored once as-is, as `unknown.*`, and once per real type).
@@ -58,7 +58,7 @@ const REJECTED: &[(&str, &str, u16, &str)] = &[
 /// these are ignored (not refused) and do not reach the handler.
 const NOT_MODELLED: &[(&str, &[&str])] = &[(
     "payment.sdk",
-    // SDK fixture artefact (webhooks-facts §3). Free-form `custom_parameters` are kept
+    // SDK fixture artefact (`spec/NOTES.md`, W36). Free-form `custom_parameters` are kept
     // (the schema allows any member), so nothing else may be lost.
     &["/purchase/promotions[0]"],
 )];

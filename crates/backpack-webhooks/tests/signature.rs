@@ -1,4 +1,4 @@
-//! Signature vectors (webhooks-facts §1.1) and header rules.
+//! Signature vectors (algorithm: <https://developers.xsolla.com/webhooks/overview/>) and header rules.
 
 // Test/bench code: unwrap/expect/panic are how failures are reported here.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -11,7 +11,7 @@ use backpack_webhooks::{
 use common::secret;
 use http::{HeaderMap, HeaderName, HeaderValue};
 
-/// (body, sha1(body ‖ key), sha1(key ‖ body)) from the facts, key = `PROJECT_SECRET_KEY`.
+/// (body, sha1(body ‖ key), sha1(key ‖ body)) computed with Python `hashlib.sha1`, key = `PROJECT_SECRET_KEY`.
 const VECTORS: &[(&[u8], &str, &str)] = &[
     (
         br#"{"notification_type": "payment"}"#,

@@ -6,6 +6,7 @@ pub mod layout;
 pub mod names;
 pub mod schema;
 pub mod server;
+pub mod tagged;
 pub mod types;
 
 use crate::{Error, Result};

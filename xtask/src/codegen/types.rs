@@ -62,6 +62,9 @@ pub fn generate_module(input: &ModuleInput<'_>) -> Result<TokenStream> {
 
 fn generate_schema(name: &str, schema: &Value, paths: &Paths) -> Result<TokenStream> {
     let location = format!("schema {name}");
+    if let Some(tagged) = super::tagged::generate(name, schema) {
+        return tagged;
+    }
     let is_string_enum = schema
         .get("enum")
         .and_then(Value::as_array)

@@ -8,10 +8,13 @@
 //!   `description`) stays: the generators read it as the referenced type.
 //! * `readOnly` / `writeOnly` properties leave `required` (requests omit the first, responses the
 //!   second, and one struct serves both); their description says which.
-//! * `oneOf` with a `discriminator`: the discriminator is dropped and the description lists the
-//!   variants and the property that selects them (the value stays raw JSON, untyped).
+//! * `oneOf` with a `discriminator` over `$ref`s: recorded as [`TAGGED`] (value → schema pairs), so
+//!   a component schema becomes a Rust enum with a variant per schema and a catch-all
+//!   ([`crate::codegen::tagged`]); the description lists the variants and the selecting property.
+//!   Inline ones stay raw JSON.
 
 use super::append_note;
+use crate::codegen::tagged::{TAGGED, selection};
 use crate::{Error, Result};
 use serde_json::{Map, Value, json};
 
@@ -333,9 +336,12 @@ fn note_discriminator(map: &mut Map<String, Value>) {
     let Some(Value::Object(discriminator)) = map.shift_remove("discriminator") else {
         return;
     };
-    let Some(Value::Array(variants)) = map.get("oneOf").or_else(|| map.get("anyOf")) else {
+    let Some(Value::Array(variants)) = map.get("oneOf").or_else(|| map.get("anyOf")).cloned()
+    else {
         return;
     };
+    let all_refs = variants.iter().all(|v| v.get("$ref").is_some());
+    let tagged = selection(&Value::Object(discriminator.clone()), &variants).filter(|_| all_refs);
     let property = discriminator
         .get("propertyName")
         .and_then(Value::as_str)
@@ -363,7 +369,13 @@ fn note_discriminator(map: &mut Map<String, Value>) {
             .collect();
         note.push_str(&format!(" ({})", pairs.join(", ")));
     }
-    note.push_str("; kept as raw JSON.");
+    match tagged {
+        Some(tagged) => {
+            note.push('.');
+            map.insert(TAGGED.into(), tagged);
+        }
+        None => note.push_str("; kept as raw JSON."),
+    }
     append_note(map, "description", &note);
 }
 
@@ -424,7 +436,7 @@ mod tests {
     }
 
     #[test]
-    fn discriminator_becomes_a_note() {
+    fn discriminator_becomes_a_tagged_union() {
         let mut d = doc(json!({"Pet": {"oneOf": [
             {"$ref": "#/components/schemas/Cat"}, {"$ref": "#/components/schemas/Dog"}],
             "discriminator": {"propertyName": "kind", "mapping": {"cat": "#/components/schemas/Cat"}}}}));
@@ -433,7 +445,12 @@ mod tests {
         assert!(pet.get("discriminator").is_none());
         assert_eq!(
             pet["description"],
-            "One of `Cat`, `Dog`, selected by the `kind` property (`cat` → `Cat`); kept as raw JSON."
+            "One of `Cat`, `Dog`, selected by the `kind` property (`cat` → `Cat`)."
+        );
+        // The mapping first, then the OpenAPI default (value = schema name).
+        assert_eq!(
+            pet[TAGGED],
+            json!({"property": "kind", "variants": [["cat", "Cat"], ["Dog", "Dog"]]})
         );
     }
 }

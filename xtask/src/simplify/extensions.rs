@@ -3,11 +3,12 @@
 //! bundle, and no extension meant for another tool (e.g. typify's `x-rust-type`) changes the code.
 
 use super::walk;
+use crate::codegen::tagged::TAGGED;
 use crate::openapi::REMOVED_HEADERS;
 use serde_json::Value;
 
 /// Extensions the pipeline itself reads or writes.
-pub const KEPT: &[&str] = &["x-webhooks", "x-component-name", REMOVED_HEADERS];
+pub const KEPT: &[&str] = &["x-webhooks", "x-component-name", REMOVED_HEADERS, TAGGED];
 
 /// Removes every other `x-…` key of every OpenAPI object.
 pub fn strip(doc: &mut Value) {

@@ -11,17 +11,58 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 use std::borrow::Cow;
 
-/// One of `Cat`, `Dog`, selected by the `kind` property (`cat` → `Cat`, `dog` → `Dog`); kept as raw JSON.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(transparent)]
+/// One of `Cat`, `Dog`, selected by the `kind` property (`cat` → `Cat`, `dog` → `Dog`).
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
-pub struct Pet(pub Value);
+pub enum Pet {
+    /// `kind: cat`
+    Cat(Cat),
+    /// `kind: dog`
+    Dog(Dog),
+    /// Another `kind` value, as received.
+    Unknown(Value),
+}
 
-impl Pet {
-    /// Wraps the value.
-    #[must_use]
-    pub fn new(value: Value) -> Self {
-        Self(value)
+impl Serialize for Pet {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Cat(inner) => inner.serialize(serializer),
+            Self::Dog(inner) => inner.serialize(serializer),
+            Self::Unknown(value) => value.serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Pet {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = <Value as Deserialize>::deserialize(deserializer)?;
+        let kind = value.get("kind").and_then(Value::as_str).map(str::to_owned);
+        match kind.as_deref() {
+            Some("cat") => {
+                ::serde_json::from_value(value)
+                    .map(Self::Cat)
+                    .map_err(::serde::de::Error::custom)
+            }
+            Some("dog") => {
+                ::serde_json::from_value(value)
+                    .map(Self::Dog)
+                    .map_err(::serde::de::Error::custom)
+            }
+            _ => Ok(Self::Unknown(value)),
+        }
+    }
+}
+
+impl JsonSchema for Pet {
+    fn schema_name() -> Cow<'static, str> {
+        "Pet".into()
+    }
+
+    fn json_schema(generator: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
+        ::schemars::json_schema!(
+            { "oneOf" : [generator.subschema_for:: < Cat > (), generator.subschema_for::
+            < Dog > ()] }
+        )
     }
 }
 
