@@ -23,10 +23,7 @@
 //!         input: GetUserBackpackItemInput,
 //!     ) -> Result<GetUserBackpackItemResponse, ServerError> {
 //!         // `input.bearer`, `input.item_id`: checked and typed before this is called.
-//!         let missing = ApiError {
-//!             message_id: None,
-//!             message: format!("no item {}", input.item_id),
-//!         };
+//!         let missing = ApiError::new(format!("no item {}", input.item_id));
 //!         Ok(GetUserBackpackItemResponse::NotFound(missing))
 //!     }
 //!     // Every other operation answers `501 Not Implemented`.
