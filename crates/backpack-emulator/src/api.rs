@@ -36,10 +36,10 @@ use tokio::sync::Notify;
 use uuid::Uuid;
 
 use super::auth::Auth;
-use super::outbox::now_millis;
+use super::schedule::{RetryPolicy, Schedule};
 use super::state::{self, Db, GameInsert, GameRow, Grouping, ItemRow, MoveOutcome, MoveTarget};
-use super::time::rfc3339_now;
-use super::webhooks::{self, Answer, Schedule, Target};
+use super::time::Clock;
+use super::webhooks::{self, Answer, Target};
 
 /// Items per create call.
 const MAX_BATCH: usize = 100;
@@ -62,6 +62,8 @@ pub struct Emulator {
     pub order_base: i64,
     /// Wakes the outbox worker.
     pub wake: Arc<Notify>,
+    /// The emulator's time.
+    pub clock: Clock,
 }
 
 impl std::fmt::Debug for Emulator {
@@ -232,6 +234,7 @@ impl Emulator {
     }
 
     fn new_item(
+        &self,
         merchant_id: u32,
         project_id: u32,
         user_id: Uuid,
@@ -248,7 +251,7 @@ impl Emulator {
             game_image_url: game.game_image_url,
             external_game_id: game.external_game_id,
             item_status: state::AVAILABLE.to_owned(),
-            created_at: rfc3339_now(),
+            created_at: self.clock.rfc3339_now(),
             ..ItemRow::default()
         }
     }
@@ -276,7 +279,7 @@ impl Emulator {
                 )
                 .await
                 .map_err(|e| CreateError::Internal(internal(&e)))?;
-            let mut row = Self::new_item(merchant_id, project_id, user_id, "virtual_item", game);
+            let mut row = self.new_item(merchant_id, project_id, user_id, "virtual_item", game);
             row.item_sku = new.item_sku;
             row.item_name = new.item_name;
             row.image_url = new.image_url;
@@ -321,8 +324,7 @@ impl Emulator {
                 )
                 .await
                 .map_err(|e| CreateError::Internal(internal(&e)))?;
-            let mut row =
-                Self::new_item(merchant_id, project_id, user_id, "virtual_currency", game);
+            let mut row = self.new_item(merchant_id, project_id, user_id, "virtual_currency", game);
             row.item_sku = new.item_sku;
             row.item_name = new.item_name;
             row.image_url = new.image_url;
@@ -354,7 +356,7 @@ impl Emulator {
                 .game_fields(merchant_id, project_id, new.external_game_id, None, None)
                 .await
                 .map_err(|e| CreateError::Internal(internal(&e)))?;
-            let mut row = Self::new_item(merchant_id, project_id, user_id, "game_key", game);
+            let mut row = self.new_item(merchant_id, project_id, user_id, "game_key", game);
             // The captured request has no item name; the SKU stands in for it.
             row.item_name = new.item_sku.clone();
             row.item_sku = new.item_sku;
@@ -400,7 +402,7 @@ impl Emulator {
                 )
                 .await
                 .map_err(|e| CreateError::Internal(internal(&e)))?;
-            let mut row = Self::new_item(merchant_id, project_id, user_id, "promo_code", game);
+            let mut row = self.new_item(merchant_id, project_id, user_id, "promo_code", game);
             row.item_sku = sku;
             row.item_name = name;
             row.image_url = image;
@@ -511,16 +513,17 @@ impl Emulator {
         let max_attempts = self.schedule.max_attempts();
         let user_game_id = body.user_game_id.clone();
         let row = item.clone();
+        let clock = self.clock.clone();
         let outcome = self
             .db
             .write(move |c| {
-                let now = now_millis();
+                let now = clock.now_millis();
                 state::commit_move(
                     c,
                     &row,
                     Some(&user_game_id),
                     MoveTarget::Game,
-                    &rfc3339_now(),
+                    &clock.rfc3339_now(),
                     now,
                     |move_id| {
                         with_webhook.then(|| {
@@ -541,6 +544,7 @@ impl Emulator {
                                 body,
                                 max_attempts,
                                 first_attempt_at: now,
+                                policy: RetryPolicy::Order,
                             }
                         })
                     },
@@ -680,9 +684,10 @@ impl BackpackApi for Emulator {
             game_name: body.game_name,
             game_image_url: body.game_image_url,
         };
+        let created_at = self.clock.rfc3339_now();
         let result = self
             .db
-            .write(move |c| state::insert_game(c, merchant_id, project_id, &game, &rfc3339_now()))
+            .write(move |c| state::insert_game(c, merchant_id, project_id, &game, &created_at))
             .await;
         match result {
             Ok(GameInsert::Created(id)) => {
@@ -894,6 +899,7 @@ impl BackpackApi for Emulator {
                 )
                 .await?;
             let row = item.clone();
+            let clock = self.clock.clone();
             let outcome = self
                 .db
                 .write(move |c| {
@@ -902,8 +908,8 @@ impl BackpackApi for Emulator {
                         &row,
                         None,
                         MoveTarget::Wallet,
-                        &rfc3339_now(),
-                        now_millis(),
+                        &clock.rfc3339_now(),
+                        clock.now_millis(),
                         |_| None,
                     )
                 })

@@ -13,6 +13,8 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 
+use crate::schedule::RetryPolicy;
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
@@ -73,7 +75,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     last_status INTEGER,
     last_error TEXT,
     created_at INTEGER NOT NULL,
-    updated_at INTEGER NOT NULL
+    updated_at INTEGER NOT NULL,
+    policy TEXT NOT NULL DEFAULT 'order'
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, next_attempt_at);
 CREATE TABLE IF NOT EXISTS refresh_tokens (
@@ -118,6 +121,29 @@ fn lock(mutex: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// Creates the tables, adds columns that older files lack, and proves the database is
+/// writable.
+fn prepare(writer: &Connection) -> rusqlite::Result<()> {
+    writer.execute_batch(SCHEMA)?;
+    let has_policy: bool = writer.query_row(
+        "SELECT COUNT(*) > 0 FROM pragma_table_info('outbox') WHERE name = 'policy'",
+        [],
+        |row| row.get(0),
+    )?;
+    if !has_policy {
+        writer
+            .execute_batch("ALTER TABLE outbox ADD COLUMN policy TEXT NOT NULL DEFAULT 'order'")?;
+    }
+    // SQLite silently opens a read-only file read-only; a write now fails loudly instead of
+    // on the first API call.
+    writer.execute(
+        "INSERT INTO meta (key, value) VALUES ('opened', '1')
+         ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+        [],
+    )?;
+    Ok(())
+}
+
 impl Db {
     /// Opens (or creates) the database, creates the tables, and proves the file is writable.
     pub fn open(path: &Path) -> Result<Arc<Self>, DbError> {
@@ -130,14 +156,7 @@ impl Db {
         writer.busy_timeout(Duration::from_secs(5))?;
         let _mode: String = writer.query_row("PRAGMA journal_mode=WAL", [], |row| row.get(0))?;
         writer.execute_batch("PRAGMA synchronous=FULL;")?;
-        writer.execute_batch(SCHEMA)?;
-        // SQLite silently opens a read-only file read-only; a write now fails loudly instead of
-        // on the first API call.
-        writer.execute(
-            "INSERT INTO meta (key, value) VALUES ('opened', '1')
-             ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
-            [],
-        )?;
+        prepare(&writer)?;
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
             let reader = Connection::open_with_flags(
@@ -150,6 +169,18 @@ impl Db {
         Ok(Arc::new(Self {
             writer: Mutex::new(writer),
             readers,
+            next_reader: AtomicUsize::new(0),
+        }))
+    }
+
+    /// A private in-memory database (gone when dropped). One connection serves reads and
+    /// writes: separate connections cannot share a private in-memory database.
+    pub fn open_in_memory() -> Result<Arc<Self>, DbError> {
+        let writer = Connection::open_in_memory()?;
+        prepare(&writer)?;
+        Ok(Arc::new(Self {
+            writer: Mutex::new(writer),
+            readers: Vec::new(),
             next_reader: AtomicUsize::new(0),
         }))
     }
@@ -178,8 +209,11 @@ impl Db {
     {
         let db = Arc::clone(self);
         tokio::task::spawn_blocking(move || {
-            let start = db.next_reader.fetch_add(1, Ordering::Relaxed);
             let count = db.readers.len();
+            if count == 0 {
+                return f(&lock(&db.writer));
+            }
+            let start = db.next_reader.fetch_add(1, Ordering::Relaxed);
             // Prefer an idle reader; otherwise wait for the one whose turn it is.
             let guard = (0..count)
                 .find_map(|i| db.readers[(start + i) % count].try_lock().ok())
@@ -609,6 +643,26 @@ pub struct NewDelivery {
     pub max_attempts: u32,
     /// When the first attempt is due (Unix ms).
     pub first_attempt_at: i64,
+    /// Its retry schedule.
+    pub policy: RetryPolicy,
+}
+
+/// Puts a delivery in the outbox; its row ID.
+pub fn enqueue(conn: &Connection, delivery: &NewDelivery, now_ms: i64) -> rusqlite::Result<i64> {
+    conn.execute(
+        "INSERT INTO outbox (notification_type, body, state, attempts, max_attempts,
+                             next_attempt_at, created_at, updated_at, policy)
+         VALUES (?1, ?2, 'pending', 0, ?3, ?4, ?5, ?5, ?6)",
+        params![
+            delivery.notification_type,
+            delivery.body,
+            delivery.max_attempts,
+            delivery.first_attempt_at,
+            now_ms,
+            delivery.policy.as_str()
+        ],
+    )?;
+    Ok(conn.last_insert_rowid())
 }
 
 /// Result of [`commit_move`].
@@ -657,21 +711,7 @@ pub fn commit_move(
     )?;
     let move_id = tx.last_insert_rowid();
     let delivery_id = match delivery(move_id) {
-        Some(d) => {
-            tx.execute(
-                "INSERT INTO outbox (notification_type, body, state, attempts, max_attempts,
-                                     next_attempt_at, created_at, updated_at)
-                 VALUES (?1, ?2, 'pending', 0, ?3, ?4, ?5, ?5)",
-                params![
-                    d.notification_type,
-                    d.body,
-                    d.max_attempts,
-                    d.first_attempt_at,
-                    now_ms
-                ],
-            )?;
-            Some(tx.last_insert_rowid())
-        }
+        Some(d) => Some(enqueue(&tx, &d, now_ms)?),
         None => None,
     };
     tx.commit()?;
@@ -694,6 +734,12 @@ pub struct DueDelivery {
     pub attempts: u32,
     /// Attempt limit.
     pub max_attempts: u32,
+    /// Its retry schedule.
+    pub policy: RetryPolicy,
+}
+
+fn policy_of(word: &str) -> RetryPolicy {
+    RetryPolicy::from_word(word).unwrap_or(RetryPolicy::Order)
 }
 
 /// Pending deliveries due at `now_ms`, oldest first, skipping `skip` (in flight).
@@ -705,7 +751,7 @@ pub fn due_deliveries(
 ) -> rusqlite::Result<Vec<DueDelivery>> {
     let skip = serde_json::to_string(skip).unwrap_or_else(|_| "[]".to_owned());
     let mut stmt = conn.prepare_cached(
-        "SELECT id, notification_type, body, attempts, max_attempts FROM outbox
+        "SELECT id, notification_type, body, attempts, max_attempts, policy FROM outbox
          WHERE state = 'pending' AND next_attempt_at <= ?1
            AND id NOT IN (SELECT value FROM json_each(?2))
          ORDER BY next_attempt_at, id LIMIT ?3",
@@ -717,6 +763,7 @@ pub fn due_deliveries(
             body: row.get(2)?,
             attempts: row.get(3)?,
             max_attempts: row.get(4)?,
+            policy: policy_of(&row.get::<_, String>(5)?),
         })
     })?;
     rows.collect()
@@ -811,7 +858,7 @@ pub fn pending_count(conn: &Connection) -> rusqlite::Result<i64> {
 }
 
 /// An outbox row, for `GET /emulator/outbox`.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct OutboxEntry {
     /// Row ID.
     pub id: i64,
@@ -829,6 +876,8 @@ pub struct OutboxEntry {
     pub last_status: Option<u16>,
     /// Error of the last attempt without an answer.
     pub last_error: Option<String>,
+    /// Retry schedule: `order`, `payment` or `once`.
+    pub policy: String,
     /// The body as JSON.
     pub body: serde_json::Value,
 }
@@ -837,7 +886,7 @@ pub struct OutboxEntry {
 pub fn list_outbox(conn: &Connection) -> rusqlite::Result<Vec<OutboxEntry>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, notification_type, state, attempts, max_attempts, next_attempt_at,
-                last_status, last_error, body
+                last_status, last_error, body, policy
          FROM outbox ORDER BY id",
     )?;
     let rows = stmt.query_map([], |row| {
@@ -851,6 +900,7 @@ pub fn list_outbox(conn: &Connection) -> rusqlite::Result<Vec<OutboxEntry>> {
             next_attempt_at: row.get(5)?,
             last_status: row.get(6)?,
             last_error: row.get(7)?,
+            policy: row.get(9)?,
             body: serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
         })
     })?;
@@ -962,6 +1012,7 @@ mod tests {
                         body: format!("{{\"n\":{n}}}").into_bytes(),
                         max_attempts: 20,
                         first_attempt_at: 0,
+                        policy: RetryPolicy::Order,
                     })
                 })
             }

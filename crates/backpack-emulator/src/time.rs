@@ -1,13 +1,96 @@
-//! RFC 3339 timestamps (UTC, second precision) without a date-time dependency.
+//! The emulator's clock, and RFC 3339 timestamps (UTC, second precision) without a date-time
+//! dependency.
+//!
+//! Every "now" in the emulator (token lifetimes, `created_at`, when a webhook retry is due)
+//! comes from one [`Clock`]. The system clock is for interactive use (retry delays can still be
+//! shortened with a time scale); a manual clock stands still until [`Clock::advance`] moves it,
+//! which makes retry schedules deterministic in tests.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// The current time as `YYYY-MM-DDTHH:MM:SSZ`.
-pub fn rfc3339_now() -> String {
-    let secs = SystemTime::now()
+/// Where the emulator's time comes from. Cheap to clone; clones share the same time.
+#[derive(Debug, Clone)]
+pub struct Clock {
+    kind: Arc<ClockKind>,
+}
+
+#[derive(Debug)]
+enum ClockKind {
+    System,
+    /// Unix milliseconds; moves only through [`Clock::advance`].
+    Manual(AtomicI64),
+}
+
+fn system_millis() -> i64 {
+    SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    rfc3339(secs)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+fn duration_millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+impl Clock {
+    /// The system clock.
+    pub fn system() -> Self {
+        Self {
+            kind: Arc::new(ClockKind::System),
+        }
+    }
+
+    /// A clock that starts at the current system time (rounded down to a whole second) and
+    /// then stands still until [`Clock::advance`] moves it.
+    pub fn manual() -> Self {
+        let start = system_millis() / 1000 * 1000;
+        Self {
+            kind: Arc::new(ClockKind::Manual(AtomicI64::new(start))),
+        }
+    }
+
+    /// Whether this is a manual clock.
+    pub fn is_manual(&self) -> bool {
+        matches!(*self.kind, ClockKind::Manual(_))
+    }
+
+    /// Moves a manual clock forward by `by`; `false` (and no effect) on the system clock.
+    pub fn advance(&self, by: Duration) -> bool {
+        match &*self.kind {
+            ClockKind::System => false,
+            ClockKind::Manual(now) => {
+                let by = duration_millis(by);
+                let _ = now.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |t| {
+                    Some(t.saturating_add(by))
+                });
+                true
+            }
+        }
+    }
+
+    /// The current time in Unix milliseconds.
+    pub fn now_millis(&self) -> i64 {
+        match &*self.kind {
+            ClockKind::System => system_millis(),
+            ClockKind::Manual(now) => now.load(Ordering::SeqCst),
+        }
+    }
+
+    /// The current time in whole Unix seconds.
+    pub fn now_secs(&self) -> u64 {
+        u64::try_from(self.now_millis() / 1000).unwrap_or(0)
+    }
+
+    /// The current time as `YYYY-MM-DDTHH:MM:SSZ`.
+    pub fn rfc3339_now(&self) -> String {
+        rfc3339(self.now_secs())
+    }
+}
+
+/// Milliseconds in `d`, saturating.
+pub fn millis(d: Duration) -> i64 {
+    duration_millis(d)
 }
 
 /// `secs` after the Unix epoch as `YYYY-MM-DDTHH:MM:SSZ`.
@@ -44,6 +127,18 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_manual_clock_moves_only_when_advanced() {
+        let clock = Clock::manual();
+        let start = clock.now_millis();
+        let shared = clock.clone();
+        assert_eq!(clock.now_millis(), start);
+        assert!(shared.advance(Duration::from_secs(300)));
+        assert_eq!(clock.now_millis(), start + 300_000);
+        assert!(!Clock::system().advance(Duration::from_secs(1)));
+        assert!(!Clock::system().is_manual());
+    }
 
     #[test]
     fn known_dates() {

@@ -10,8 +10,6 @@
 //!
 //! Signature: `Authorization: Signature <sha1(body ‖ secret)>` over the exact bytes sent.
 
-use std::time::Duration;
-
 use backpack_webhooks::WebhookSecret;
 use serde_json::{Value, json};
 
@@ -192,56 +190,9 @@ pub fn classify(answer: &Answer) -> Verdict {
     }
 }
 
-/// Xsolla's retry schedule: after the first attempt, 2 retries 5 minutes apart, then 7 at 15
-/// minutes, then 10 at 60 minutes: 20 attempts in all. Every delay is divided by the time scale.
-#[derive(Debug, Clone)]
-pub struct Schedule {
-    delays: Vec<Duration>,
-}
-
-impl Schedule {
-    /// The documented schedule divided by `time_scale` (must be positive and finite).
-    pub fn xsolla(time_scale: f64) -> Self {
-        let minutes = std::iter::repeat_n(5u64, 2)
-            .chain(std::iter::repeat_n(15, 7))
-            .chain(std::iter::repeat_n(60, 10));
-        let delays = minutes
-            .map(|m| Duration::from_secs_f64((m * 60) as f64 / time_scale))
-            .collect();
-        Self { delays }
-    }
-
-    /// Attempts in all (first + retries).
-    pub fn max_attempts(&self) -> u32 {
-        u32::try_from(self.delays.len() + 1).unwrap_or(u32::MAX)
-    }
-
-    /// Wait after attempt number `attempt` (1-based) before the next one; zero after the last.
-    pub fn delay_after(&self, attempt: u32) -> Duration {
-        let index = usize::try_from(attempt.saturating_sub(1)).unwrap_or(usize::MAX);
-        self.delays.get(index).copied().unwrap_or_default()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn schedule_is_2_7_10() {
-        let s = Schedule::xsolla(1.0);
-        assert_eq!(s.max_attempts(), 20);
-        let minutes: Vec<u64> = (1..20).map(|a| s.delay_after(a).as_secs() / 60).collect();
-        assert_eq!(&minutes[..2], &[5, 5]);
-        assert!(minutes[2..9].iter().all(|m| *m == 15));
-        assert!(minutes[9..].iter().all(|m| *m == 60));
-        assert_eq!(minutes.iter().sum::<u64>(), 715);
-        assert_eq!(s.delay_after(20), Duration::ZERO);
-        assert_eq!(
-            Schedule::xsolla(6000.0).delay_after(1),
-            Duration::from_millis(50)
-        );
-    }
 
     #[test]
     fn urls_in_logs_carry_no_credentials() {
