@@ -10,10 +10,15 @@
 //!
 //! Signature: `Authorization: Signature <sha1(body ‖ secret)>` over the exact bytes sent.
 
+use backpack_types::api::ItemType;
+use backpack_types::webhooks::{
+    CustomParameters, Order, OrderCurrencyType, OrderItem, OrderItemType, OrderMode, OrderPaid,
+    OrderUser,
+};
 use backpack_webhooks::WebhookSecret;
 use serde_json::{Value, json};
 
-use super::state::ItemRow;
+use crate::state::ItemRow;
 
 /// Where webhooks go.
 #[derive(Clone)]
@@ -43,9 +48,6 @@ impl std::fmt::Debug for Target {
     }
 }
 
-/// `order.mode` of the emulator's `order_paid` (the emulator is a test system).
-pub const ORDER_MODE: &str = "sandbox";
-
 /// The Backpack `user_validation` body.
 pub fn user_validation(merchant_id: u32, project_id: u32, user_game_id: &str) -> Vec<u8> {
     let body = json!({
@@ -56,8 +58,12 @@ pub fn user_validation(merchant_id: u32, project_id: u32, user_game_id: &str) ->
     body.to_string().into_bytes()
 }
 
+fn is_currency(item: &ItemRow) -> bool {
+    ItemType::from(item.item_type.as_str()) == ItemType::VirtualCurrency
+}
+
 fn quantity(item: &ItemRow) -> i64 {
-    if item.item_type == "virtual_currency" {
+    if is_currency(item) {
         item.quantity.unwrap_or(1)
     } else {
         1
@@ -65,47 +71,62 @@ fn quantity(item: &ItemRow) -> i64 {
 }
 
 /// The `order_paid` body for a moved item (shape of the documented sample; order ID unique per
-/// emulator database; free order, so `currency_type` is `unknown` and the amounts are `"0"`).
+/// emulator database; a free sandbox order, so `currency_type` is `unknown` and the amounts are
+/// `"0"`). The Backpack IDs travel in `custom_parameters`.
 pub fn order_paid(item: &ItemRow, user_game_id: &str, order_id: i64) -> Vec<u8> {
-    let kind = if item.item_type == "virtual_currency" {
-        "virtual_currency"
+    let kind = if is_currency(item) {
+        OrderItemType::VirtualCurrency
     } else {
-        "virtual_good"
+        OrderItemType::VirtualGood
     };
-    let body = json!({
-        "notification_type": "order_paid",
-        "items": [{
-            "sku": item.item_sku,
-            "type": kind,
-            "quantity": quantity(item),
-            "amount": "0",
-            "promotions": [],
-            "is_pre_order": false,
-            "custom_attributes": null,
+    let mut backpack = serde_json::Map::new();
+    backpack.insert("backpack_item_id".into(), item.item_id.clone().into());
+    backpack.insert("backpack_user_id".into(), item.user_id.clone().into());
+    backpack.insert("merchant_id".into(), item.merchant_id.into());
+    backpack.insert("project_id".into(), item.project_id.into());
+    // Struct literals: these become `new(required…)` + `with_…` once the generated types are
+    // `#[non_exhaustive]`.
+    let body = OrderPaid {
+        notification_type: "order_paid".to_owned(),
+        items: vec![OrderItem {
+            sku: item.item_sku.clone(),
+            r#type: kind,
+            quantity: quantity(item),
+            amount: "0".to_owned(),
+            promotions: Vec::new(),
+            is_pre_order: Some(false),
+            custom_attributes: None,
+            is_free: None,
+            is_bonus: None,
+            is_bundle_content: None,
         }],
-        "order": {
-            "id": order_id,
-            "mode": ORDER_MODE,
-            "currency_type": "unknown",
-            "currency": item.currency.clone().unwrap_or_else(|| "USD".to_owned()),
-            "amount": "0",
-            "status": "paid",
-            "platform": "xsolla",
-            "comment": null,
-            "invoice_id": order_id.to_string(),
-            "promotions": [],
-            "coupons": [],
-            "promocodes": [],
+        order: Order {
+            id: order_id,
+            mode: OrderMode::Sandbox,
+            currency_type: OrderCurrencyType::Unknown,
+            currency: item.currency.clone().unwrap_or_else(|| "USD".to_owned()),
+            amount: "0".to_owned(),
+            status: "paid".to_owned(),
+            platform: Some("xsolla".to_owned()),
+            comment: None,
+            invoice_id: Some(order_id.to_string()),
+            promotions: Some(Vec::new()),
+            coupons: Some(Vec::new()),
+            promocodes: Some(Vec::new()),
         },
-        "user": { "external_id": user_game_id },
-        "custom_parameters": {
-            "backpack_item_id": item.item_id,
-            "backpack_user_id": item.user_id,
-            "merchant_id": item.merchant_id,
-            "project_id": item.project_id,
+        user: OrderUser {
+            external_id: Some(user_game_id.to_owned()),
+            email: None,
         },
-    });
-    body.to_string().into_bytes()
+        custom_parameters: Some(CustomParameters {
+            saved_payment_method: None,
+            payment_type: None,
+            additional_properties: backpack,
+        }),
+        billing: None,
+    };
+    // Serialising these types cannot fail (string keys, no non-finite floats).
+    serde_json::to_vec(&body).unwrap_or_default()
 }
 
 /// The deprecated Backpack `move_to_game` body.
@@ -115,7 +136,7 @@ pub fn move_to_game(item: &ItemRow, user_game_id: &str) -> Vec<u8> {
         "sku": item.item_sku,
         "type": item.item_type,
     });
-    if item.item_type == "virtual_currency"
+    if is_currency(item)
         && let Some(map) = entry.as_object_mut()
     {
         map.insert("quantity".into(), Value::from(quantity(item)));
@@ -245,5 +266,20 @@ mod tests {
         let v: backpack_types::webhooks::WebhookEvent =
             serde_json::from_slice(&order_paid(&item, "p", 7)).unwrap();
         assert_eq!(v.notification_type(), "order_paid");
+        let paid: OrderPaid = serde_json::from_slice(&order_paid(&item, "p", 7)).unwrap();
+        assert_eq!(paid.order.mode, OrderMode::Sandbox);
+        assert_eq!(paid.items[0].r#type, OrderItemType::VirtualCurrency);
+        assert_eq!(paid.items[0].quantity, 50);
+        assert_eq!(paid.user.external_id.as_deref(), Some("p"));
+        let custom = paid.custom_parameters.unwrap().additional_properties;
+        assert_eq!(custom["backpack_item_id"], "i");
+        let good = ItemRow {
+            item_type: "virtual_item".into(),
+            quantity: Some(50),
+            ..item
+        };
+        let paid: OrderPaid = serde_json::from_slice(&order_paid(&good, "p", 8)).unwrap();
+        assert_eq!(paid.items[0].r#type, OrderItemType::VirtualGood);
+        assert_eq!(paid.items[0].quantity, 1);
     }
 }
