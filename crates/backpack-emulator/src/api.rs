@@ -36,8 +36,10 @@ use tokio::sync::Notify;
 use uuid::Uuid;
 
 use super::auth::Auth;
+use super::db::{
+    self as state, Db, GameInsert, GameRow, Grouping, ItemRow, MoveOutcome, MoveTarget,
+};
 use super::schedule::{RetryPolicy, Schedule};
-use super::state::{self, Db, GameInsert, GameRow, Grouping, ItemRow, MoveOutcome, MoveTarget};
 use super::time::Clock;
 use super::webhooks::{self, Answer, Target};
 

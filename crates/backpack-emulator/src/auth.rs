@@ -31,7 +31,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
-use crate::state::{self, Db};
+use crate::db::{self, Db};
 use crate::time::Clock;
 
 /// Issuer claim of emulator tokens.
@@ -246,7 +246,7 @@ async fn issue_user_token(auth: &Auth, user_id: &str) -> Response {
     let now_ms = auth.clock.now_millis();
     let stored = auth
         .db
-        .write(move |conn| state::insert_refresh_token(conn, &hash, &user, &client, now_ms))
+        .write(move |conn| db::insert_refresh_token(conn, &hash, &user, &client, now_ms))
         .await;
     if let Err(e) = stored {
         tracing::error!(error = %e, "could not store a refresh token");
@@ -335,7 +335,7 @@ pub async fn token_endpoint(
             let client = client_id.to_owned();
             match auth
                 .db
-                .write(move |conn| state::use_refresh_token(conn, &hash, &client))
+                .write(move |conn| db::use_refresh_token(conn, &hash, &client))
                 .await
             {
                 Ok(Some(user)) => issue_user_token(&auth, &user).await,

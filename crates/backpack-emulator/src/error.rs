@@ -3,8 +3,8 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use crate::db::DbError;
 use crate::samples::SampleError;
-use crate::state::DbError;
 
 /// Why the emulator could not start or do what was asked. Messages carry no secrets.
 #[derive(Debug, thiserror::Error)]

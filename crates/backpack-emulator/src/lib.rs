@@ -43,12 +43,13 @@
 
 pub mod api;
 pub mod auth;
+pub mod db;
 mod error;
 pub mod kind;
 pub mod outbox;
 pub mod samples;
 pub mod schedule;
-pub mod state;
+
 pub mod time;
 pub mod trigger;
 pub mod webhooks;
@@ -71,15 +72,16 @@ use uuid::Uuid;
 
 pub use crate::error::Error;
 pub use crate::kind::WebhookType;
+pub use crate::outbox::store::OutboxEntry;
 pub use crate::schedule::RetryPolicy;
-pub use crate::state::OutboxEntry;
 pub use crate::time::Clock;
 pub use crate::trigger::{Body, Triggered};
 
 use crate::auth::{Auth, AuthConfig, TokenKind};
+use crate::db::Db;
 use crate::outbox::Outbox;
+use crate::outbox::store;
 use crate::schedule::Schedule;
-use crate::state::Db;
 use crate::trigger::Trigger;
 use crate::webhooks::Target;
 
@@ -384,7 +386,7 @@ impl EmulatorBuilder {
             "Backpack emulator ready"
         );
         if target.is_none() {
-            match db.read(state::pending_count).await {
+            match db.read(store::pending_count).await {
                 Ok(0) | Err(_) => {}
                 Ok(pending) => tracing::warn!(
                     pending,
@@ -416,7 +418,7 @@ async fn health() -> &'static str {
 }
 
 async fn outbox_listing(State(db): State<Arc<Db>>) -> Response {
-    match db.read(state::list_outbox).await {
+    match db.read(store::list_outbox).await {
         Ok(rows) => axum::Json(rows).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "could not read the outbox");
@@ -512,7 +514,7 @@ impl Emulator {
     /// Every webhook delivery so far, oldest first, with its state and attempts.
     pub async fn outbox(&self) -> Result<Vec<OutboxEntry>, Error> {
         self.db
-            .read(state::list_outbox)
+            .read(store::list_outbox)
             .await
             .map_err(|source| Error::Database { path: None, source })
     }

@@ -11,11 +11,12 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
+use crate::db::Db;
 use crate::error::Error;
 use crate::kind::WebhookType;
+use crate::outbox::store::{self, NewDelivery};
 use crate::samples;
 use crate::schedule::Schedule;
-use crate::state::{self, Db, NewDelivery};
 use crate::time::Clock;
 
 /// What a trigger queued.
@@ -81,7 +82,7 @@ impl Trigger {
         };
         let id = self
             .db
-            .write(move |c| state::enqueue(c, &delivery, now))
+            .write(move |c| store::enqueue(c, &delivery, now))
             .await
             .map_err(|source| Error::Database { path: None, source })?;
         tracing::info!(delivery = id, notification_type = %kind, "webhook triggered");

@@ -18,7 +18,7 @@ use backpack_types::webhooks::{
 use backpack_webhooks::WebhookSecret;
 use serde_json::{Value, json};
 
-use crate::state::ItemRow;
+use crate::db::ItemRow;
 
 /// Where webhooks go.
 #[derive(Clone)]

@@ -11,6 +11,8 @@
 //! and measured on the emulator's [`Clock`]. [`Outbox::settle`] waits until every attempt that is
 //! due has been made and answered, which is how tests synchronise without sleeping.
 
+pub mod store;
+
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -18,8 +20,10 @@ use std::time::Duration;
 
 use tokio::sync::{Notify, watch};
 
+use crate::db::{Db, DbError};
 use crate::schedule::Schedule;
-use crate::state::{self, Db, DeliveryState, DueDelivery};
+
+use self::store::{DeliveryState, DueDelivery};
 use crate::time::{Clock, millis};
 use crate::webhooks::{self, Answer, Target, Verdict};
 
@@ -110,7 +114,7 @@ impl Outbox {
 
     /// Runs until `shutdown` turns true.
     pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
-        match self.db.read(state::pending_count).await {
+        match self.db.read(store::pending_count).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(pending = n, "resuming webhook deliveries from the outbox"),
             Err(e) => tracing::error!(error = %e, "could not read the outbox"),
@@ -149,16 +153,16 @@ impl Outbox {
 
     /// Starts every due attempt; returns how long to sleep until the next one, and whether
     /// nothing was due and nothing is in flight.
-    async fn round(self: &Arc<Self>) -> Result<(Duration, bool), state::DbError> {
+    async fn round(self: &Arc<Self>) -> Result<(Duration, bool), DbError> {
         let now = self.clock.now_millis();
         self.db
-            .write(move |conn| state::fail_exhausted(conn, now))
+            .write(move |conn| store::fail_exhausted(conn, now))
             .await?;
         let skip = self.in_flight();
         let nothing_in_flight = skip.is_empty();
         let due = self
             .db
-            .read(move |conn| state::due_deliveries(conn, now, &skip, BATCH))
+            .read(move |conn| store::due_deliveries(conn, now, &skip, BATCH))
             .await?;
         let full_batch = due.len() == BATCH as usize;
         let idle = due.is_empty() && nothing_in_flight;
@@ -178,7 +182,7 @@ impl Outbox {
         let skip = self.in_flight();
         let next = self
             .db
-            .read(move |conn| state::next_due_at(conn, &skip))
+            .read(move |conn| store::next_due_at(conn, &skip))
             .await?;
         let pause = match next {
             // A manual clock moves only when advanced, and advancing wakes the worker.
@@ -200,7 +204,7 @@ impl Outbox {
         let retry_at = started.saturating_add(millis(schedule.delay_after(attempt)));
         if let Err(e) = self
             .db
-            .write(move |conn| state::start_attempt(conn, id, attempt, retry_at, started))
+            .write(move |conn| store::start_attempt(conn, id, attempt, retry_at, started))
             .await
         {
             tracing::error!(delivery = id, error = %e, "could not record a delivery attempt");
@@ -224,7 +228,7 @@ impl Outbox {
         if let Err(e) = self
             .db
             .write(move |conn| {
-                state::finish_attempt(conn, id, state, status, error_text.as_deref(), finished)
+                store::finish_attempt(conn, id, state, status, error_text.as_deref(), finished)
             })
             .await
         {
