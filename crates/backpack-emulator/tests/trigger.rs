@@ -189,3 +189,46 @@ async fn without_a_webhook_url_trigger_is_refused_and_the_system_clock_cannot_ad
         .unwrap();
     assert_eq!(answer.status(), 409);
 }
+
+#[tokio::test]
+async fn a_database_file_keeps_the_outbox_and_the_signing_key_across_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("emulator.sqlite");
+    let (failing, _) = receiver(StatusCode::SERVICE_UNAVAILABLE).await;
+    let first = Emulator::builder()
+        .database_file(&file)
+        .webhook(failing, SECRET)
+        .start()
+        .await
+        .unwrap();
+    let queued = first.trigger(WebhookType::Payment).await.unwrap();
+    first.settle().await;
+    let user = uuid::Uuid::new_v4();
+    let token = first.user_token(user).unwrap();
+    first.shutdown().await.unwrap();
+
+    let (working, log) = receiver(StatusCode::NO_CONTENT).await;
+    let second = Emulator::builder()
+        .database_file(&file)
+        .webhook(working, SECRET)
+        .start()
+        .await
+        .unwrap();
+    let before = second.outbox().await.unwrap();
+    assert_eq!((before[0].id, before[0].attempts), (queued.id, 1));
+    second.advance(Duration::from_secs(60)).await.unwrap();
+    let after = second.outbox().await.unwrap();
+    assert_eq!(
+        (after[0].attempts, after[0].state.as_str()),
+        (2, "delivered")
+    );
+    assert_eq!(log.lock().unwrap().len(), 1);
+    // A token from before the restart still opens the user's Backpack.
+    let mine = reqwest::Client::new()
+        .get(format!("{}/web/backpack/items", second.base_url()))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mine.status(), 200);
+}
