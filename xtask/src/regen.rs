@@ -1,7 +1,7 @@
 //! `cargo xtask regen`: load (OpenAPI 3.0/3.1 only) → down-convert → overlays → simplify → validate → name
 //! inline schemas → generate → format → write (or `--check`).
 
-use crate::codegen::{self as codegen, GeneratedFile, client, server, types};
+use crate::codegen::{self as codegen, GeneratedFile, client, httpmock, server, types};
 use crate::sources::Sources;
 use crate::{
     Error, Result, downconvert, load, normalize, openapi, output, overlay, simplify, validate,
@@ -103,6 +103,11 @@ pub fn generate_from(backpack: &Value, webhooks: &Value) -> Result<Vec<Generated
     files.push(file(
         "generated/backpack-server/src/generated.rs",
         codegen::render("server", bp, server::generate(backpack)?)?,
+    ));
+    let mock_tokens = httpmock::generate(backpack, "::backpack_types::api")?;
+    files.push(file(
+        "generated/backpack-httpmock/src/generated.rs",
+        codegen::render("httpmock", bp, quote!(#mock_tokens))?,
     ));
     Ok(files)
 }

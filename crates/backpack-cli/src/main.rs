@@ -10,7 +10,7 @@
 //! to stdout. Exit codes: 0 success, 1 failure, 2 bad arguments or configuration.
 #![warn(missing_docs)]
 
-mod emulator;
+mod emulator_cmd;
 mod error;
 mod net;
 mod webhook_cmd;
@@ -20,7 +20,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::emulator::EmulatorArgs;
+use crate::emulator_cmd::EmulatorArgs;
 use crate::error::{CliError, EXIT_FAILURE};
 use crate::webhook_cmd::listen::ListenArgs;
 use crate::webhook_cmd::send::SendArgs;
@@ -59,6 +59,9 @@ Examples:
 
   # The webhook outbox (emulator-only):
   curl -s http://127.0.0.1:8080/emulator/outbox
+
+  # Make the running emulator send any webhook type (its documented sample):
+  backpack emulator trigger payment --emulator http://127.0.0.1:8080
 
 Moves to the game send user_validation, then order_paid (or move_to_game with
 --legacy-move-webhook), retried 2 x 5 min, 7 x 15 min, 10 x 60 min (20 attempts),
@@ -151,7 +154,7 @@ fn init_logging() {
 
 async fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
-        Command::Emulator(args) => emulator::run(args).await,
+        Command::Emulator(args) => emulator_cmd::run(args).await,
         Command::Webhook { command } => match command {
             WebhookCommand::Sign(args) => webhook_cmd::sign::run(&args),
             WebhookCommand::Send(args) => webhook_cmd::send::run(&args).await,

@@ -71,8 +71,13 @@ pub fn announce(listener: &TcpListener) -> Result<SocketAddr, CliError> {
     let addr = listener
         .local_addr()
         .map_err(|e| CliError::Server(e.to_string()))?;
-    eprintln!("listening on {addr}");
+    announce_addr(addr);
     Ok(addr)
+}
+
+/// Announces `addr` on stderr as `listening on ADDR`.
+pub fn announce_addr(addr: SocketAddr) {
+    eprintln!("listening on {addr}");
 }
 
 #[cfg(test)]

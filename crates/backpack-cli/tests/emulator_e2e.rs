@@ -949,3 +949,46 @@ async fn sdk_token_refresh_with_a_short_ttl() {
         .await;
     assert!(reused.is_err(), "a refresh token works once");
 }
+
+/// `backpack emulator trigger TYPE` makes a running emulator send any webhook type.
+#[tokio::test]
+async fn trigger_command_sends_any_type_through_the_running_emulator() {
+    let (recv_addr, mut webhooks) = receiver(Script {
+        then: 204,
+        ..Script::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("emulator.sqlite");
+    let webhook_url = format!("http://{recv_addr}/");
+    let args = emulator_args(
+        db.to_str().unwrap(),
+        &[
+            "--webhook-url",
+            &webhook_url,
+            "--webhook-secret",
+            WEBHOOK_SECRET,
+        ],
+    );
+    let emu = Proc::start(&args, &[]).await;
+    let base = emu.url("");
+    let output = bin()
+        .args(["emulator", "trigger", "refund", "--emulator", &base])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let line: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(line["type"], "refund");
+    assert_eq!(line["policy"], "payment");
+    assert_eq!(line["max_attempts"], 12);
+    let got = next_webhook(&mut webhooks).await;
+    assert_eq!(got.notification_type, "refund");
+    assert!(got.signature_ok);
+
+    let unknown = bin()
+        .args(["emulator", "trigger", "nope", "--emulator", &base])
+        .output()
+        .unwrap();
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("unknown webhook type"));
+}

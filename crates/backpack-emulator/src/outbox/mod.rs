@@ -6,15 +6,26 @@
 //! emulator on the same database resumes the remaining attempts on schedule: a delivery is never
 //! lost, and an attempt interrupted mid-request counts as a failed attempt instead of being
 //! repeated early (receivers still see at-least-once delivery, as from Xsolla).
+//!
+//! Each row carries its retry policy ([`crate::schedule`]); waits are divided by the time scale
+//! and measured on the emulator's [`Clock`]. [`Outbox::settle`] waits until every attempt that is
+//! due has been made and answered, which is how tests synchronise without sleeping.
+
+pub mod store;
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use tokio::sync::{Notify, watch};
 
-use super::state::{self, Db, DeliveryState, DueDelivery};
-use super::webhooks::{self, Answer, Schedule, Target, Verdict};
+use crate::db::{Db, DbError};
+use crate::schedule::Schedule;
+
+use self::store::{DeliveryState, DueDelivery};
+use crate::time::{Clock, millis};
+use crate::webhooks::{self, Answer, Target, Verdict};
 
 /// Rows picked per round.
 const BATCH: u32 = 32;
@@ -23,25 +34,19 @@ const IDLE: Duration = Duration::from_secs(3600);
 /// Pause after a database error, so that a broken database does not spin.
 const DB_ERROR_PAUSE: Duration = Duration::from_millis(500);
 
-/// Current Unix time in milliseconds.
-pub fn now_millis() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
-fn millis(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
-}
-
 /// The delivery worker.
 pub struct Outbox {
     db: Arc<Db>,
     client: reqwest::Client,
     target: Target,
-    schedule: Schedule,
+    time_scale: f64,
+    clock: Clock,
     wake: Arc<Notify>,
     in_flight: Mutex<HashSet<i64>>,
+    /// Settle requests so far (see [`Outbox::settle`]).
+    requested: AtomicU64,
+    /// The last settle request a round found nothing due for.
+    settled: watch::Sender<u64>,
 }
 
 impl std::fmt::Debug for Outbox {
@@ -53,22 +58,37 @@ impl std::fmt::Debug for Outbox {
 }
 
 impl Outbox {
-    /// A worker sending to `target` with `client`; `wake` is notified when a delivery is queued.
+    /// A worker sending to `target` with `client`, dividing retry waits by `time_scale`;
+    /// `wake` is notified when a delivery is queued.
     pub fn new(
         db: Arc<Db>,
         client: reqwest::Client,
         target: Target,
-        schedule: Schedule,
+        time_scale: f64,
+        clock: Clock,
         wake: Arc<Notify>,
     ) -> Arc<Self> {
         Arc::new(Self {
             db,
             client,
             target,
-            schedule,
+            time_scale,
+            clock,
             wake,
             in_flight: Mutex::new(HashSet::new()),
+            requested: AtomicU64::new(0),
+            settled: watch::Sender::new(0),
         })
+    }
+
+    /// Completes once every delivery that is due now (on the emulator's clock) has been
+    /// attempted and its answer recorded. Deliveries queued before the call are included.
+    pub async fn settle(&self) {
+        let ticket = self.requested.fetch_add(1, Ordering::SeqCst) + 1;
+        self.wake.notify_one();
+        let mut settled = self.settled.subscribe();
+        // The sender lives as long as `self`, so this only ends when the ticket is served.
+        let _ = settled.wait_for(|served| *served >= ticket).await;
     }
 
     fn in_flight(&self) -> Vec<i64> {
@@ -94,14 +114,27 @@ impl Outbox {
 
     /// Runs until `shutdown` turns true.
     pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
-        match self.db.read(state::pending_count).await {
+        match self.db.read(store::pending_count).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(pending = n, "resuming webhook deliveries from the outbox"),
             Err(e) => tracing::error!(error = %e, "could not read the outbox"),
         }
         loop {
+            // A round that starts after a settle request sees every row committed before it.
+            let ticket = self.requested.load(Ordering::SeqCst);
             let pause = match self.round().await {
-                Ok(pause) => pause,
+                Ok((pause, idle)) => {
+                    if idle {
+                        self.settled.send_if_modified(|served| {
+                            let newer = ticket > *served;
+                            if newer {
+                                *served = ticket;
+                            }
+                            newer
+                        });
+                    }
+                    pause
+                }
                 Err(e) => {
                     tracing::error!(error = %e, "outbox round failed");
                     DB_ERROR_PAUSE
@@ -118,18 +151,21 @@ impl Outbox {
         }
     }
 
-    /// Starts every due attempt; returns how long to sleep until the next one.
-    async fn round(self: &Arc<Self>) -> Result<Duration, state::DbError> {
-        let now = now_millis();
+    /// Starts every due attempt; returns how long to sleep until the next one, and whether
+    /// nothing was due and nothing is in flight.
+    async fn round(self: &Arc<Self>) -> Result<(Duration, bool), DbError> {
+        let now = self.clock.now_millis();
         self.db
-            .write(move |conn| state::fail_exhausted(conn, now))
+            .write(move |conn| store::fail_exhausted(conn, now))
             .await?;
         let skip = self.in_flight();
+        let nothing_in_flight = skip.is_empty();
         let due = self
             .db
-            .read(move |conn| state::due_deliveries(conn, now, &skip, BATCH))
+            .read(move |conn| store::due_deliveries(conn, now, &skip, BATCH))
             .await?;
         let full_batch = due.len() == BATCH as usize;
+        let idle = due.is_empty() && nothing_in_flight;
         for delivery in due {
             self.set_in_flight(delivery.id, true);
             let worker = Arc::clone(self);
@@ -141,28 +177,34 @@ impl Outbox {
             });
         }
         if full_batch {
-            return Ok(Duration::ZERO);
+            return Ok((Duration::ZERO, false));
         }
         let skip = self.in_flight();
         let next = self
             .db
-            .read(move |conn| state::next_due_at(conn, &skip))
+            .read(move |conn| store::next_due_at(conn, &skip))
             .await?;
-        Ok(match next {
-            Some(at) => Duration::from_millis(u64::try_from(at - now_millis()).unwrap_or(0)),
+        let pause = match next {
+            // A manual clock moves only when advanced, and advancing wakes the worker.
+            Some(_) if self.clock.is_manual() => IDLE,
+            Some(at) => {
+                Duration::from_millis(u64::try_from(at - self.clock.now_millis()).unwrap_or(0))
+            }
             None => IDLE,
-        })
+        };
+        Ok((pause, idle))
     }
 
     async fn attempt(&self, delivery: DueDelivery) {
         let id = delivery.id;
         let attempt = delivery.attempts.saturating_add(1);
         let max = delivery.max_attempts;
-        let started = now_millis();
-        let retry_at = started.saturating_add(millis(self.schedule.delay_after(attempt)));
+        let started = self.clock.now_millis();
+        let schedule = Schedule::new(delivery.policy, self.time_scale);
+        let retry_at = started.saturating_add(millis(schedule.delay_after(attempt)));
         if let Err(e) = self
             .db
-            .write(move |conn| state::start_attempt(conn, id, attempt, retry_at, started))
+            .write(move |conn| store::start_attempt(conn, id, attempt, retry_at, started))
             .await
         {
             tracing::error!(delivery = id, error = %e, "could not record a delivery attempt");
@@ -182,11 +224,11 @@ impl Outbox {
             Answer::NoAnswer(reason) => (None, Some(reason.clone())),
         };
         let error_text = error.clone();
-        let finished = now_millis();
+        let finished = self.clock.now_millis();
         if let Err(e) = self
             .db
             .write(move |conn| {
-                state::finish_attempt(conn, id, state, status, error_text.as_deref(), finished)
+                store::finish_attempt(conn, id, state, status, error_text.as_deref(), finished)
             })
             .await
         {

@@ -19,7 +19,6 @@
 //!   `401` where documented, else the operation's bad-input status), like a missing one.
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::extract::{Form, Request, State, rejection::FormRejection};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -32,7 +31,8 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
-use super::state::{self, Db};
+use crate::db::{self, Db};
+use crate::time::Clock;
 
 /// Issuer claim of emulator tokens.
 pub const ISSUER: &str = "backpack-emulator";
@@ -86,6 +86,7 @@ pub struct Auth {
     host_id: Option<Uuid>,
     ttl_secs: u64,
     db: Arc<Db>,
+    clock: Clock,
 }
 
 impl std::fmt::Debug for Auth {
@@ -111,21 +112,10 @@ pub struct AuthConfig {
     pub ttl_secs: u64,
 }
 
-fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
-fn now_millis() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
 impl Auth {
-    /// Token issuing and checking with `config`, storing refresh tokens in `db`.
-    pub fn new(config: AuthConfig, db: Arc<Db>) -> Self {
+    /// Token issuing and checking with `config`, storing refresh tokens in `db`; token times
+    /// come from `clock`.
+    pub fn new(config: AuthConfig, db: Arc<Db>, clock: Clock) -> Self {
         Self {
             encoding: EncodingKey::from_secret(&config.signing_key),
             decoding: DecodingKey::from_secret(&config.signing_key),
@@ -134,35 +124,32 @@ impl Auth {
             host_id: config.host_id,
             ttl_secs: config.ttl_secs,
             db,
+            clock,
         }
     }
 
     /// Issues a token.
     pub fn issue(&self, kind: TokenKind, sub: &str) -> Result<String, jsonwebtoken::errors::Error> {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default();
+        let now_ms = u64::try_from(self.clock.now_millis()).unwrap_or(0);
         // `exp` has whole seconds: round up, so a token never dies before the `expires_in` the
         // client was told (it may live up to one second longer).
-        let exp = (now + std::time::Duration::from_secs(self.ttl_secs))
-            .as_secs_f64()
-            .ceil() as u64;
+        let exp = (now_ms + self.ttl_secs.saturating_mul(1000)).div_ceil(1000);
         let claims = Claims {
             iss: ISSUER.to_owned(),
             sub: sub.to_owned(),
             kind,
             client_id: self.client_id.clone(),
-            iat: now.as_secs(),
+            iat: now_ms / 1000,
             exp,
             jti: Uuid::new_v4().to_string(),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
     }
 
-    fn validation(check_exp: bool) -> Validation {
+    fn validation() -> Validation {
         let mut validation = Validation::new(Algorithm::HS256);
-        validation.leeway = 0;
-        validation.validate_exp = check_exp;
+        // Expiry is checked against the emulator's clock (which tests may move), not here.
+        validation.validate_exp = false;
         validation.set_issuer(&[ISSUER]);
         validation.set_required_spec_claims(&["exp", "iss", "sub"]);
         validation
@@ -170,13 +157,10 @@ impl Auth {
 
     /// Checks a token: signature, issuer, expiry.
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &Self::validation(true))
-            .map_err(|e| match e.kind() {
-            jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
-            _ => TokenError::Invalid,
-        })?;
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &Self::validation())
+            .map_err(|_| TokenError::Invalid)?;
         // `exp` is checked with second precision and no leeway: a token is dead at `exp`.
-        if data.claims.exp <= now_secs() {
+        if data.claims.exp <= self.clock.now_secs() {
             return Err(TokenError::Expired);
         }
         Ok(data.claims)
@@ -185,7 +169,7 @@ impl Auth {
     /// The claims of a token the middleware already accepted (expiry not re-checked, so a token
     /// that expires between the middleware and the handler still reaches a consistent answer).
     pub fn claims(&self, token: &str) -> Result<Claims, TokenError> {
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &Self::validation(false))
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &Self::validation())
             .map(|data| data.claims)
             .map_err(|_| TokenError::Invalid)
     }
@@ -259,9 +243,10 @@ async fn issue_user_token(auth: &Auth, user_id: &str) -> Response {
     let hash = hash_refresh_token(&refresh);
     let user = user_id.to_owned();
     let client = auth.client_id.clone();
+    let now_ms = auth.clock.now_millis();
     let stored = auth
         .db
-        .write(move |conn| state::insert_refresh_token(conn, &hash, &user, &client, now_millis()))
+        .write(move |conn| db::insert_refresh_token(conn, &hash, &user, &client, now_ms))
         .await;
     if let Err(e) = stored {
         tracing::error!(error = %e, "could not store a refresh token");
@@ -350,7 +335,7 @@ pub async fn token_endpoint(
             let client = client_id.to_owned();
             match auth
                 .db
-                .write(move |conn| state::use_refresh_token(conn, &hash, &client))
+                .write(move |conn| db::use_refresh_token(conn, &hash, &client))
                 .await
             {
                 Ok(Some(user)) => issue_user_token(&auth, &user).await,
@@ -443,10 +428,8 @@ pub async fn enforce(State(auth): State<Arc<Auth>>, request: Request, next: Next
 mod tests {
     use super::*;
 
-    async fn auth(ttl: u64) -> (tempfile::TempDir, Auth) {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(&dir.path().join("db.sqlite")).unwrap();
-        let auth = Auth::new(
+    fn auth(ttl: u64, clock: Clock) -> Auth {
+        Auth::new(
             AuthConfig {
                 signing_key: b"k".to_vec(),
                 client_id: "c".into(),
@@ -454,14 +437,14 @@ mod tests {
                 host_id: None,
                 ttl_secs: ttl,
             },
-            db,
-        );
-        (dir, auth)
+            Db::open_in_memory().unwrap(),
+            clock,
+        )
     }
 
     #[tokio::test]
     async fn issued_tokens_verify_and_foreign_ones_do_not() {
-        let (_dir, auth) = auth(60).await;
+        let auth = auth(60, Clock::system());
         let token = auth.issue(TokenKind::User, "u").unwrap();
         let claims = auth.verify(&token).unwrap();
         assert_eq!(claims.kind, TokenKind::User);
@@ -478,11 +461,15 @@ mod tests {
 
     #[tokio::test]
     async fn expired_tokens_are_refused_without_leeway() {
-        let (_dir, auth) = auth(60).await;
+        let clock = Clock::system();
+        let auth = auth(60, clock.clone());
         let token = auth.issue(TokenKind::Merchant, "c").unwrap();
         let mut claims = auth.verify(&token).unwrap();
-        assert!(claims.exp >= now_secs() + 60, "never shorter than the ttl");
-        claims.exp = now_secs();
+        assert!(
+            claims.exp >= clock.now_secs() + 60,
+            "never shorter than the ttl"
+        );
+        claims.exp = clock.now_secs();
         let expired = jsonwebtoken::encode(
             &Header::new(Algorithm::HS256),
             &claims,
@@ -493,20 +480,20 @@ mod tests {
         assert!(auth.claims(&expired).is_ok());
     }
 
+    #[tokio::test]
+    async fn tokens_expire_on_the_emulator_clock() {
+        let clock = Clock::manual();
+        let auth = auth(60, clock.clone());
+        let token = auth.issue(TokenKind::User, "u").unwrap();
+        clock.advance(std::time::Duration::from_secs(59));
+        assert!(auth.verify(&token).is_ok());
+        clock.advance(std::time::Duration::from_secs(1));
+        assert_eq!(auth.verify(&token), Err(TokenError::Expired));
+    }
+
     #[test]
     fn client_check() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(&dir.path().join("db.sqlite")).unwrap();
-        let auth = Auth::new(
-            AuthConfig {
-                signing_key: b"k".to_vec(),
-                client_id: "c".into(),
-                client_secret: "s".into(),
-                host_id: None,
-                ttl_secs: 1,
-            },
-            db,
-        );
+        let auth = auth(1, Clock::system());
         assert!(auth.client_matches("c", Some("s")));
         assert!(!auth.client_matches("c", Some("x")));
         assert!(!auth.client_matches("c", None));

@@ -40,10 +40,12 @@ use tokio::sync::Notify;
 use uuid::Uuid;
 
 use super::auth::Auth;
-use super::outbox::now_millis;
-use super::state::{self, Db, GameInsert, GameRow, Grouping, ItemRow, MoveOutcome, MoveTarget};
-use super::time::rfc3339_now;
-use super::webhooks::{self, Answer, Schedule, Target};
+use super::db::{
+    self as state, Db, GameInsert, GameRow, Grouping, ItemRow, MoveOutcome, MoveTarget,
+};
+use super::schedule::{RetryPolicy, Schedule};
+use super::time::Clock;
+use super::webhooks::{self, Answer, Target};
 
 /// Items per create call.
 const MAX_BATCH: usize = 100;
@@ -66,6 +68,8 @@ pub struct Emulator {
     pub order_base: i64,
     /// Wakes the outbox worker.
     pub wake: Arc<Notify>,
+    /// The emulator's time.
+    pub clock: Clock,
 }
 
 impl std::fmt::Debug for Emulator {
@@ -235,6 +239,7 @@ impl Emulator {
     }
 
     fn new_item(
+        &self,
         merchant_id: u32,
         project_id: u32,
         user_id: Uuid,
@@ -251,7 +256,7 @@ impl Emulator {
             game_image_url: game.game_image_url,
             external_game_id: game.external_game_id,
             item_status: state::AVAILABLE.to_owned(),
-            created_at: rfc3339_now(),
+            created_at: self.clock.rfc3339_now(),
             ..ItemRow::default()
         }
     }
@@ -279,7 +284,7 @@ impl Emulator {
                 )
                 .await
                 .map_err(|e| CreateError::Storage(storage(e)))?;
-            let mut row = Self::new_item(merchant_id, project_id, user_id, "virtual_item", game);
+            let mut row = self.new_item(merchant_id, project_id, user_id, "virtual_item", game);
             row.item_sku = new.item_sku;
             row.item_name = new.item_name;
             row.image_url = new.image_url;
@@ -324,8 +329,7 @@ impl Emulator {
                 )
                 .await
                 .map_err(|e| CreateError::Storage(storage(e)))?;
-            let mut row =
-                Self::new_item(merchant_id, project_id, user_id, "virtual_currency", game);
+            let mut row = self.new_item(merchant_id, project_id, user_id, "virtual_currency", game);
             row.item_sku = new.item_sku;
             row.item_name = new.item_name;
             row.image_url = new.image_url;
@@ -357,7 +361,7 @@ impl Emulator {
                 .game_fields(merchant_id, project_id, new.external_game_id, None, None)
                 .await
                 .map_err(|e| CreateError::Storage(storage(e)))?;
-            let mut row = Self::new_item(merchant_id, project_id, user_id, "game_key", game);
+            let mut row = self.new_item(merchant_id, project_id, user_id, "game_key", game);
             // The captured request has no item name; the SKU stands in for it.
             row.item_name = new.item_sku.clone();
             row.item_sku = new.item_sku;
@@ -403,7 +407,7 @@ impl Emulator {
                 )
                 .await
                 .map_err(|e| CreateError::Storage(storage(e)))?;
-            let mut row = Self::new_item(merchant_id, project_id, user_id, "promo_code", game);
+            let mut row = self.new_item(merchant_id, project_id, user_id, "promo_code", game);
             row.item_sku = sku;
             row.item_name = name;
             row.image_url = image;
@@ -514,16 +518,17 @@ impl Emulator {
         let max_attempts = self.schedule.max_attempts();
         let user_game_id = body.user_game_id.clone();
         let row = item.clone();
+        let clock = self.clock.clone();
         let outcome = self
             .db
             .write(move |c| {
-                let now = now_millis();
+                let now = clock.now_millis();
                 state::commit_move(
                     c,
                     &row,
                     Some(&user_game_id),
                     MoveTarget::Game,
-                    &rfc3339_now(),
+                    &clock.rfc3339_now(),
                     now,
                     |move_id| {
                         with_webhook.then(|| {
@@ -544,6 +549,7 @@ impl Emulator {
                                 body,
                                 max_attempts,
                                 first_attempt_at: now,
+                                policy: RetryPolicy::Order,
                             }
                         })
                     },
@@ -668,9 +674,10 @@ impl BackpackApi for Emulator {
             game_name: body.game_name,
             game_image_url: body.game_image_url,
         };
+        let created_at = self.clock.rfc3339_now();
         let inserted = self
             .db
-            .write(move |c| state::insert_game(c, merchant_id, project_id, &game, &rfc3339_now()))
+            .write(move |c| state::insert_game(c, merchant_id, project_id, &game, &created_at))
             .await
             .map_err(storage)?;
         Ok(match inserted {
@@ -877,6 +884,7 @@ impl BackpackApi for Emulator {
                 )
                 .await?;
             let row = item.clone();
+            let clock = self.clock.clone();
             let outcome = self
                 .db
                 .write(move |c| {
@@ -885,8 +893,8 @@ impl BackpackApi for Emulator {
                         &row,
                         None,
                         MoveTarget::Wallet,
-                        &rfc3339_now(),
-                        now_millis(),
+                        &clock.rfc3339_now(),
+                        clock.now_millis(),
                         |_| None,
                     )
                 })
@@ -942,6 +950,7 @@ mod tests {
     }
 
     fn emulator(db: Arc<Db>) -> Emulator {
+        let clock = Clock::manual();
         let auth = Arc::new(Auth::new(
             super::super::auth::AuthConfig {
                 signing_key: b"test-signing-key".to_vec(),
@@ -951,6 +960,7 @@ mod tests {
                 ttl_secs: 60,
             },
             Arc::clone(&db),
+            clock.clone(),
         ));
         Emulator {
             db,
@@ -958,9 +968,10 @@ mod tests {
             target: None,
             client: reqwest::Client::new(),
             legacy_move_webhook: false,
-            schedule: Schedule::xsolla(1.0),
+            schedule: Schedule::new(RetryPolicy::Order, 1.0),
             order_base: 0,
             wake: Arc::new(Notify::new()),
+            clock,
         }
     }
 

@@ -10,12 +10,15 @@
 //!
 //! Signature: `Authorization: Signature <sha1(body ‖ secret)>` over the exact bytes sent.
 
-use std::time::Duration;
-
+use backpack_types::api::ItemType;
+use backpack_types::webhooks::{
+    CustomParameters, Order, OrderCurrencyType, OrderItem, OrderItemType, OrderMode, OrderPaid,
+    OrderUser,
+};
 use backpack_webhooks::WebhookSecret;
 use serde_json::{Value, json};
 
-use super::state::ItemRow;
+use crate::db::ItemRow;
 
 /// Where webhooks go.
 #[derive(Clone)]
@@ -45,9 +48,6 @@ impl std::fmt::Debug for Target {
     }
 }
 
-/// `order.mode` of the emulator's `order_paid` (the emulator is a test system).
-pub const ORDER_MODE: &str = "sandbox";
-
 /// The Backpack `user_validation` body.
 pub fn user_validation(merchant_id: u32, project_id: u32, user_game_id: &str) -> Vec<u8> {
     let body = json!({
@@ -58,8 +58,12 @@ pub fn user_validation(merchant_id: u32, project_id: u32, user_game_id: &str) ->
     body.to_string().into_bytes()
 }
 
+fn is_currency(item: &ItemRow) -> bool {
+    ItemType::from(item.item_type.as_str()) == ItemType::VirtualCurrency
+}
+
 fn quantity(item: &ItemRow) -> i64 {
-    if item.item_type == "virtual_currency" {
+    if is_currency(item) {
         item.quantity.unwrap_or(1)
     } else {
         1
@@ -67,47 +71,42 @@ fn quantity(item: &ItemRow) -> i64 {
 }
 
 /// The `order_paid` body for a moved item (shape of the documented sample; order ID unique per
-/// emulator database; free order, so `currency_type` is `unknown` and the amounts are `"0"`).
+/// emulator database; a free sandbox order, so `currency_type` is `unknown` and the amounts are
+/// `"0"`). The Backpack IDs travel in `custom_parameters`.
 pub fn order_paid(item: &ItemRow, user_game_id: &str, order_id: i64) -> Vec<u8> {
-    let kind = if item.item_type == "virtual_currency" {
-        "virtual_currency"
+    let kind = if is_currency(item) {
+        OrderItemType::VirtualCurrency
     } else {
-        "virtual_good"
+        OrderItemType::VirtualGood
     };
-    let body = json!({
-        "notification_type": "order_paid",
-        "items": [{
-            "sku": item.item_sku,
-            "type": kind,
-            "quantity": quantity(item),
-            "amount": "0",
-            "promotions": [],
-            "is_pre_order": false,
-            "custom_attributes": null,
-        }],
-        "order": {
-            "id": order_id,
-            "mode": ORDER_MODE,
-            "currency_type": "unknown",
-            "currency": item.currency.clone().unwrap_or_else(|| "USD".to_owned()),
-            "amount": "0",
-            "status": "paid",
-            "platform": "xsolla",
-            "comment": null,
-            "invoice_id": order_id.to_string(),
-            "promotions": [],
-            "coupons": [],
-            "promocodes": [],
-        },
-        "user": { "external_id": user_game_id },
-        "custom_parameters": {
-            "backpack_item_id": item.item_id,
-            "backpack_user_id": item.user_id,
-            "merchant_id": item.merchant_id,
-            "project_id": item.project_id,
-        },
-    });
-    body.to_string().into_bytes()
+    let mut backpack = serde_json::Map::new();
+    backpack.insert("backpack_item_id".into(), item.item_id.clone().into());
+    backpack.insert("backpack_user_id".into(), item.user_id.clone().into());
+    backpack.insert("merchant_id".into(), item.merchant_id.into());
+    backpack.insert("project_id".into(), item.project_id.into());
+    let line = OrderItem::new(item.item_sku.clone(), kind, quantity(item), "0", Vec::new())
+        .with_is_pre_order(false);
+    let order = Order::new(
+        order_id,
+        OrderMode::Sandbox,
+        OrderCurrencyType::Unknown,
+        item.currency.clone().unwrap_or_else(|| "USD".to_owned()),
+        "0",
+        "paid",
+    )
+    .with_platform("xsolla")
+    .with_invoice_id(order_id.to_string())
+    .with_promotions(Vec::new())
+    .with_coupons(Vec::new())
+    .with_promocodes(Vec::new());
+    let body = OrderPaid::new(
+        vec![line],
+        order,
+        OrderUser::new().with_external_id(user_game_id),
+    )
+    .with_custom_parameters(CustomParameters::new().with_additional_properties(backpack));
+    // Serialising these types cannot fail (string keys, no non-finite floats).
+    serde_json::to_vec(&body).unwrap_or_default()
 }
 
 /// The deprecated Backpack `move_to_game` body.
@@ -117,7 +116,7 @@ pub fn move_to_game(item: &ItemRow, user_game_id: &str) -> Vec<u8> {
         "sku": item.item_sku,
         "type": item.item_type,
     });
-    if item.item_type == "virtual_currency"
+    if is_currency(item)
         && let Some(map) = entry.as_object_mut()
     {
         map.insert("quantity".into(), Value::from(quantity(item)));
@@ -192,56 +191,9 @@ pub fn classify(answer: &Answer) -> Verdict {
     }
 }
 
-/// Xsolla's retry schedule: after the first attempt, 2 retries 5 minutes apart, then 7 at 15
-/// minutes, then 10 at 60 minutes: 20 attempts in all. Every delay is divided by the time scale.
-#[derive(Debug, Clone)]
-pub struct Schedule {
-    delays: Vec<Duration>,
-}
-
-impl Schedule {
-    /// The documented schedule divided by `time_scale` (must be positive and finite).
-    pub fn xsolla(time_scale: f64) -> Self {
-        let minutes = std::iter::repeat_n(5u64, 2)
-            .chain(std::iter::repeat_n(15, 7))
-            .chain(std::iter::repeat_n(60, 10));
-        let delays = minutes
-            .map(|m| Duration::from_secs_f64((m * 60) as f64 / time_scale))
-            .collect();
-        Self { delays }
-    }
-
-    /// Attempts in all (first + retries).
-    pub fn max_attempts(&self) -> u32 {
-        u32::try_from(self.delays.len() + 1).unwrap_or(u32::MAX)
-    }
-
-    /// Wait after attempt number `attempt` (1-based) before the next one; zero after the last.
-    pub fn delay_after(&self, attempt: u32) -> Duration {
-        let index = usize::try_from(attempt.saturating_sub(1)).unwrap_or(usize::MAX);
-        self.delays.get(index).copied().unwrap_or_default()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn schedule_is_2_7_10() {
-        let s = Schedule::xsolla(1.0);
-        assert_eq!(s.max_attempts(), 20);
-        let minutes: Vec<u64> = (1..20).map(|a| s.delay_after(a).as_secs() / 60).collect();
-        assert_eq!(&minutes[..2], &[5, 5]);
-        assert!(minutes[2..9].iter().all(|m| *m == 15));
-        assert!(minutes[9..].iter().all(|m| *m == 60));
-        assert_eq!(minutes.iter().sum::<u64>(), 715);
-        assert_eq!(s.delay_after(20), Duration::ZERO);
-        assert_eq!(
-            Schedule::xsolla(6000.0).delay_after(1),
-            Duration::from_millis(50)
-        );
-    }
 
     #[test]
     fn urls_in_logs_carry_no_credentials() {
@@ -294,5 +246,20 @@ mod tests {
         let v: backpack_types::webhooks::WebhookEvent =
             serde_json::from_slice(&order_paid(&item, "p", 7)).unwrap();
         assert_eq!(v.notification_type(), "order_paid");
+        let paid: OrderPaid = serde_json::from_slice(&order_paid(&item, "p", 7)).unwrap();
+        assert_eq!(paid.order.mode, OrderMode::Sandbox);
+        assert_eq!(paid.items[0].r#type, OrderItemType::VirtualCurrency);
+        assert_eq!(paid.items[0].quantity, 50);
+        assert_eq!(paid.user.external_id.as_deref(), Some("p"));
+        let custom = paid.custom_parameters.unwrap().additional_properties;
+        assert_eq!(custom["backpack_item_id"], "i");
+        let good = ItemRow {
+            item_type: "virtual_item".into(),
+            quantity: Some(50),
+            ..item
+        };
+        let paid: OrderPaid = serde_json::from_slice(&order_paid(&good, "p", 8)).unwrap();
+        assert_eq!(paid.items[0].r#type, OrderItemType::VirtualGood);
+        assert_eq!(paid.items[0].quantity, 1);
     }
 }

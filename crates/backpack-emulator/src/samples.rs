@@ -1,0 +1,188 @@
+//! The documented webhook samples, read from the vendored specs (compiled in): the `examples`
+//! of every webhook in `spec/webhooks.yaml` (14 payments/store types) and of the two Backpack
+//! webhooks in `spec/backpack.yaml` (`x-webhooks`).
+
+use serde_json::Value;
+
+const WEBHOOKS_YAML: &str = include_str!("../../../spec/webhooks.yaml");
+const BACKPACK_YAML: &str = include_str!("../../../spec/backpack.yaml");
+
+/// Why a sample could not be produced.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SampleError {
+    /// The type name is not one of [`type_names`].
+    #[error("unknown webhook type `{name}`; known types: {known}")]
+    UnknownType {
+        /// What was asked for.
+        name: String,
+        /// The known names, comma-separated.
+        known: String,
+    },
+    /// The type has no example of that name.
+    #[error("`{name}` has no example `{example}`; examples: {known}")]
+    UnknownExample {
+        /// The webhook type.
+        name: String,
+        /// The example asked for.
+        example: String,
+        /// The examples it has, comma-separated.
+        known: String,
+    },
+    /// The compiled-in spec has no usable sample.
+    #[error("{0}")]
+    Spec(String),
+}
+
+/// Which receiver semantics a webhook has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// Payments/store webhooks (success 204).
+    Store,
+    /// Backpack webhooks (success 200).
+    Backpack,
+}
+
+/// The payments/store webhook types (`notification_type` values).
+pub const STORE_TYPES: [&str; 14] = [
+    "user_validation",
+    "user_search",
+    "payment",
+    "order_paid",
+    "order_canceled",
+    "refund",
+    "partial_refund",
+    "payment_account_add",
+    "payment_account_remove",
+    "afs_reject",
+    "create_subscription",
+    "update_subscription",
+    "cancel_subscription",
+    "non_renewal_subscription",
+];
+
+/// The Backpack webhook types as named on the command line, with their spec operation.
+pub const BACKPACK_TYPES: [(&str, &str); 2] = [
+    ("backpack.user_validation", "user-validation"),
+    ("backpack.move_to_game", "move-item-to-game"),
+];
+
+/// Every name `webhook send` accepts.
+pub fn type_names() -> Vec<&'static str> {
+    STORE_TYPES
+        .iter()
+        .copied()
+        .chain(BACKPACK_TYPES.iter().map(|(name, _)| *name))
+        .collect()
+}
+
+/// A documented sample body.
+#[derive(Debug, Clone)]
+pub struct Sample {
+    /// The example's name in the spec.
+    pub example: String,
+    /// The JSON body (compact, keys in the spec's order).
+    pub body: Vec<u8>,
+}
+
+fn parse_yaml(text: &str, what: &str) -> Result<Value, SampleError> {
+    serde_norway::from_str(text)
+        .map_err(|e| SampleError::Spec(format!("the compiled-in {what} is unreadable: {e}")))
+}
+
+/// Resolves `{"$ref": "#/components/examples/X"}` to X.
+fn resolve<'a>(doc: &'a Value, example: &'a Value) -> Option<&'a Value> {
+    match example.get("$ref").and_then(Value::as_str) {
+        Some(reference) => doc.pointer(reference.strip_prefix('#')?),
+        None => Some(example),
+    }
+}
+
+/// Resolves a command-line type name to (family, spec document, JSON pointer of the webhook).
+fn locate(type_name: &str) -> Option<(Family, &'static str, String)> {
+    let name = match type_name {
+        "move_to_game" => "backpack.move_to_game",
+        other => other,
+    };
+    if STORE_TYPES.contains(&name) {
+        return Some((Family::Store, WEBHOOKS_YAML, format!("/webhooks/{name}")));
+    }
+    BACKPACK_TYPES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, op)| (Family::Backpack, BACKPACK_YAML, format!("/x-webhooks/{op}")))
+}
+
+/// The family of a command-line type name.
+pub fn family_of(type_name: &str) -> Option<Family> {
+    locate(type_name).map(|(family, _, _)| family)
+}
+
+/// The documented sample of `type_name` (its first example, or the one named `example`).
+pub fn sample(type_name: &str, example: Option<&str>) -> Result<Sample, SampleError> {
+    let (_, text, pointer) = locate(type_name).ok_or_else(|| SampleError::UnknownType {
+        name: type_name.to_owned(),
+        known: type_names().join(", "),
+    })?;
+    let doc = parse_yaml(text, "spec")?;
+    let examples = doc
+        .pointer(&format!(
+            "{pointer}/post/requestBody/content/application~1json/examples"
+        ))
+        .and_then(Value::as_object)
+        .ok_or_else(|| SampleError::Spec(format!("the spec has no sample for `{type_name}`")))?;
+    let (name, entry) = match example {
+        Some(wanted) => examples
+            .iter()
+            .find(|(name, _)| name.as_str() == wanted)
+            .ok_or_else(|| SampleError::UnknownExample {
+                name: type_name.to_owned(),
+                example: wanted.to_owned(),
+                known: examples.keys().cloned().collect::<Vec<_>>().join(", "),
+            })?,
+        None => examples.iter().next().ok_or_else(|| {
+            SampleError::Spec(format!("the spec has no sample for `{type_name}`"))
+        })?,
+    };
+    let value = resolve(&doc, entry)
+        .and_then(|e| e.get("value"))
+        .ok_or_else(|| {
+            SampleError::Spec(format!("sample `{name}` of `{type_name}` has no value"))
+        })?;
+    let body = serde_json::to_vec(value)
+        .map_err(|e| SampleError::Spec(format!("sample is not JSON: {e}")))?;
+    Ok(Sample {
+        example: name.clone(),
+        body,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_type_has_a_sample_with_its_notification_type() {
+        for name in type_names() {
+            let sample = sample(name, None).unwrap();
+            let value: Value = serde_json::from_slice(&sample.body).unwrap();
+            let expected = name.strip_prefix("backpack.").unwrap_or(name);
+            assert_eq!(value["notification_type"], expected, "{name}");
+        }
+        assert_eq!(type_names().len(), 16);
+    }
+
+    #[test]
+    fn refs_and_named_examples_resolve() {
+        let refund = sample("refund", None).unwrap();
+        assert!(
+            String::from_utf8(refund.body)
+                .unwrap()
+                .contains("\"refund\"")
+        );
+        let fixture = sample("order_paid", Some("php-sdk-fixture")).unwrap();
+        assert_eq!(fixture.example, "php-sdk-fixture");
+        assert!(sample("order_paid", Some("nope")).is_err());
+        assert!(sample("nope", None).is_err());
+        assert_eq!(family_of("move_to_game"), Some(Family::Backpack));
+    }
+}

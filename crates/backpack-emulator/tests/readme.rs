@@ -1,0 +1,14 @@
+//! The README's copyable example is exactly the `game_backend` test that CI runs.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[test]
+fn readme_example_is_the_game_backend_test() {
+    let crate_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(crate_dir.join("../../README.md")).unwrap();
+    let test = std::fs::read_to_string(crate_dir.join("tests/game_backend.rs")).unwrap();
+    let block = format!("```rust\n{test}```\n");
+    assert!(
+        readme.contains(&block),
+        "README.md must contain tests/game_backend.rs verbatim in a ```rust block"
+    );
+}

@@ -1,0 +1,234 @@
+//! `trigger`: every one of the 16 webhook types is sent signed through the outbox, and re-sent
+//! on its own schedule, driven by the manual clock (no sleeps).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use backpack_emulator::{Body, Emulator, Error, RetryPolicy, WebhookType};
+use backpack_webhooks::WebhookSecret;
+
+const SECRET: &str = "trigger-secret";
+
+type Log = Arc<Mutex<Vec<(String, bool)>>>;
+
+/// A receiver that records (notification_type, signature valid) and always answers `status`.
+async fn receiver(status: StatusCode) -> (String, Log) {
+    async fn hook(
+        State((log, status)): State<(Log, StatusCode)>,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> StatusCode {
+        let value: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let valid =
+            backpack_webhooks::verify_headers(&body, &headers, &WebhookSecret::new(SECRET)).is_ok();
+        let kind = value["notification_type"]
+            .as_str()
+            .unwrap_or("?")
+            .to_owned();
+        log.lock().unwrap().push((kind, valid));
+        status
+    }
+    let log = Log::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = axum::Router::new()
+        .route("/", axum::routing::post(hook))
+        .with_state((Arc::clone(&log), status));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{addr}/"), log)
+}
+
+fn attempts_of(outbox: &[backpack_emulator::OutboxEntry], id: i64) -> u32 {
+    outbox.iter().find(|d| d.id == id).unwrap().attempts
+}
+
+#[tokio::test]
+async fn every_type_is_sent_signed_and_retried_on_its_own_schedule() {
+    let (url, log) = receiver(StatusCode::SERVICE_UNAVAILABLE).await;
+    let emulator = Emulator::builder()
+        .webhook(url, SECRET)
+        .start()
+        .await
+        .unwrap();
+    let mut queued = Vec::new();
+    for kind in WebhookType::ALL {
+        let triggered = emulator.trigger(kind).await.unwrap();
+        assert_eq!(triggered.type_name, kind.name());
+        queued.push((kind, triggered.id));
+    }
+    emulator.settle().await;
+    {
+        let log = log.lock().unwrap();
+        assert_eq!(log.len(), 16, "one first attempt each");
+        assert!(log.iter().all(|(_, valid)| *valid), "all signed: {log:?}");
+        let mut kinds: Vec<&str> = log.iter().map(|(k, _)| k.as_str()).collect();
+        kinds.sort_unstable();
+        let mut expected: Vec<&str> = WebhookType::ALL
+            .iter()
+            .map(|k| k.notification_type())
+            .collect();
+        expected.sort_unstable();
+        assert_eq!(kinds, expected);
+    }
+
+    // One minute: only the payment-type webhooks come again (their first wait is 1 minute).
+    emulator.advance(Duration::from_secs(60)).await.unwrap();
+    let outbox = emulator.outbox().await.unwrap();
+    for (kind, id) in &queued {
+        let expected = match kind.retry_policy() {
+            RetryPolicy::Payment => 2,
+            _ => 1,
+        };
+        assert_eq!(attempts_of(&outbox, *id), expected, "{kind} after 1 min");
+    }
+    // Four more minutes: the order-type ones have their first retry at 5 minutes.
+    emulator.advance(Duration::from_secs(240)).await.unwrap();
+    let outbox = emulator.outbox().await.unwrap();
+    for (kind, id) in &queued {
+        let expected = match kind.retry_policy() {
+            RetryPolicy::Payment => 3, // at 0, 1 and 3 minutes; the next at 7
+            RetryPolicy::Order => 2,   // at 0 and 5 minutes
+            RetryPolicy::Once => 1,
+        };
+        assert_eq!(attempts_of(&outbox, *id), expected, "{kind} after 5 min");
+    }
+
+    // Far beyond every schedule, in steps no longer than the shortest wait that follows.
+    for _ in 0..(13 * 60 / 5) {
+        emulator.advance(Duration::from_secs(300)).await.unwrap();
+    }
+    let outbox = emulator.outbox().await.unwrap();
+    for (kind, id) in &queued {
+        let entry = outbox.iter().find(|d| d.id == *id).unwrap();
+        let expected = match kind.retry_policy() {
+            RetryPolicy::Order => 20,
+            RetryPolicy::Payment => 12,
+            RetryPolicy::Once => 1,
+        };
+        assert_eq!(
+            (entry.attempts, entry.state.as_str()),
+            (expected, "failed"),
+            "{kind}"
+        );
+    }
+    let sent_order_paid = log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(k, _)| k == "order_paid")
+        .count();
+    assert_eq!(sent_order_paid, 20);
+    emulator.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_caller_body_is_sent_as_given_and_the_route_works() {
+    let (url, log) = receiver(StatusCode::NO_CONTENT).await;
+    let emulator = Emulator::builder()
+        .webhook(url, SECRET)
+        .start()
+        .await
+        .unwrap();
+    let body = br#"{"notification_type":"payment","transaction":{"id":77}}"#.to_vec();
+    emulator
+        .trigger_with(WebhookType::Payment, Body::Raw(body.clone()))
+        .await
+        .unwrap();
+    // The emulator-only HTTP route: an empty body sends the documented sample.
+    let answer = reqwest::Client::new()
+        .post(format!("{}/emulator/webhooks/refund", emulator.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 202);
+    let triggered: backpack_emulator::Triggered = answer.json().await.unwrap();
+    assert_eq!(
+        (triggered.policy.as_str(), triggered.max_attempts),
+        ("payment", 12)
+    );
+    let unknown = reqwest::Client::new()
+        .post(format!("{}/emulator/webhooks/nope", emulator.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+    emulator.settle().await;
+    let outbox = emulator.outbox().await.unwrap();
+    assert_eq!(outbox.len(), 2);
+    assert_eq!(
+        outbox[0].body,
+        serde_json::from_slice::<serde_json::Value>(&body).unwrap()
+    );
+    assert!(
+        outbox
+            .iter()
+            .all(|d| d.state == "delivered" && d.attempts == 1)
+    );
+    assert_eq!(log.lock().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn without_a_webhook_url_trigger_is_refused_and_the_system_clock_cannot_advance() {
+    let emulator = Emulator::builder().system_clock(1.0).start().await.unwrap();
+    assert!(matches!(
+        emulator.trigger(WebhookType::Payment).await,
+        Err(Error::NoWebhookUrl)
+    ));
+    assert!(matches!(
+        emulator.advance(Duration::from_secs(1)).await,
+        Err(Error::SystemClock)
+    ));
+    let answer = reqwest::Client::new()
+        .post(format!("{}/emulator/webhooks/payment", emulator.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 409);
+}
+
+#[tokio::test]
+async fn a_database_file_keeps_the_outbox_and_the_signing_key_across_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("emulator.sqlite");
+    let (failing, _) = receiver(StatusCode::SERVICE_UNAVAILABLE).await;
+    let first = Emulator::builder()
+        .database_file(&file)
+        .webhook(failing, SECRET)
+        .start()
+        .await
+        .unwrap();
+    let queued = first.trigger(WebhookType::Payment).await.unwrap();
+    first.settle().await;
+    let user = uuid::Uuid::new_v4();
+    let token = first.user_token(user).unwrap();
+    first.shutdown().await.unwrap();
+
+    let (working, log) = receiver(StatusCode::NO_CONTENT).await;
+    let second = Emulator::builder()
+        .database_file(&file)
+        .webhook(working, SECRET)
+        .start()
+        .await
+        .unwrap();
+    let before = second.outbox().await.unwrap();
+    assert_eq!((before[0].id, before[0].attempts), (queued.id, 1));
+    second.advance(Duration::from_secs(60)).await.unwrap();
+    let after = second.outbox().await.unwrap();
+    assert_eq!(
+        (after[0].attempts, after[0].state.as_str()),
+        (2, "delivered")
+    );
+    assert_eq!(log.lock().unwrap().len(), 1);
+    // A token from before the restart still opens the user's Backpack.
+    let mine = reqwest::Client::new()
+        .get(format!("{}/web/backpack/items", second.base_url()))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mine.status(), 200);
+}
