@@ -125,30 +125,42 @@
 #![warn(missing_docs)]
 
 pub mod dedup;
-pub mod event;
+pub mod dedup_key;
 pub mod events;
 pub mod handler;
 pub mod ip;
+pub mod parse;
 pub mod receiver;
 pub mod response;
 pub mod secret;
 pub mod signature;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub mod transactional;
 
 #[cfg(feature = "postgres")]
 pub use dedup::PostgresStore;
 #[cfg(feature = "sqlite")]
 pub use dedup::SqliteStore;
 pub use dedup::{Claim, ClaimToken, DedupStore, MemoryStore, StoreError, StoredAnswer};
-pub use event::{
-    DedupKey, DedupPolicy, Family, ParseError, Parsed, WebhookError, parse, parse_backpack,
-    verify_and_parse, verify_and_parse_backpack,
-};
+pub use dedup_key::{DedupKey, DedupPolicy};
 pub use events::*;
 pub use handler::{
     BackpackHandler, Delivery, FoundUser, HandlerError, HandlerResult, WebhookHandler,
 };
 pub use ip::{ClientIpSource, IpAllowlist};
+pub use parse::{
+    Family, ParseError, Parsed, WebhookError, parse, parse_backpack, verify_and_parse,
+    verify_and_parse_backpack,
+};
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub use receiver::TransactionalReceiver;
 pub use receiver::{BackpackReceiver, ReceiverConfig, WebhookReceiver};
 pub use response::ErrorCode;
-pub use secret::{SecretError, WebhookSecret};
-pub use signature::{SignatureError, authorization_value, sign, verify, verify_headers};
+pub use secret::{SecretError, WebhookSecret, WebhookSecrets};
+pub use signature::{
+    SignatureError, authorization_value, sign, verify, verify_headers, verify_headers_any,
+};
+#[cfg(feature = "postgres")]
+pub use transactional::PostgresHandler;
+#[cfg(feature = "sqlite")]
+pub use transactional::SqliteHandler;

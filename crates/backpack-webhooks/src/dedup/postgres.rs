@@ -58,7 +58,13 @@ pub struct PostgresStore {
     client: Arc<RwLock<Arc<Client>>>,
     /// Connection string, kept to reconnect; `None` for [`PostgresStore::from_client`].
     config: Option<Arc<str>>,
+    /// Idle connections for transactional handlers (a transaction needs a connection of its
+    /// own: `tokio_postgres` transactions borrow their client mutably).
+    tx_pool: Arc<std::sync::Mutex<Vec<Client>>>,
 }
+
+/// Most idle transaction connections kept.
+const TX_POOL_MAX: usize = 16;
 
 impl fmt::Debug for PostgresStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -91,11 +97,14 @@ impl PostgresStore {
         Ok(Self {
             client: Arc::new(RwLock::new(Arc::new(client))),
             config: Some(Arc::from(config)),
+            tx_pool: Arc::default(),
         })
     }
 
     /// Uses a client you connected yourself (e.g. with TLS) and creates the table if missing.
-    /// Such a store cannot reconnect.
+    /// Such a store cannot reconnect, and cannot open the extra connections a
+    /// [`TransactionalReceiver`](crate::TransactionalReceiver) needs (it answers 500); use
+    /// [`PostgresStore::connect`] for that.
     pub async fn from_client(client: Client) -> Result<Self, StoreError> {
         client
             .batch_execute(SCHEMA)
@@ -104,6 +113,7 @@ impl PostgresStore {
         Ok(Self {
             client: Arc::new(RwLock::new(Arc::new(client))),
             config: None,
+            tx_pool: Arc::default(),
         })
     }
 
@@ -119,6 +129,34 @@ impl PostgresStore {
             )
             .await
             .map_err(StoreError::backend)
+    }
+
+    /// A connection of its own for one transaction (idle one, or a new one).
+    pub(crate) async fn checkout(&self) -> Result<Client, StoreError> {
+        let idle = {
+            let mut pool = self.tx_pool.lock().unwrap_or_else(|e| e.into_inner());
+            std::iter::from_fn(|| pool.pop()).find(|c| !c.is_closed())
+        };
+        if let Some(client) = idle {
+            return Ok(client);
+        }
+        let Some(config) = &self.config else {
+            return Err(StoreError::backend(std::io::Error::other(
+                "transactions need a store made by PostgresStore::connect",
+            )));
+        };
+        connect_client(config).await
+    }
+
+    /// Gives back a connection taken by [`checkout`](Self::checkout).
+    pub(crate) fn checkin(&self, client: Client) {
+        if client.is_closed() {
+            return;
+        }
+        let mut pool = self.tx_pool.lock().unwrap_or_else(|e| e.into_inner());
+        if pool.len() < TX_POOL_MAX {
+            pool.push(client);
+        }
     }
 
     async fn client(&self) -> Result<Arc<Client>, StoreError> {

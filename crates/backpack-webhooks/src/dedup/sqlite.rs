@@ -128,6 +128,74 @@ impl SqliteStore {
         .map_err(StoreError::backend)?
     }
 
+    /// Runs `work` in one `BEGIN IMMEDIATE` transaction. With `claim`, the transaction first
+    /// checks that the claim is still held, and when `work` asks to commit it records the answer
+    /// in the same transaction: the work's writes and the recorded answer commit together or not
+    /// at all. `work` returns the answer and whether to commit (a rollback leaves the claim held;
+    /// the caller releases it).
+    pub(crate) async fn transact<F>(
+        &self,
+        claim: Option<(String, ClaimToken)>,
+        work: F,
+    ) -> Result<(StoredAnswer, bool), StoreError>
+    where
+        F: FnOnce(&rusqlite::Transaction<'_>) -> (StoredAnswer, bool) + Send + 'static,
+    {
+        let conn = self.conn.clone();
+        let remember_key = claim.as_ref().map(|(key, _)| key.clone());
+        let result = tokio::task::spawn_blocking(move || {
+            let mut guard = conn.lock().unwrap_or_else(|e| e.into_inner());
+            let tx = guard
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(StoreError::backend)?;
+            if let Some((key, token)) = &claim {
+                let held: Option<Option<String>> = tx
+                    .query_row(
+                        "SELECT token FROM backpack_webhook_deliveries WHERE key = ?1",
+                        params![key],
+                        |row| row.get(0),
+                    )
+                    .optional()
+                    .map_err(StoreError::backend)?;
+                if held.flatten().as_deref() != Some(token.as_str()) {
+                    return Err(StoreError::ClaimLost);
+                }
+            }
+            let (answer, commit) = work(&tx);
+            if !commit {
+                return Ok((answer, false)); // dropping `tx` rolls back
+            }
+            if let Some((key, token)) = &claim {
+                let changed = tx
+                    .execute(
+                        "UPDATE backpack_webhook_deliveries
+                         SET token = NULL, lease_until = NULL, completed_at = ?3, status = ?4,
+                             body = ?5
+                         WHERE key = ?1 AND token = ?2",
+                        params![
+                            key,
+                            token.as_str(),
+                            now_millis(),
+                            answer.status,
+                            answer.body.as_ref()
+                        ],
+                    )
+                    .map_err(StoreError::backend)?;
+                if changed != 1 {
+                    return Err(StoreError::ClaimLost);
+                }
+            }
+            tx.commit().map_err(StoreError::backend)?;
+            Ok((answer, true))
+        })
+        .await
+        .map_err(StoreError::backend)??;
+        if let (Some(key), (answer, true)) = (remember_key, &result) {
+            self.remember(key, answer.clone());
+        }
+        Ok(result)
+    }
+
     async fn owned_update(
         &self,
         sql: &'static str,

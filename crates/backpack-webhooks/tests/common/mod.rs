@@ -310,7 +310,7 @@ pub const SCHEMA_MISMATCH: &str = "Request body does not match the webhook schem
 
 /// Test settings: long waits so that slow CI machines never hit a timeout by accident.
 pub fn config() -> ReceiverConfig {
-    ReceiverConfig::default().in_progress_wait(Duration::from_secs(120))
+    ReceiverConfig::default().with_in_progress_wait(Duration::from_secs(120))
 }
 
 /// A store wrapper that reports every `InProgress` claim result.
