@@ -164,3 +164,5 @@ pub use signature::{
 pub use transactional::PostgresHandler;
 #[cfg(feature = "sqlite")]
 pub use transactional::SqliteHandler;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub use transactional::TransactionalHandler;

@@ -705,6 +705,5 @@ receiver_type! {
     /// [`SqliteHandler`](crate::SqliteHandler), or on a `PostgresStore` with a
     /// `PostgresHandler` (feature `postgres`). Answers as [`WebhookReceiver`].
     TransactionalReceiver, TxDispatch;
-    #[cfg(feature = "sqlite")] impl[H: crate::transactional::SqliteHandler] crate::dedup::SqliteStore;
-    #[cfg(feature = "postgres")] impl[H: crate::transactional::PostgresHandler] crate::dedup::PostgresStore;
+    impl[H: crate::transactional::TransactionalHandler<S>, S: DedupStore] S;
 }

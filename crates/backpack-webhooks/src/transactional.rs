@@ -49,7 +49,7 @@ use futures::FutureExt;
 use crate::dedup::PostgresStore;
 #[cfg(feature = "sqlite")]
 use crate::dedup::SqliteStore;
-use crate::dedup::{ClaimToken, StoreError, StoredAnswer};
+use crate::dedup::{ClaimToken, DedupStore, StoreError, StoredAnswer};
 use crate::dedup_key::{DedupKey, DedupPolicy};
 use crate::events::{UserSearch, WebhookEvent};
 use crate::handler::{Delivery, FoundUser, HandlerResult};
@@ -120,6 +120,77 @@ pub trait PostgresHandler: Send + Sync + 'static {
     }
 }
 
+/// A handler that can run in a transaction of store `S`: implemented for every
+/// [`SqliteHandler`] with [`SqliteStore`] and every `PostgresHandler` with `PostgresStore`.
+/// Sealed: implement one of those two traits instead.
+pub trait TransactionalHandler<S>: sealed::Sealed<S> + Send + Sync + 'static {}
+
+pub(crate) mod sealed {
+    use std::future::Future;
+    use std::sync::Arc;
+
+    use crate::dedup::{ClaimToken, StoredAnswer};
+    use crate::dedup_key::DedupKey;
+    use crate::events::WebhookEvent;
+    use crate::handler::Delivery;
+
+    /// The store-specific transaction work of a [`TransactionalHandler`](super::TransactionalHandler).
+    pub trait Sealed<S> {
+        /// A delivery that is never deduplicated, in a transaction of its own.
+        fn run(
+            handler: Arc<Self>,
+            store: &S,
+            event: WebhookEvent,
+            delivery: Delivery,
+        ) -> impl Future<Output = StoredAnswer> + Send;
+
+        /// A claimed delivery: handler and recorded answer in one transaction.
+        fn run_claimed(
+            handler: Arc<Self>,
+            store: &S,
+            key: DedupKey,
+            token: ClaimToken,
+            event: WebhookEvent,
+            delivery: Delivery,
+        ) -> impl Future<Output = StoredAnswer> + Send;
+    }
+}
+
+impl<S: DedupStore, H: TransactionalHandler<S>> Pipeline<S> for TxDispatch<H> {
+    type Event = WebhookEvent;
+    const FAMILY: Family = Family::Store;
+
+    fn route(raw: &[u8]) -> Result<(String, DedupPolicy, bool), ParseError> {
+        parse::route_store(raw)
+    }
+
+    fn typed(notification_type: &str, raw: &[u8]) -> Result<WebhookEvent, ParseError> {
+        parse::typed_event(notification_type, raw, WebhookEvent::from_slice_as)
+    }
+
+    fn run(
+        &self,
+        store: &S,
+        event: WebhookEvent,
+        delivery: Delivery,
+    ) -> impl std::future::Future<Output = StoredAnswer> + Send {
+        H::run(Arc::clone(&self.0), store, event, delivery)
+    }
+
+    fn run_claimed(
+        &self,
+        store: &S,
+        key: DedupKey,
+        token: ClaimToken,
+        event: WebhookEvent,
+        delivery: Delivery,
+        _lease: Duration,
+    ) -> impl std::future::Future<Output = StoredAnswer> + Send {
+        // No lease renewal: the transaction's lock keeps other claimers out until it ends.
+        H::run_claimed(Arc::clone(&self.0), store, key, token, event, delivery)
+    }
+}
+
 /// The transactional handler behind a [`TransactionalReceiver`].
 pub(crate) struct TxDispatch<H>(Arc<H>);
 
@@ -135,7 +206,7 @@ impl<H> TxDispatch<H> {
 
 /// The answer for a store failure around a transaction, after freeing the key when `claim` is
 /// still held (so that the retry need not wait for the lease).
-async fn store_failed<S: crate::DedupStore>(
+async fn store_failed<S: DedupStore>(
     store: &S,
     claim: Option<(&DedupKey, &ClaimToken)>,
     err: StoreError,
@@ -155,7 +226,7 @@ async fn store_failed<S: crate::DedupStore>(
     answer(Family::Store, Outcome::Temporary(TEMPORARY))
 }
 
-async fn release<S: crate::DedupStore>(store: &S, key: &DedupKey, token: &ClaimToken) {
+async fn release<S: DedupStore>(store: &S, key: &DedupKey, token: &ClaimToken) {
     if let Err(err) = store.release(key.as_str(), token).await {
         tracing::warn!(error = %err, %key, "could not release the claim");
     }
@@ -172,7 +243,7 @@ fn decide(
 }
 
 /// Finishes a claimed delivery after its transaction.
-async fn after_claimed<S: crate::DedupStore>(
+async fn after_claimed<S: DedupStore>(
     store: &S,
     key: &DedupKey,
     token: &ClaimToken,
@@ -206,25 +277,14 @@ fn sqlite_work<H: SqliteHandler>(
 }
 
 #[cfg(feature = "sqlite")]
-impl<H: SqliteHandler> Pipeline<SqliteStore> for TxDispatch<H> {
-    type Event = WebhookEvent;
-    const FAMILY: Family = Family::Store;
-
-    fn route(raw: &[u8]) -> Result<(String, DedupPolicy, bool), ParseError> {
-        parse::route_store(raw)
-    }
-
-    fn typed(notification_type: &str, raw: &[u8]) -> Result<WebhookEvent, ParseError> {
-        parse::typed_event(notification_type, raw, WebhookEvent::from_slice_as)
-    }
-
+impl<H: SqliteHandler> sealed::Sealed<SqliteStore> for H {
     async fn run(
-        &self,
+        handler: Arc<Self>,
         store: &SqliteStore,
         event: WebhookEvent,
         delivery: Delivery,
     ) -> StoredAnswer {
-        let work = sqlite_work(Arc::clone(&self.0), event, delivery);
+        let work = sqlite_work(handler, event, delivery);
         match store.transact(None, work).await {
             Ok((answer, _)) => answer,
             Err(err) => store_failed(store, None, err).await,
@@ -232,21 +292,23 @@ impl<H: SqliteHandler> Pipeline<SqliteStore> for TxDispatch<H> {
     }
 
     async fn run_claimed(
-        &self,
+        handler: Arc<Self>,
         store: &SqliteStore,
         key: DedupKey,
         token: ClaimToken,
         event: WebhookEvent,
         delivery: Delivery,
-        _lease: Duration,
     ) -> StoredAnswer {
-        let work = sqlite_work(Arc::clone(&self.0), event, delivery);
+        let work = sqlite_work(handler, event, delivery);
         let result = store
             .transact(Some((key.as_str().to_owned(), token.clone())), work)
             .await;
         after_claimed(store, &key, &token, result).await
     }
 }
+
+#[cfg(feature = "sqlite")]
+impl<H: SqliteHandler> TransactionalHandler<SqliteStore> for H {}
 
 /// Runs the handler in a transaction on a connection of its own; see the module docs.
 #[cfg(feature = "postgres")]
@@ -330,40 +392,31 @@ async fn pg_in_transaction<H: PostgresHandler>(
 }
 
 #[cfg(feature = "postgres")]
-impl<H: PostgresHandler> Pipeline<PostgresStore> for TxDispatch<H> {
-    type Event = WebhookEvent;
-    const FAMILY: Family = Family::Store;
-
-    fn route(raw: &[u8]) -> Result<(String, DedupPolicy, bool), ParseError> {
-        parse::route_store(raw)
-    }
-
-    fn typed(notification_type: &str, raw: &[u8]) -> Result<WebhookEvent, ParseError> {
-        parse::typed_event(notification_type, raw, WebhookEvent::from_slice_as)
-    }
-
+impl<H: PostgresHandler> sealed::Sealed<PostgresStore> for H {
     async fn run(
-        &self,
+        handler: Arc<Self>,
         store: &PostgresStore,
         event: WebhookEvent,
         delivery: Delivery,
     ) -> StoredAnswer {
-        match pg_transact(store, &*self.0, None, event, delivery).await {
+        match pg_transact(store, &*handler, None, event, delivery).await {
             Ok((answer, _)) => answer,
             Err(err) => store_failed(store, None, err).await,
         }
     }
 
     async fn run_claimed(
-        &self,
+        handler: Arc<Self>,
         store: &PostgresStore,
         key: DedupKey,
         token: ClaimToken,
         event: WebhookEvent,
         delivery: Delivery,
-        _lease: Duration,
     ) -> StoredAnswer {
-        let result = pg_transact(store, &*self.0, Some((&key, &token)), event, delivery).await;
+        let result = pg_transact(store, &*handler, Some((&key, &token)), event, delivery).await;
         after_claimed(store, &key, &token, result).await
     }
 }
+
+#[cfg(feature = "postgres")]
+impl<H: PostgresHandler> TransactionalHandler<PostgresStore> for H {}
