@@ -127,7 +127,7 @@ async fn deliver(
             Ok(_) => {}
             // Connection refused/reset: that process is dead; wait for the restart when all
             // known ones failed in a row.
-            Err(_) if attempt % live.len() == 0 => {
+            Err(_) if attempt.is_multiple_of(live.len()) => {
                 let _ = tokio::time::timeout(Duration::from_secs(5), addrs.changed()).await;
             }
             Err(_) => {}
