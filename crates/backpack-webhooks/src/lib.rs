@@ -154,7 +154,7 @@ pub use parse::{
 };
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use receiver::TransactionalReceiver;
-pub use receiver::{BackpackReceiver, ReceiverConfig, WebhookReceiver};
+pub use receiver::{BackpackReceiver, Clock, ReceiverConfig, SystemClock, WebhookReceiver};
 pub use response::ErrorCode;
 pub use secret::{SecretError, WebhookSecret, WebhookSecrets};
 pub use signature::{

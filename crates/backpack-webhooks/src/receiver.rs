@@ -9,7 +9,7 @@ use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use axum::Router;
 use axum::body::Body;
@@ -42,8 +42,31 @@ const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
 /// Default body limit: 1 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 
+/// Default retention of recorded answers: 7 days, comfortably longer than Xsolla's retries (at
+/// most 12 hours after the first attempt), so every retry still finds its record.
+pub const DEFAULT_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// How often (at most) recorded answers past the retention are purged, on write.
+const PURGE_EVERY: Duration = Duration::from_secs(3600);
+
+/// The time source for retention decisions (replaceable in tests).
+pub trait Clock: Send + Sync + fmt::Debug + 'static {
+    /// The current wall-clock time.
+    fn now(&self) -> SystemTime;
+}
+
+/// The system's wall clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> SystemTime {
+        SystemTime::now()
+    }
+}
+
 /// Receiver settings. `Default` = 1 MiB body limit, no IP allowlist, peer address as client
-/// address, 30 s claim lease, 5 s wait for a concurrent duplicate.
+/// address, 30 s claim lease, 5 s wait for a concurrent duplicate, recorded answers kept 7 days.
 #[derive(Debug, Clone)]
 pub struct ReceiverConfig {
     body_limit: usize,
@@ -51,6 +74,8 @@ pub struct ReceiverConfig {
     client_ip_source: ClientIpSource,
     claim_lease: Duration,
     in_progress_wait: Duration,
+    retention: Duration,
+    clock: Arc<dyn Clock>,
 }
 
 impl Default for ReceiverConfig {
@@ -61,6 +86,8 @@ impl Default for ReceiverConfig {
             client_ip_source: ClientIpSource::Peer,
             claim_lease: Duration::from_secs(30),
             in_progress_wait: Duration::from_secs(5),
+            retention: DEFAULT_RETENTION,
+            clock: Arc::new(SystemClock),
         }
     }
 }
@@ -96,6 +123,27 @@ impl ReceiverConfig {
     pub fn with_in_progress_wait(mut self, wait: Duration) -> Self {
         self.in_progress_wait = wait.min(MAX_DURATION);
         self
+    }
+
+    /// How long recorded answers are kept ([`DEFAULT_RETENTION`]: 7 days). After a write, at
+    /// most once an hour, the receiver deletes records completed more than this long ago
+    /// ([`DedupStore::purge_completed_before`]). Keep it well above Xsolla's retry window
+    /// (12 hours): a retry that arrives after its record was purged runs the handler again.
+    /// At most 1 year.
+    pub fn with_retention(mut self, retention: Duration) -> Self {
+        self.retention = retention.min(MAX_DURATION);
+        self
+    }
+
+    /// The clock used for retention (the system clock by default; tests move their own).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The retention of recorded answers.
+    pub fn retention(&self) -> Duration {
+        self.retention
     }
 
     /// The body limit.
@@ -362,6 +410,8 @@ struct Core<F, S> {
     store: S,
     secrets: WebhookSecrets,
     config: ReceiverConfig,
+    /// When recorded answers were last purged (by the configured clock).
+    last_purge: std::sync::Mutex<Option<SystemTime>>,
 }
 
 pub(crate) const TEMPORARY: &str = "Temporary error, retry later";
@@ -526,7 +576,8 @@ impl<F: Pipeline<S>, S: DedupStore> Core<F, S> {
                 return body_refused(F::FAMILY, &err);
             }
         };
-        self.dispatch
+        let answer = self
+            .dispatch
             .run_claimed(
                 &self.store,
                 key,
@@ -535,7 +586,33 @@ impl<F: Pipeline<S>, S: DedupStore> Core<F, S> {
                 delivery,
                 self.config.claim_lease,
             )
-            .await
+            .await;
+        self.purge_if_due().await;
+        answer
+    }
+
+    /// Retention, on write: at most once per [`PURGE_EVERY`] (by the configured clock), delete
+    /// the records completed before `now - retention`.
+    async fn purge_if_due(&self) {
+        let now = self.config.clock.now();
+        {
+            let mut last = self.last_purge.lock().unwrap_or_else(|e| e.into_inner());
+            let due = last.is_none_or(|last| {
+                now.duration_since(last)
+                    .map_or(true, |elapsed| elapsed >= PURGE_EVERY)
+            });
+            if !due {
+                return;
+            }
+            *last = Some(now);
+        }
+        let cutoff = now
+            .checked_sub(self.config.retention)
+            .unwrap_or(SystemTime::UNIX_EPOCH);
+        match self.store.purge_completed_before(cutoff).await {
+            Ok(purged) => tracing::debug!(purged, "purged recorded webhook answers past retention"),
+            Err(err) => tracing::warn!(error = %err, "could not purge recorded webhook answers"),
+        }
     }
 }
 
@@ -614,6 +691,7 @@ macro_rules! receiver_type {
                         store,
                         secrets: secrets.into(),
                         config,
+                        last_purge: std::sync::Mutex::new(None),
                     }),
                 }
             }

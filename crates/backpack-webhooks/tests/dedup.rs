@@ -295,3 +295,16 @@ async fn sqlite_concurrent_duplicates_across_two_stores_on_one_file() {
     assert_eq!((a, b), (204, 204));
     assert_eq!(rx_a.handler().count() + rx_b.handler().count(), 1);
 }
+
+#[tokio::test]
+async fn memory_retention_purges_after_seven_days() {
+    retention_purges_after_seven_days(MemoryStore::new()).await;
+}
+
+#[cfg(feature = "sqlite")]
+#[tokio::test]
+async fn sqlite_retention_purges_after_seven_days() {
+    let dir = tempfile::tempdir().unwrap();
+    retention_purges_after_seven_days(SqliteStore::open(dir.path().join("d.sqlite3")).unwrap())
+        .await;
+}

@@ -30,13 +30,13 @@
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use tokio::sync::RwLock;
 use tokio_postgres::{Client, NoTls};
 
-use super::{Claim, ClaimToken, DedupStore, StoreError, StoredAnswer, lease_millis};
+use super::{Claim, ClaimToken, DedupStore, StoreError, StoredAnswer, lease_millis, unix_millis};
 
 const SCHEMA: &str = "
 BEGIN;
@@ -115,20 +115,6 @@ impl PostgresStore {
             config: None,
             tx_pool: Arc::default(),
         })
-    }
-
-    /// Deletes completed records at least `age` old (claims are kept). Returns how many went.
-    /// Only delete what Xsolla can no longer retry (its longest documented schedule is 48 h).
-    pub async fn purge_completed_older_than(&self, age: Duration) -> Result<u64, StoreError> {
-        let client = self.client().await?;
-        client
-            .execute(
-                "DELETE FROM backpack_webhook_deliveries WHERE token IS NULL
-                 AND completed_at <= clock_timestamp() - $1::bigint * interval '1 millisecond'",
-                &[&lease_millis(age)],
-            )
-            .await
-            .map_err(StoreError::backend)
     }
 
     /// A connection of its own for one transaction (idle one, or a new one).
@@ -250,6 +236,18 @@ impl PostgresStore {
 }
 
 impl DedupStore for PostgresStore {
+    async fn purge_completed_before(&self, cutoff: SystemTime) -> Result<u64, StoreError> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "DELETE FROM backpack_webhook_deliveries WHERE token IS NULL
+                 AND completed_at <= to_timestamp(($1::bigint)::float8 / 1000)",
+                &[&unix_millis(cutoff)],
+            )
+            .await
+            .map_err(StoreError::backend)
+    }
+
     fn claim(
         &self,
         key: &str,

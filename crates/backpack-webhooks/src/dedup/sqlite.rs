@@ -24,12 +24,12 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{Claim, ClaimToken, DedupStore, StoreError, StoredAnswer, lease_millis};
+use super::{Claim, ClaimToken, DedupStore, StoreError, StoredAnswer, lease_millis, unix_millis};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS backpack_webhook_deliveries (
@@ -94,24 +94,6 @@ impl SqliteStore {
             done.clear();
         }
         done.insert(key, answer);
-    }
-
-    /// Deletes completed records at least `age` old (claims are kept). Returns how many went.
-    /// Only delete what Xsolla can no longer retry (its longest documented schedule is 48 h).
-    pub async fn purge_completed_older_than(&self, age: Duration) -> Result<usize, StoreError> {
-        let cutoff = now_millis().saturating_sub(lease_millis(age));
-        let purged = self
-            .run(move |conn| {
-                conn.execute(
-                    "DELETE FROM backpack_webhook_deliveries
-                     WHERE token IS NULL AND completed_at <= ?1",
-                    params![cutoff],
-                )
-            })
-            .await?;
-        // Purged keys must be forgotten here too; what is still recorded is re-read on demand.
-        self.done.lock().unwrap_or_else(|e| e.into_inner()).clear();
-        Ok(purged)
     }
 
     async fn run<T, F>(&self, f: F) -> Result<T, StoreError>
@@ -226,10 +208,7 @@ impl SqliteStore {
 type StoredRow = (Option<String>, Option<i64>, Option<Vec<u8>>);
 
 fn now_millis() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
+    unix_millis(SystemTime::now())
 }
 
 fn claim_blocking(conn: &Connection, key: &str, lease_ms: i64) -> rusqlite::Result<Claim> {
@@ -341,6 +320,22 @@ impl DedupStore for SqliteStore {
             token,
             None,
         )
+    }
+
+    async fn purge_completed_before(&self, cutoff: SystemTime) -> Result<u64, StoreError> {
+        let cutoff = unix_millis(cutoff);
+        let purged = self
+            .run(move |conn| {
+                conn.execute(
+                    "DELETE FROM backpack_webhook_deliveries
+                     WHERE token IS NULL AND completed_at <= ?1",
+                    params![cutoff],
+                )
+            })
+            .await?;
+        // Purged keys must be forgotten here too; what is still recorded is re-read on demand.
+        self.done.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        Ok(purged as u64)
     }
 
     fn renew(
@@ -463,14 +458,14 @@ mod tests {
         };
         assert_eq!(
             store
-                .purge_completed_older_than(Duration::from_secs(3600))
+                .purge_completed_before(SystemTime::now() - Duration::from_secs(3600))
                 .await
                 .unwrap(),
             0
         );
         assert_eq!(
             store
-                .purge_completed_older_than(Duration::ZERO)
+                .purge_completed_before(SystemTime::now())
                 .await
                 .unwrap(),
             1

@@ -354,9 +354,69 @@ impl<S: DedupStore> DedupStore for Observed<S> {
         self.inner.renew(key, token, lease)
     }
 
+    fn purge_completed_before(
+        &self,
+        cutoff: std::time::SystemTime,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send {
+        self.inner.purge_completed_before(cutoff)
+    }
+
     fn wait_for_change(&self, key: &str, max: Duration) -> impl Future<Output = ()> + Send {
         self.inner.wait_for_change(key, max)
     }
+}
+
+/// A clock the test moves by hand (starts at the real time).
+#[derive(Debug)]
+pub struct ManualClock(Mutex<std::time::SystemTime>);
+
+impl ManualClock {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self(Mutex::new(std::time::SystemTime::now())))
+    }
+
+    pub fn advance(&self, by: Duration) {
+        *self.0.lock().unwrap() += by;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> std::time::SystemTime {
+        *self.0.lock().unwrap()
+    }
+}
+
+const HOUR: Duration = Duration::from_secs(3600);
+
+/// Retention through a receiver on `store` with a manual clock: a record survives 6 days 23 h,
+/// and is purged (its retry runs the handler again) after 7 days 1 h.
+pub async fn retention_purges_after_seven_days<S: DedupStore>(store: S) {
+    let clock = ManualClock::new();
+    let rx = WebhookReceiver::with_config(
+        secret(),
+        Recorder::new(),
+        store,
+        config().with_clock(clock.clone()),
+    );
+    assert_eq!(rx.config().retention(), Duration::from_secs(7 * 24 * 3600));
+    let order = |n: u64| {
+        let id = (uuid::Uuid::new_v4().as_u128() as u64 >> 2) + n;
+        body_with(ORDER_PAID, &[set("/order/id", id)])
+    };
+    let (a, b, c) = (order(0), order(1), order(2));
+    assert_eq!(rx.handle(signed(&a)).await.status(), 204);
+    clock.advance(6 * 24 * HOUR + 23 * HOUR);
+    assert_eq!(rx.handle(signed(&b)).await.status(), 204); // purge runs: A is younger than 7 d
+    assert_eq!(rx.handle(signed(&a)).await.status(), 204);
+    assert_eq!(rx.handler().count(), 2, "A was still recorded: replayed");
+    clock.advance(2 * HOUR); // 7 d 1 h after A and B were recorded
+    assert_eq!(rx.handle(signed(&c)).await.status(), 204); // purge runs: A and B go
+    assert_eq!(rx.handle(signed(&a)).await.status(), 204);
+    assert_eq!(
+        rx.handler().count(),
+        4,
+        "A's record was purged after the retention: its handler ran again"
+    );
 }
 
 /// A small but complete `order_paid` (every field its schema requires).
