@@ -128,6 +128,23 @@ fn is_known(family: Family, notification_type: &str) -> bool {
     }
 }
 
+/// The key whose record a successful delivery of `key` makes obsolete: adding a payment account
+/// after removing it (or removing it again after re-adding it) is a new event, not a retry, though
+/// its body is the same. `None` for every other key.
+pub(crate) fn counterpart(key: &DedupKey) -> Option<DedupKey> {
+    const ADD: &str = "store:payment_account_add:payment_account.id=";
+    const REMOVE: &str = "store:payment_account_remove:payment_account.id=";
+    let text = key.as_str();
+    let other = if let Some(id) = text.strip_prefix(ADD) {
+        format!("{REMOVE}{id}")
+    } else if let Some(id) = text.strip_prefix(REMOVE) {
+        format!("{ADD}{id}")
+    } else {
+        return None;
+    };
+    Some(DedupKey(other))
+}
+
 /// Hex SHA-256 of the raw body.
 fn body_hash(raw_body: &[u8]) -> String {
     hex::encode(Sha256::digest(raw_body))

@@ -9,8 +9,8 @@ use crate::events::*;
 use crate::secret::WebhookSecret;
 use crate::signature::{self, SignatureError};
 
-/// The two webhook families. They share one webhook URL per project at Xsolla but are answered
-/// differently, so this crate gives each its own receiver.
+/// The two webhook families. They are answered differently, so this crate gives each its own
+/// receiver (on its own URL; see the crate docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Family {
     /// Payments / store webhooks (`payment`, `order_paid`, …): 204 / 400 / 500.

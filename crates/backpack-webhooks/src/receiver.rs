@@ -23,7 +23,7 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use tokio::time::Instant;
 
 use crate::dedup::{Claim, ClaimToken, DedupStore, StoredAnswer};
-use crate::dedup_key::{DedupKey, DedupPolicy};
+use crate::dedup_key::{self, DedupKey, DedupPolicy};
 use crate::events::*;
 use crate::handler::{
     BackpackHandler, Delivery, FoundUser, HandlerError, HandlerResult, WebhookHandler,
@@ -576,6 +576,7 @@ impl<F: Pipeline<S>, S: DedupStore> Core<F, S> {
                 return body_refused(F::FAMILY, &err);
             }
         };
+        let obsolete = dedup_key::counterpart(&key);
         let answer = self
             .dispatch
             .run_claimed(
@@ -587,6 +588,11 @@ impl<F: Pipeline<S>, S: DedupStore> Core<F, S> {
                 self.config.claim_lease,
             )
             .await;
+        if let Some(other) = obsolete.filter(|_| answer.status < 300)
+            && let Err(err) = self.store.forget(other.as_str()).await
+        {
+            tracing::warn!(error = %err, key = %other, "could not forget an obsolete record");
+        }
         self.purge_if_due().await;
         answer
     }
@@ -779,8 +785,8 @@ receiver_type! {
 receiver_type! {
     /// Receiver for payments/store webhooks whose handler writes in the same database
     /// transaction that records the answer: exactly once, even across `kill -9` (see
-    /// [`crate::transactional`]). Built on a [`SqliteStore`](crate::SqliteStore) with a
-    /// [`SqliteHandler`](crate::SqliteHandler), or on a `PostgresStore` with a
+    /// [`crate::transactional`]). Built on a `SqliteStore` with a
+    /// `SqliteHandler` (feature `sqlite`), or on a `PostgresStore` with a
     /// `PostgresHandler` (feature `postgres`). Answers as [`WebhookReceiver`].
     TransactionalReceiver, TxDispatch;
     impl[H: crate::transactional::TransactionalHandler<S>, S: DedupStore] S;

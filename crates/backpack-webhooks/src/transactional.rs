@@ -24,9 +24,9 @@
 //! Your grants must be written to the **same database** as the dedup table (SQLite file or
 //! PostgreSQL database), through the `tx` you are given.
 //!
-//! The two stores offer the same shape: [`SqliteHandler`] (synchronous methods, since
+//! The two stores offer the same shape: `SqliteHandler` (feature `sqlite`; synchronous methods, since
 //! `rusqlite` is blocking and its transaction cannot cross threads; they run on a blocking thread)
-//! and [`PostgresHandler`] (`async` methods with a `tokio_postgres::Transaction`). Each has a
+//! and `PostgresHandler` (feature `postgres`; `async` methods with a `tokio_postgres::Transaction`). Each has a
 //! `handle` method for every event except `user_search`, which has its own method (it answers
 //! with a user). Only the payments/store family is offered (the Backpack webhooks are deprecated,
 //! see the crate docs).
@@ -121,7 +121,7 @@ pub trait PostgresHandler: Send + Sync + 'static {
 }
 
 /// A handler that can run in a transaction of store `S`: implemented for every
-/// [`SqliteHandler`] with [`SqliteStore`] and every `PostgresHandler` with `PostgresStore`.
+/// `SqliteHandler` with `SqliteStore` and every `PostgresHandler` with `PostgresStore`.
 /// Sealed: implement one of those two traits instead.
 pub trait TransactionalHandler<S>: sealed::Sealed<S> + Send + Sync + 'static {}
 

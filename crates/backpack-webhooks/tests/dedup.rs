@@ -308,3 +308,14 @@ async fn sqlite_retention_purges_after_seven_days() {
     retention_purges_after_seven_days(SqliteStore::open(dir.path().join("d.sqlite3")).unwrap())
         .await;
 }
+
+#[tokio::test]
+async fn memory_payment_account_can_be_added_again_after_removal() {
+    payment_account_can_be_added_again_after_removal(MemoryStore::new()).await;
+}
+
+#[cfg(feature = "sqlite")]
+#[tokio::test]
+async fn sqlite_payment_account_can_be_added_again_after_removal() {
+    payment_account_can_be_added_again_after_removal(SqliteStore::open_in_memory().unwrap()).await;
+}

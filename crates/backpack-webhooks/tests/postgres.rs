@@ -113,6 +113,16 @@ mod pg {
     }
 
     #[tokio::test]
+    async fn payment_account_can_be_added_again_after_removal() {
+        let Some(url) = pg_url() else { return };
+        let _serial = SERIAL.lock().await;
+        super::common::payment_account_can_be_added_again_after_removal(
+            PostgresStore::connect(&url).await.unwrap(),
+        )
+        .await;
+    }
+
+    #[tokio::test]
     async fn two_receivers_one_database_gated() {
         let Some(url) = pg_url() else { return };
         let _serial = SERIAL.lock().await;

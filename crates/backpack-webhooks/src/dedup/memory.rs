@@ -158,6 +158,14 @@ impl DedupStore for MemoryStore {
         std::future::ready(result)
     }
 
+    fn forget(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let mut map = self.lock();
+        if matches!(map.get(key), Some(Entry::Done { .. })) {
+            map.remove(key);
+        }
+        std::future::ready(Ok(()))
+    }
+
     fn purge_completed_before(
         &self,
         cutoff: SystemTime,

@@ -149,6 +149,14 @@ pub trait DedupStore: Send + Sync + 'static {
         lease: Duration,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// Deletes the recorded answer of `key`, if any (a claim in progress is kept). The receiver
+    /// uses it so that, e.g., adding a payment account again after removing it is handled rather
+    /// than replayed. The default keeps the record.
+    fn forget(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let _ = key;
+        std::future::ready(Ok(()))
+    }
+
     /// Deletes recorded answers completed at or before `cutoff` (claims in progress are kept) and
     /// returns how many went. The receiver calls it on write, at most once an hour, with
     /// `now - retention` ([`ReceiverConfig::with_retention`](crate::ReceiverConfig::with_retention)).
@@ -202,6 +210,10 @@ impl<S: DedupStore> DedupStore for Arc<S> {
         lease: Duration,
     ) -> impl Future<Output = Result<(), StoreError>> + Send {
         (**self).renew(key, token, lease)
+    }
+
+    fn forget(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send {
+        (**self).forget(key)
     }
 
     fn purge_completed_before(

@@ -236,6 +236,18 @@ impl PostgresStore {
 }
 
 impl DedupStore for PostgresStore {
+    async fn forget(&self, key: &str) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "DELETE FROM backpack_webhook_deliveries WHERE key = $1 AND token IS NULL",
+                &[&key],
+            )
+            .await
+            .map_err(StoreError::backend)?;
+        Ok(())
+    }
+
     async fn purge_completed_before(&self, cutoff: SystemTime) -> Result<u64, StoreError> {
         let client = self.client().await?;
         client

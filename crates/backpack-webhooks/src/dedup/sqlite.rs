@@ -1,4 +1,8 @@
-//! SQLite store (feature `sqlite`): survives restarts, so a restarted receiver never grants twice.
+//! SQLite store (feature `sqlite`): the records survive restarts, so a restarted receiver replays
+//! recorded answers instead of running the handler again. With a `TransactionalReceiver` and the
+//! grants in the same file, grant and record commit together: nothing is ever granted twice.
+//! With a plain handler, a process killed after the handler and before its answer was recorded
+//! runs the handler again on the retry (see [`crate::handler`]).
 //!
 //! One connection behind a mutex; every database call runs on [`tokio::task::spawn_blocking`].
 //! Recorded answers are also kept in memory (bounded), so Xsolla's re-sends of a handled delivery
@@ -320,6 +324,22 @@ impl DedupStore for SqliteStore {
             token,
             None,
         )
+    }
+
+    async fn forget(&self, key: &str) -> Result<(), StoreError> {
+        self.done
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(key);
+        let key = key.to_owned();
+        self.run(move |conn| {
+            conn.execute(
+                "DELETE FROM backpack_webhook_deliveries WHERE key = ?1 AND token IS NULL",
+                params![key],
+            )
+        })
+        .await?;
+        Ok(())
     }
 
     async fn purge_completed_before(&self, cutoff: SystemTime) -> Result<u64, StoreError> {

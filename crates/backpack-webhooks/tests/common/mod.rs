@@ -354,6 +354,10 @@ impl<S: DedupStore> DedupStore for Observed<S> {
         self.inner.renew(key, token, lease)
     }
 
+    fn forget(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send {
+        self.inner.forget(key)
+    }
+
     fn purge_completed_before(
         &self,
         cutoff: std::time::SystemTime,
@@ -446,4 +450,39 @@ pub async fn concurrent_pair<S: DedupStore>(
     let (a, b) = joined.await.expect("deliveries did not finish");
     assert!(entered.try_recv().is_err(), "the handler ran a second time");
     (a, b)
+}
+
+/// Adding a payment account again after removing it (same body) is handled, not replayed.
+pub async fn payment_account_can_be_added_again_after_removal<S: DedupStore>(store: S) {
+    let rx = WebhookReceiver::with_config(secret(), Recorder::new(), store, config());
+    let id = (uuid::Uuid::new_v4().as_u128() as u64 >> 2).to_string();
+    let add = sample_with(
+        "store/payment_account_add.sdk",
+        &[set("/payment_account/id", id.as_str())],
+    );
+    let remove = sample_with(
+        "store/payment_account_remove.sdk",
+        &[set("/payment_account/id", id.as_str())],
+    );
+    for (body, calls) in [
+        (&add, 1),
+        (&add, 1), // retry: replayed
+        (&remove, 2),
+        (&remove, 2), // retry: replayed
+        (&add, 3),    // added again: handled
+        (&add, 3),
+        (&remove, 4), // removed again: handled
+    ] {
+        assert_eq!(rx.handle(signed(body)).await.status(), 204);
+        assert_eq!(rx.handler().count(), calls);
+    }
+    assert_eq!(
+        rx.handler().methods(),
+        [
+            "payment_account_add",
+            "payment_account_remove",
+            "payment_account_add",
+            "payment_account_remove"
+        ]
+    );
 }
