@@ -415,3 +415,42 @@ fn secrets_from_the_environment_are_not_shown_in_help() {
     assert!(!text.contains("hunter2-secret"));
     assert!(!text.contains("11111111-2222"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listen_accepts_every_secret_given_during_a_rotation() {
+    let mut listen = Proc::start(
+        &[
+            "webhook",
+            "listen",
+            "--listen",
+            "127.0.0.1:0",
+            "--secret",
+            "new-key",
+            "--secret",
+            "old-key",
+        ],
+        &[],
+    )
+    .await;
+    // Signed with the previous key (in flight when the key was regenerated), with the new one,
+    // and with a key that was never configured.
+    for (kind, secret, status) in [
+        ("payment", "old-key", 204),
+        ("order_paid", "new-key", 204),
+        ("refund", "other-key", 400),
+    ] {
+        let out = run(&[
+            "webhook",
+            "send",
+            kind,
+            "--url",
+            &listen.url("/"),
+            "--secret",
+            secret,
+        ]);
+        let sent: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(sent["status"], status, "{kind} signed with {secret}");
+        let line = listen.stdout_json().await;
+        assert_eq!(line["code"], status, "{kind}: {line}");
+    }
+}

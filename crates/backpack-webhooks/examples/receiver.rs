@@ -1,5 +1,7 @@
-//! A webhook receiver that grants items on `order_paid` and rejects unknown users on
-//! `user_validation`, with durable deduplication in SQLite.
+//! A webhook receiver that grants items on `order_paid` into a `grants` table and rejects
+//! unknown users on `user_validation`. The grant and the record of the delivery commit in one
+//! SQLite transaction ([`TransactionalReceiver`]): a paid order is granted exactly once, even if
+//! the process is killed at any moment.
 //!
 //! ```text
 //! XSOLLA_WEBHOOK_SECRET=... \
@@ -12,48 +14,64 @@
 //! default `player-1,1234567`), `XSOLLA_IP_ALLOWLIST=1` to accept only Xsolla's addresses.
 //! The webhook URL is `http://<BIND>/xsolla/webhook`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::net::SocketAddr;
-use std::sync::Mutex;
 
 use backpack_webhooks::{
-    Delivery, HandlerError, HandlerResult, IpAllowlist, OrderPaid, ReceiverConfig, SqliteStore,
-    UserValidation, WebhookHandler, WebhookReceiver, WebhookSecret,
+    Delivery, HandlerError, HandlerResult, IpAllowlist, ReceiverConfig, SqliteHandler, SqliteStore,
+    TransactionalReceiver, WebhookEvent, WebhookSecret,
 };
+use rusqlite::{Transaction, params};
 
-/// The game's side: who exists, and what they own.
+/// The game's side: who exists. What they own is the `grants` table.
 struct Game {
     users: HashSet<String>,
-    inventory: Mutex<HashMap<String, HashMap<String, i64>>>,
 }
 
-impl WebhookHandler for Game {
-    async fn user_validation(&self, event: UserValidation, _d: &Delivery) -> HandlerResult {
-        // `user.id` is an `IntOrString`: Xsolla documents a string, some samples send a number.
-        match event.user.map(|user| user.id.to_string()) {
-            Some(id) if self.users.contains(&id) => Ok(()),
-            _ => Err(HandlerError::invalid_user()),
-        }
-    }
+const GRANTS: &str = "CREATE TABLE IF NOT EXISTS grants (
+    order_id INTEGER NOT NULL,
+    user_id TEXT NOT NULL,
+    sku TEXT NOT NULL,
+    quantity INTEGER NOT NULL
+)";
 
-    async fn order_paid(&self, event: OrderPaid, delivery: &Delivery) -> HandlerResult {
-        let Some(user) = event.user.external_id.filter(|u| self.users.contains(u)) else {
-            return Err(HandlerError::invalid_user());
-        };
-        let mut inventory = self
-            .inventory
-            .lock()
-            .map_err(|_| HandlerError::retry_later())?;
-        let owned = inventory.entry(user.clone()).or_default();
-        for item in &event.items {
-            *owned.entry(item.sku.clone()).or_default() += item.quantity;
-            tracing::info!(
-                %user, sku = %item.sku, quantity = item.quantity, sandbox = delivery.sandbox,
-                key = delivery.dedup_key.as_deref().unwrap_or(""),
-                "granted"
-            );
+impl SqliteHandler for Game {
+    fn handle(
+        &self,
+        event: WebhookEvent,
+        delivery: &Delivery,
+        tx: &Transaction<'_>,
+    ) -> HandlerResult {
+        match event {
+            WebhookEvent::UserValidation(event) => {
+                // `user.id` is an `IntOrString`: Xsolla documents a string, some samples send a
+                // number.
+                match event.user.map(|user| user.id.to_string()) {
+                    Some(id) if self.users.contains(&id) => Ok(()),
+                    _ => Err(HandlerError::invalid_user()),
+                }
+            }
+            WebhookEvent::OrderPaid(event) => {
+                let Some(user) = event.user.external_id.filter(|u| self.users.contains(u)) else {
+                    return Err(HandlerError::invalid_user());
+                };
+                for item in &event.items {
+                    // Committed together with the record of this delivery, or not at all.
+                    tx.execute(
+                        "INSERT INTO grants (order_id, user_id, sku, quantity) VALUES (?1, ?2, ?3, ?4)",
+                        params![event.order.id, user, item.sku, item.quantity],
+                    )
+                    .map_err(HandlerError::temporary)?;
+                    tracing::info!(
+                        %user, sku = %item.sku, quantity = item.quantity, sandbox = delivery.sandbox,
+                        key = delivery.dedup_key.as_deref().unwrap_or(""),
+                        "granted"
+                    );
+                }
+                Ok(())
+            }
+            _ => Ok(()),
         }
-        Ok(())
     }
 }
 
@@ -80,13 +98,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let mut config = ReceiverConfig::default();
     if std::env::var("XSOLLA_IP_ALLOWLIST").as_deref() == Ok("1") {
-        config = config.ip_allowlist(IpAllowlist::xsolla());
+        config = config.with_ip_allowlist(IpAllowlist::xsolla());
     }
-    let game = Game {
-        users,
-        inventory: Mutex::default(),
-    };
-    let receiver = WebhookReceiver::with_config(secret, game, SqliteStore::open(&db)?, config);
+    let store = SqliteStore::open(&db)?;
+    // The grants live in the same file as the dedup records, so that both commit together.
+    rusqlite::Connection::open(&db)?.execute_batch(GRANTS)?;
+    let game = Game { users };
+    let receiver = TransactionalReceiver::with_config(secret, game, store, config);
     let app = axum::Router::new().route_service("/xsolla/webhook", receiver);
 
     let listener = tokio::net::TcpListener::bind(bind).await?;

@@ -6,6 +6,13 @@
 //! [`HandlerError::Temporary`] when Xsolla should retry (answered 500; the delivery is not
 //! recorded, so the retry runs the handler again). Handlers that have side effects must still be
 //! safe to run again after a `Temporary` failure.
+//!
+//! **Guarantee of these plain handlers**: a handler runs once per delivery key *while the process
+//! lives*. The answer is recorded after the handler returns, in a separate write; if the process
+//! dies in between (crash, `kill -9`, deploy), Xsolla's retry runs the handler again. Make your
+//! grant idempotent (e.g. a unique order id in your grants table), or use a transactional handler
+//! (`SqliteHandler` / `PostgresHandler` with `TransactionalReceiver`), whose writes commit together
+//! with the recorded answer.
 
 use std::borrow::Cow;
 use std::future::Future;
@@ -74,12 +81,16 @@ impl HandlerError {
         Self::reject(ErrorCode::InvalidParameter)
     }
 
-    /// Temporary failure caused by `err` (logged, never sent to Xsolla).
+    /// Temporary failure caused by `err` (logged, never sent to Xsolla): answered 500 so that
+    /// Xsolla retries. **Not for `user_validation`**: Xsolla never re-sends it; after no answer,
+    /// a 400 or a 5xx the payment fails (a warning is logged when a `user_validation` handler
+    /// returns this).
     pub fn temporary(err: impl std::error::Error + Send + Sync + 'static) -> Self {
         Self::Temporary(Some(Box::new(err)))
     }
 
-    /// Temporary failure without a cause.
+    /// Temporary failure without a cause: answered 500 so that Xsolla retries. **Not for
+    /// `user_validation`**, which Xsolla never re-sends (the payment fails; a warning is logged).
     pub fn retry_later() -> Self {
         Self::Temporary(None)
     }
@@ -175,9 +186,14 @@ macro_rules! accept_by_default {
 }
 
 /// Handler for payments/store webhooks. Every method accepts by default.
+///
+/// Runs once per delivery key while the process lives; may run again for a delivery whose
+/// handler succeeded if the process dies before the answer is recorded (see the
+/// [module docs](self)). For grants that must happen exactly once, use a transactional handler.
 pub trait WebhookHandler: Send + Sync + 'static {
     /// `user_validation`: reject with [`HandlerError::invalid_user`] for unknown users.
     /// Never deduplicated (Xsolla sends it several times per payment); keep it side-effect free.
+    /// Never re-sent: a 500 here fails the payment.
     fn user_validation(
         &self,
         event: UserValidation,

@@ -2,12 +2,30 @@
 //! (`payment`, `order_paid`, …) and the Backpack family (`user_validation`, `move_to_game`).
 //!
 //! * [`verify`] / [`sign`]: the `Authorization: Signature <sha1(raw body ‖ secret)>` check.
-//! * [`parse`] / [`parse_backpack`] / [`verify_and_parse`]: typed events ([`WebhookEvent`],
+//! * [`parse()`] / [`parse_backpack`] / [`verify_and_parse`]: typed events ([`WebhookEvent`],
 //!   [`BackpackWebhookEvent`]) plus deduplication key and sandbox flag.
 //! * [`WebhookReceiver`] / [`BackpackReceiver`]: axum routers / tower services running the whole
 //!   pipeline and calling your [`WebhookHandler`] / [`BackpackHandler`].
+//! * `TransactionalReceiver` with a `SqliteHandler` / `PostgresHandler`: your writes and the
+//!   recorded answer commit in one database transaction — exactly once, even across `kill -9`
+//!   (see the `transactional` module).
 //! * [`DedupStore`] with [`MemoryStore`], [`SqliteStore`] (feature `sqlite`, default) and
-//!   `PostgresStore` (feature `postgres`).
+//!   `PostgresStore` (feature `postgres`); recorded answers are purged after a retention period
+//!   (7 days by default, [`ReceiverConfig::with_retention`]).
+//! * [`WebhookSecrets`]: the current and previous secret keys, for rotating the key without
+//!   losing a webhook.
+//!
+//! # What "exactly once" means here
+//!
+//! * **Transactional handler** (`TransactionalReceiver`): the handler's writes and the record of
+//!   the answer are one transaction. A crash at any point leaves both or neither; a retry after
+//!   "neither" runs the handler on a clean slate, a retry after "both" gets the recorded answer.
+//!   Grants must live in the dedup store's database.
+//! * **Plain handler** ([`WebhookHandler`]): runs once per delivery key while the process lives.
+//!   The answer is recorded in a separate write after the handler returns, so if the process dies
+//!   after the handler succeeded and before that write, Xsolla's retry runs the handler again.
+//!   Make such a handler idempotent (e.g. a unique constraint on the order id in your grants), or
+//!   use the transactional handler. `tests/crash.rs` measures both.
 //!
 //! # Signature rules
 //!
@@ -51,12 +69,18 @@
 //!   404/409/415/422 all stop retries.
 //! * **Backpack** documents only 200 / 404 ("user not found or invalid signature") / 500, so an
 //!   unusable body is also answered 404 (a definite "no" within the documented codes).
-//! * **Two receivers, one URL?** Xsolla allows one webhook URL per project, and both families
-//!   have a `user_validation` with different expected answers (204 vs 200), so one endpoint
-//!   cannot serve both unambiguously. Backpack's docs mark its `user_validation` (and, on the
-//!   overview, `move_to_game`) as deprecated in favour of the main `user_validation` and
-//!   `order_paid`: use [`WebhookReceiver`] for a project's webhook URL, and
-//!   [`BackpackReceiver`] only where Xsolla still sends the Backpack variants.
+//! * **Two receivers, two URLs.** Both families have a `user_validation` with different
+//!   expected answers (204 vs 200), so one endpoint cannot serve both unambiguously. A project has
+//!   one webhook URL in Publisher Account, but Xsolla's integration team can set up a second
+//!   webhook URL for a project that already has a Metaframe (Backpack) webhook
+//!   (<https://developers.xsolla.com/doc/metaframe/backpack/set-up-recieve-webhooks>). Backpack's
+//!   docs mark its `user_validation` (and, on the overview, `move_to_game`) as deprecated in
+//!   favour of the main `user_validation` and `order_paid`: use [`WebhookReceiver`] for the
+//!   project's webhook URL, and [`BackpackReceiver`] on the second URL only where Xsolla still
+//!   sends the Backpack variants.
+//! * **`user_validation` is never re-sent**: after no answer, a 400 or a 5xx the payment fails
+//!   (<https://developers.xsolla.com/webhooks/operation/user-validation/>). A temporary error
+//!   from a `user_validation` handler is answered 500 like any other and logged as a warning.
 //! * **Schema mismatch → `INVALID_PARAMETER`**: a known type is parsed into its generated
 //!   payload type, which enforces the required fields and field types of `spec/webhooks.yaml` /
 //!   `spec/backpack.yaml` (the handler is not called, nothing is recorded). The schemas stay
@@ -72,7 +96,9 @@
 //!   of the Backpack pages, recorded only in `spec/NOTES.md`) lack the required `settings` and
 //!   `user` and get 404 `INVALID_PARAMETER`; a receiver that must accept them has to translate
 //!   them before calling [`BackpackReceiver`].
-//! * **Unknown `notification_type` → accept**: a 5xx would be retried for up to 48 h for a type
+//! * **Unknown `notification_type` → accept**: a 5xx would be retried for up to 12 hours (at
+//!   most 12 retries for payment webhooks, at most 20 for `order_paid`/`order_canceled`:
+//!   2 × 5 min, 7 × 15 min, 10 × 60 min; <https://developers.xsolla.com/webhooks/overview/>) for a type
 //!   we will never understand, and a 400 can trigger an automatic refund (`order_paid`) or mark a
 //!   payment as failed. Accepting stops retries; the default `unknown` method logs a warning and
 //!   you can override it. Unknown types are still deduplicated (body hash).
@@ -97,7 +123,7 @@
 //! | `payment`, `refund`, `afs_reject` | `transaction.id` | one of each per transaction (docs: idempotency by transaction ID) |
 //! | `partial_refund` | `transaction.id` + SHA-256 of body | one transaction may be partly refunded more than once; a retry carries the identical body |
 //! | `order_paid`, `order_canceled` | `order.id` | one of each per order |
-//! | `payment_account_add`, `payment_account_remove` | `payment_account.id` | documented key |
+//! | `payment_account_add`, `payment_account_remove` | `payment_account.id` | documented key; recording the other one of the pair forgets this record, so adding an account again after removing it is handled (not replayed) |
 //! | `create_subscription` | `subscription.subscription_id` | created once per subscription |
 //! | `update_subscription` | SHA-256 of body | sent on every plan change **and every renewal** for the same subscription; keying by subscription ID would drop real updates, while an identical body is a retry (or a no-op update) |
 //! | `cancel_subscription`, `non_renewal_subscription` | SHA-256 of body | a subscription can change state more than once; processing a byte-identical retry twice is harmless, dropping a real change is not |
@@ -113,8 +139,14 @@
 //! Xsolla's retry can succeed, and a claim whose lease expired (crashed process) is taken over.
 //! The handler runs in its own task, so a client hanging up does not leave a half-done claim.
 //! If the store fails, the receiver answers 500 without calling the handler (never risk a double
-//! grant); if only recording the answer fails after the handler succeeded, the handler's answer
-//! is still sent (logged at `error`).
+//! grant); if only recording the answer fails after a plain handler succeeded, the handler's
+//! answer is still sent (logged at `error`). With the transactional handler, recording the answer
+//! is part of the handler's transaction: if it fails, the handler's writes are rolled back and
+//! the answer is 500.
+//!
+//! Recorded answers are deleted after the retention ([`ReceiverConfig::with_retention`], 7 days
+//! by default: Xsolla's retries end within 12 hours of the first attempt). The purge runs on
+//! write, at most once an hour.
 //!
 //! # Event types
 //!
@@ -125,30 +157,44 @@
 #![warn(missing_docs)]
 
 pub mod dedup;
-pub mod event;
+pub mod dedup_key;
 pub mod events;
 pub mod handler;
 pub mod ip;
+pub mod parse;
 pub mod receiver;
 pub mod response;
 pub mod secret;
 pub mod signature;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub mod transactional;
 
 #[cfg(feature = "postgres")]
 pub use dedup::PostgresStore;
 #[cfg(feature = "sqlite")]
 pub use dedup::SqliteStore;
 pub use dedup::{Claim, ClaimToken, DedupStore, MemoryStore, StoreError, StoredAnswer};
-pub use event::{
-    DedupKey, DedupPolicy, Family, ParseError, Parsed, WebhookError, parse, parse_backpack,
-    verify_and_parse, verify_and_parse_backpack,
-};
+pub use dedup_key::{DedupKey, DedupPolicy};
 pub use events::*;
 pub use handler::{
     BackpackHandler, Delivery, FoundUser, HandlerError, HandlerResult, WebhookHandler,
 };
 pub use ip::{ClientIpSource, IpAllowlist};
-pub use receiver::{BackpackReceiver, ReceiverConfig, WebhookReceiver};
+pub use parse::{
+    Family, ParseError, Parsed, WebhookError, parse, parse_backpack, verify_and_parse,
+    verify_and_parse_backpack,
+};
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub use receiver::TransactionalReceiver;
+pub use receiver::{BackpackReceiver, Clock, ReceiverConfig, SystemClock, WebhookReceiver};
 pub use response::ErrorCode;
-pub use secret::{SecretError, WebhookSecret};
-pub use signature::{SignatureError, authorization_value, sign, verify, verify_headers};
+pub use secret::{SecretError, WebhookSecret, WebhookSecrets};
+pub use signature::{
+    SignatureError, authorization_value, sign, verify, verify_headers, verify_headers_any,
+};
+#[cfg(feature = "postgres")]
+pub use transactional::PostgresHandler;
+#[cfg(feature = "sqlite")]
+pub use transactional::SqliteHandler;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub use transactional::TransactionalHandler;

@@ -9,7 +9,7 @@ use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use axum::Router;
 use axum::body::Body;
@@ -23,13 +23,18 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use tokio::time::Instant;
 
 use crate::dedup::{Claim, ClaimToken, DedupStore, StoredAnswer};
-use crate::event::{self, DedupKey, DedupPolicy, Family, ParseError};
+use crate::dedup_key::{self, DedupKey, DedupPolicy};
 use crate::events::*;
-use crate::handler::{BackpackHandler, Delivery, HandlerError, HandlerResult, WebhookHandler};
+use crate::handler::{
+    BackpackHandler, Delivery, FoundUser, HandlerError, HandlerResult, WebhookHandler,
+};
 use crate::ip::{ClientIpSource, IpAllowlist};
+use crate::parse::{self, Family, ParseError};
 use crate::response::{ErrorCode, Outcome, answer};
-use crate::secret::WebhookSecret;
+use crate::secret::WebhookSecrets;
 use crate::signature;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+use crate::transactional::TxDispatch;
 
 /// Upper bound for configured durations (keeps `Instant` arithmetic far from overflow).
 const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
@@ -37,8 +42,31 @@ const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
 /// Default body limit: 1 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 
+/// Default retention of recorded answers: 7 days, comfortably longer than Xsolla's retries (at
+/// most 12 hours after the first attempt), so every retry still finds its record.
+pub const DEFAULT_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// How often (at most) recorded answers past the retention are purged, on write.
+const PURGE_EVERY: Duration = Duration::from_secs(3600);
+
+/// The time source for retention decisions (replaceable in tests).
+pub trait Clock: Send + Sync + fmt::Debug + 'static {
+    /// The current wall-clock time.
+    fn now(&self) -> SystemTime;
+}
+
+/// The system's wall clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> SystemTime {
+        SystemTime::now()
+    }
+}
+
 /// Receiver settings. `Default` = 1 MiB body limit, no IP allowlist, peer address as client
-/// address, 30 s claim lease, 5 s wait for a concurrent duplicate.
+/// address, 30 s claim lease, 5 s wait for a concurrent duplicate, recorded answers kept 7 days.
 #[derive(Debug, Clone)]
 pub struct ReceiverConfig {
     body_limit: usize,
@@ -46,6 +74,8 @@ pub struct ReceiverConfig {
     client_ip_source: ClientIpSource,
     claim_lease: Duration,
     in_progress_wait: Duration,
+    retention: Duration,
+    clock: Arc<dyn Clock>,
 }
 
 impl Default for ReceiverConfig {
@@ -56,56 +86,79 @@ impl Default for ReceiverConfig {
             client_ip_source: ClientIpSource::Peer,
             claim_lease: Duration::from_secs(30),
             in_progress_wait: Duration::from_secs(5),
+            retention: DEFAULT_RETENTION,
+            clock: Arc::new(SystemClock),
         }
     }
 }
 
 impl ReceiverConfig {
     /// Largest accepted body in bytes; larger ones get 413.
-    pub fn body_limit(mut self, bytes: usize) -> Self {
+    pub fn with_body_limit(mut self, bytes: usize) -> Self {
         self.body_limit = bytes;
         self
     }
 
     /// Refuse (403) callers outside this allowlist, e.g. [`IpAllowlist::xsolla`]. Off by default.
-    pub fn ip_allowlist(mut self, allowlist: IpAllowlist) -> Self {
+    pub fn with_ip_allowlist(mut self, allowlist: IpAllowlist) -> Self {
         self.ip_allowlist = Some(allowlist);
         self
     }
 
     /// How the client address is found (peer address by default).
-    pub fn client_ip_source(mut self, source: ClientIpSource) -> Self {
+    pub fn with_client_ip_source(mut self, source: ClientIpSource) -> Self {
         self.client_ip_source = source;
         self
     }
 
     /// How long a claim lives without renewal. It is renewed every third of this while the handler
     /// runs; after a crash, the key is free again once it runs out. Clamped to 3 ms ..= 1 year.
-    pub fn claim_lease(mut self, lease: Duration) -> Self {
+    pub fn with_claim_lease(mut self, lease: Duration) -> Self {
         self.claim_lease = lease.clamp(Duration::from_millis(3), MAX_DURATION);
         self
     }
 
     /// How long a duplicate waits for a concurrent delivery of the same event before answering
     /// 500 (so that Xsolla retries later). At most 1 year.
-    pub fn in_progress_wait(mut self, wait: Duration) -> Self {
+    pub fn with_in_progress_wait(mut self, wait: Duration) -> Self {
         self.in_progress_wait = wait.min(MAX_DURATION);
         self
     }
 
+    /// How long recorded answers are kept ([`DEFAULT_RETENTION`]: 7 days). After a write, at
+    /// most once an hour, the receiver deletes records completed more than this long ago
+    /// ([`DedupStore::purge_completed_before`]). Keep it well above Xsolla's retry window
+    /// (12 hours): a retry that arrives after its record was purged runs the handler again.
+    /// At most 1 year.
+    pub fn with_retention(mut self, retention: Duration) -> Self {
+        self.retention = retention.min(MAX_DURATION);
+        self
+    }
+
+    /// The clock used for retention (the system clock by default; tests move their own).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The retention of recorded answers.
+    pub fn retention(&self) -> Duration {
+        self.retention
+    }
+
     /// The body limit.
-    pub fn get_body_limit(&self) -> usize {
+    pub fn body_limit(&self) -> usize {
         self.body_limit
     }
 
     /// The allowlist, if any.
-    pub fn get_ip_allowlist(&self) -> Option<&IpAllowlist> {
+    pub fn ip_allowlist(&self) -> Option<&IpAllowlist> {
         self.ip_allowlist.as_ref()
     }
 }
 
-/// One family's parsing and dispatch (private glue between the generic pipeline and the traits).
-trait Dispatch: Send + Sync + 'static {
+/// One family's parsing and the call of a plain (non-transactional) handler trait.
+pub(crate) trait Plain: Send + Sync + 'static {
     type Event: Send + 'static;
     const FAMILY: Family;
     /// Pass 1: `notification_type`, dedup policy, sandbox flag.
@@ -120,23 +173,175 @@ trait Dispatch: Send + Sync + 'static {
     ) -> impl Future<Output = HandlerResult<Option<Bytes>>> + Send;
 }
 
-struct StoreDispatch<H>(H);
-struct BackpackDispatch<H>(H);
+/// What the generic pipeline needs from a handler wrapper running against store `S`: parsing,
+/// and running the handler with the store (plain: handler, then a separate `complete`;
+/// transactional: both in one database transaction).
+pub(crate) trait Pipeline<S>: Send + Sync + 'static {
+    type Event: Send + 'static;
+    const FAMILY: Family;
+    /// Pass 1: `notification_type`, dedup policy, sandbox flag.
+    fn route(raw: &[u8]) -> Result<(String, DedupPolicy, bool), ParseError>;
+    /// Pass 2: the typed event.
+    fn typed(notification_type: &str, raw: &[u8]) -> Result<Self::Event, ParseError>;
+    /// Runs the handler for a delivery that is never deduplicated; returns the answer to send.
+    fn run(
+        &self,
+        store: &S,
+        event: Self::Event,
+        delivery: Delivery,
+    ) -> impl Future<Output = StoredAnswer> + Send;
+    /// Runs the handler for the claim `token` on `key`, then records the answer (success or
+    /// rejection) or frees the key (temporary failure). Returns the answer to send.
+    fn run_claimed(
+        &self,
+        store: &S,
+        key: DedupKey,
+        token: ClaimToken,
+        event: Self::Event,
+        delivery: Delivery,
+        lease: Duration,
+    ) -> impl Future<Output = StoredAnswer> + Send;
+}
+
+impl<P: Plain, S: DedupStore> Pipeline<S> for P {
+    type Event = P::Event;
+    const FAMILY: Family = P::FAMILY;
+
+    fn route(raw: &[u8]) -> Result<(String, DedupPolicy, bool), ParseError> {
+        P::route(raw)
+    }
+
+    fn typed(notification_type: &str, raw: &[u8]) -> Result<Self::Event, ParseError> {
+        P::typed(notification_type, raw)
+    }
+
+    async fn run(&self, _store: &S, event: Self::Event, delivery: Delivery) -> StoredAnswer {
+        answer(P::FAMILY, plain_outcome(self, event, delivery).await)
+    }
+
+    async fn run_claimed(
+        &self,
+        store: &S,
+        key: DedupKey,
+        token: ClaimToken,
+        event: Self::Event,
+        delivery: Delivery,
+        lease: Duration,
+    ) -> StoredAnswer {
+        let period = lease / 3;
+        let handler = plain_outcome(self, event, delivery);
+        tokio::pin!(handler);
+        let mut renew = tokio::time::interval_at(Instant::now() + period, period);
+        let outcome = loop {
+            tokio::select! {
+                outcome = &mut handler => break outcome,
+                _ = renew.tick() => {
+                    if let Err(err) = store.renew(key.as_str(), &token, lease).await {
+                        tracing::warn!(error = %err, %key, "could not renew the claim");
+                    }
+                }
+            }
+        };
+        let temporary = matches!(outcome, Outcome::Temporary(_));
+        let answer = answer(P::FAMILY, outcome);
+        if temporary {
+            if let Err(err) = store.release(key.as_str(), &token).await {
+                tracing::warn!(error = %err, %key, "could not release the claim");
+            }
+        } else if let Err(err) = store.complete(key.as_str(), &token, &answer).await {
+            // The handler's work is done: answer as it decided, so Xsolla does not retry.
+            // (This window is why the plain handler is "once while the process lives".)
+            tracing::error!(error = %err, %key, "could not record the webhook answer");
+        }
+        answer
+    }
+}
+
+/// Runs a plain handler, turning panics into temporary failures.
+async fn plain_outcome<P: Plain>(plain: &P, event: P::Event, delivery: Delivery) -> Outcome {
+    let notification_type = delivery.notification_type.clone();
+    let result = AssertUnwindSafe(plain.dispatch(event, delivery))
+        .catch_unwind()
+        .await;
+    outcome_of(result, &notification_type)
+}
+
+/// The 200 body for a user found by `user_search` (`None`: 204 without a body).
+pub(crate) fn found_user_body(user: Option<FoundUser>) -> Option<Bytes> {
+    let body = serde_json::json!({ "user": user? });
+    Some(Bytes::from(body.to_string()))
+}
+
+/// Maps what a handler call returned (or its panic) to an outcome, logging failures.
+pub(crate) fn outcome_of(
+    result: std::thread::Result<HandlerResult<Option<Bytes>>>,
+    notification_type: &str,
+) -> Outcome {
+    match result {
+        Ok(Ok(body)) => Outcome::Accepted(body),
+        Ok(Err(HandlerError::Reject { code, message })) => {
+            Outcome::Rejected(code, message.into_owned())
+        }
+        Ok(Err(HandlerError::Temporary(source))) => {
+            match source {
+                Some(err) => tracing::warn!(
+                    %notification_type, error = %err,
+                    "webhook handler failed temporarily"
+                ),
+                None => tracing::warn!(%notification_type, "webhook handler asked for a retry"),
+            }
+            if notification_type == "user_validation" {
+                tracing::warn!(
+                    "a temporary error on user_validation is final: Xsolla does not re-send \
+                     user_validation, the payment fails"
+                );
+            }
+            Outcome::Temporary(TEMPORARY)
+        }
+        Err(_) => {
+            tracing::error!(%notification_type, "webhook handler panicked");
+            Outcome::Temporary(TEMPORARY)
+        }
+    }
+}
+
+pub(crate) struct StoreDispatch<H>(H);
+pub(crate) struct BackpackDispatch<H>(H);
+
+impl<H> StoreDispatch<H> {
+    fn new(handler: H) -> Self {
+        Self(handler)
+    }
+
+    fn handler(&self) -> &H {
+        &self.0
+    }
+}
+
+impl<H> BackpackDispatch<H> {
+    fn new(handler: H) -> Self {
+        Self(handler)
+    }
+
+    fn handler(&self) -> &H {
+        &self.0
+    }
+}
 
 fn no_body(result: HandlerResult) -> HandlerResult<Option<Bytes>> {
     result.map(|()| None)
 }
 
-impl<H: WebhookHandler> Dispatch for StoreDispatch<H> {
+impl<H: WebhookHandler> Plain for StoreDispatch<H> {
     type Event = WebhookEvent;
     const FAMILY: Family = Family::Store;
 
     fn route(raw: &[u8]) -> Result<(String, DedupPolicy, bool), ParseError> {
-        event::route_store(raw)
+        parse::route_store(raw)
     }
 
     fn typed(notification_type: &str, raw: &[u8]) -> Result<WebhookEvent, ParseError> {
-        event::typed_event(notification_type, raw, WebhookEvent::from_slice_as)
+        parse::typed_event(notification_type, raw, WebhookEvent::from_slice_as)
     }
 
     fn dispatch(
@@ -148,13 +353,7 @@ impl<H: WebhookHandler> Dispatch for StoreDispatch<H> {
         async move {
             match event {
                 WebhookEvent::UserValidation(e) => no_body(h.user_validation(e, &d).await),
-                WebhookEvent::UserSearch(e) => match h.user_search(e, &d).await? {
-                    None => Ok(None),
-                    Some(user) => {
-                        let body = serde_json::json!({ "user": user });
-                        Ok(Some(Bytes::from(body.to_string())))
-                    }
-                },
+                WebhookEvent::UserSearch(e) => h.user_search(e, &d).await.map(found_user_body),
                 WebhookEvent::Payment(e) => no_body(h.payment(e, &d).await),
                 WebhookEvent::OrderPaid(e) => no_body(h.order_paid(e, &d).await),
                 WebhookEvent::OrderCanceled(e) => no_body(h.order_canceled(e, &d).await),
@@ -182,16 +381,16 @@ impl<H: WebhookHandler> Dispatch for StoreDispatch<H> {
     }
 }
 
-impl<H: BackpackHandler> Dispatch for BackpackDispatch<H> {
+impl<H: BackpackHandler> Plain for BackpackDispatch<H> {
     type Event = BackpackWebhookEvent;
     const FAMILY: Family = Family::Backpack;
 
     fn route(raw: &[u8]) -> Result<(String, DedupPolicy, bool), ParseError> {
-        event::route_backpack(raw)
+        parse::route_backpack(raw)
     }
 
     fn typed(notification_type: &str, raw: &[u8]) -> Result<BackpackWebhookEvent, ParseError> {
-        event::typed_event(notification_type, raw, BackpackWebhookEvent::from_slice_as)
+        parse::typed_event(notification_type, raw, BackpackWebhookEvent::from_slice_as)
     }
 
     fn dispatch(
@@ -219,11 +418,13 @@ impl<H: BackpackHandler> Dispatch for BackpackDispatch<H> {
 struct Core<F, S> {
     dispatch: F,
     store: S,
-    secret: WebhookSecret,
+    secrets: WebhookSecrets,
     config: ReceiverConfig,
+    /// When recorded answers were last purged (by the configured clock).
+    last_purge: std::sync::Mutex<Option<SystemTime>>,
 }
 
-const TEMPORARY: &str = "Temporary error, retry later";
+pub(crate) const TEMPORARY: &str = "Temporary error, retry later";
 const IN_PROGRESS: &str = "This delivery is being processed, retry later";
 
 /// Public text for a parse error: fixed strings and our own field names only, never body content.
@@ -239,7 +440,7 @@ fn public_message(err: &ParseError) -> String {
     }
 }
 
-impl<F: Dispatch, S: DedupStore> Core<F, S> {
+impl<F: Pipeline<S>, S: DedupStore> Core<F, S> {
     async fn process(self: &Arc<Self>, request: Request<Body>) -> StoredAnswer {
         let family = F::FAMILY;
         let (parts, body) = request.into_parts();
@@ -287,7 +488,7 @@ impl<F: Dispatch, S: DedupStore> Core<F, S> {
             }
         };
 
-        if let Err(err) = signature::verify_headers(&raw, &parts.headers, &self.secret) {
+        if let Err(err) = signature::verify_headers_any(&raw, &parts.headers, &self.secrets) {
             tracing::debug!(reason = %err, "webhook refused: signature");
             return answer(
                 family,
@@ -315,44 +516,10 @@ impl<F: Dispatch, S: DedupStore> Core<F, S> {
         };
         match dedup_key {
             None => match F::typed(&delivery.notification_type, &raw) {
-                Ok(event) => {
-                    let outcome = self.call_handler(event, delivery).await;
-                    answer(family, outcome)
-                }
+                Ok(event) => self.dispatch.run(&self.store, event, delivery).await,
                 Err(err) => body_refused(family, &err),
             },
             Some(key) => self.deduplicated(key, raw, delivery).await,
-        }
-    }
-
-    /// Runs the handler, turning panics into temporary failures.
-    async fn call_handler(&self, event: F::Event, delivery: Delivery) -> Outcome {
-        let notification_type = delivery.notification_type.clone();
-        let result = AssertUnwindSafe(self.dispatch.dispatch(event, delivery))
-            .catch_unwind()
-            .await;
-        match result {
-            Ok(Ok(body)) => Outcome::Accepted(body),
-            Ok(Err(HandlerError::Reject { code, message })) => {
-                Outcome::Rejected(code, message.into_owned())
-            }
-            Ok(Err(HandlerError::Temporary(source))) => {
-                match source {
-                    Some(err) => tracing::warn!(
-                        %notification_type, error = %err,
-                        "webhook handler failed temporarily"
-                    ),
-                    None => tracing::warn!(
-                        %notification_type,
-                        "webhook handler asked for a retry"
-                    ),
-                }
-                Outcome::Temporary(TEMPORARY)
-            }
-            Err(_) => {
-                tracing::error!(%notification_type, "webhook handler panicked");
-                Outcome::Temporary(TEMPORARY)
-            }
         }
     }
 
@@ -419,31 +586,49 @@ impl<F: Dispatch, S: DedupStore> Core<F, S> {
                 return body_refused(F::FAMILY, &err);
             }
         };
-        let lease = self.config.claim_lease;
-        let period = lease / 3;
-        let handler = self.call_handler(event, delivery);
-        tokio::pin!(handler);
-        let mut renew = tokio::time::interval_at(Instant::now() + period, period);
-        let outcome = loop {
-            tokio::select! {
-                outcome = &mut handler => break outcome,
-                _ = renew.tick() => {
-                    if let Err(err) = self.store.renew(key.as_str(), &token, lease).await {
-                        tracing::warn!(error = %err, %key, "could not renew the claim");
-                    }
-                }
-            }
-        };
-        let answer = answer(F::FAMILY, outcome.clone());
-        if matches!(outcome, Outcome::Temporary(_)) {
-            if let Err(err) = self.store.release(key.as_str(), &token).await {
-                tracing::warn!(error = %err, %key, "could not release the claim");
-            }
-        } else if let Err(err) = self.store.complete(key.as_str(), &token, &answer).await {
-            // The handler's work is done: answer as it decided, so Xsolla does not retry.
-            tracing::error!(error = %err, %key, "could not record the webhook answer");
+        let obsolete = dedup_key::counterpart(&key);
+        let answer = self
+            .dispatch
+            .run_claimed(
+                &self.store,
+                key,
+                token,
+                event,
+                delivery,
+                self.config.claim_lease,
+            )
+            .await;
+        if let Some(other) = obsolete.filter(|_| answer.status < 300)
+            && let Err(err) = self.store.forget(other.as_str()).await
+        {
+            tracing::warn!(error = %err, key = %other, "could not forget an obsolete record");
         }
+        self.purge_if_due().await;
         answer
+    }
+
+    /// Retention, on write: at most once per [`PURGE_EVERY`] (by the configured clock), delete
+    /// the records completed before `now - retention`.
+    async fn purge_if_due(&self) {
+        let now = self.config.clock.now();
+        {
+            let mut last = self.last_purge.lock().unwrap_or_else(|e| e.into_inner());
+            let due = last.is_none_or(|last| {
+                now.duration_since(last)
+                    .map_or(true, |elapsed| elapsed >= PURGE_EVERY)
+            });
+            if !due {
+                return;
+            }
+            *last = Some(now);
+        }
+        let cutoff = now
+            .checked_sub(self.config.retention)
+            .unwrap_or(SystemTime::UNIX_EPOCH);
+        match self.store.purge_completed_before(cutoff).await {
+            Ok(purged) => tracing::debug!(purged, "purged recorded webhook answers past retention"),
+            Err(err) => tracing::warn!(error = %err, "could not purge recorded webhook answers"),
+        }
     }
 }
 
@@ -472,32 +657,57 @@ type BoxFuture = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Sen
 macro_rules! receiver_type {
     (
         $(#[$meta:meta])*
-        $name:ident, $handler_trait:ident, $dispatch:ident
+        $name:ident, $dispatch:ident;
+        $( $(#[$cfg:meta])* impl[$($gen:tt)*] $S:ty; )+
     ) => {
         $(#[$meta])*
         pub struct $name<H, S> {
             core: Arc<Core<$dispatch<H>, S>>,
         }
 
-        impl<H: $handler_trait, S: DedupStore> $name<H, S> {
-            /// A receiver with the default [`ReceiverConfig`].
-            pub fn new(secret: WebhookSecret, handler: H, store: S) -> Self {
-                Self::with_config(secret, handler, store, ReceiverConfig::default())
+        impl<H, S> Clone for $name<H, S> {
+            fn clone(&self) -> Self {
+                Self {
+                    core: Arc::clone(&self.core),
+                }
+            }
+        }
+
+        impl<H, S> fmt::Debug for $name<H, S> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($name))
+                    .field("config", &self.core.config)
+                    .field("secrets", &self.core.secrets)
+                    .finish_non_exhaustive()
+            }
+        }
+
+        $( receiver_type!(@impl $(#[$cfg])* [$($gen)*] $name, $dispatch, $S); )+
+    };
+    (@impl $(#[$cfg:meta])* [$($gen:tt)*] $name:ident, $dispatch:ident, $S:ty) => {
+        $(#[$cfg])*
+        impl<$($gen)*> $name<H, $S> {
+            /// A receiver with the default [`ReceiverConfig`]. `secrets` is one
+            /// [`WebhookSecret`](crate::WebhookSecret), or [`WebhookSecrets`] (current and previous keys, while you
+            /// rotate the project's secret key).
+            pub fn new(secrets: impl Into<WebhookSecrets>, handler: H, store: $S) -> Self {
+                Self::with_config(secrets, handler, store, ReceiverConfig::default())
             }
 
             /// A receiver with explicit settings.
             pub fn with_config(
-                secret: WebhookSecret,
+                secrets: impl Into<WebhookSecrets>,
                 handler: H,
-                store: S,
+                store: $S,
                 config: ReceiverConfig,
             ) -> Self {
                 Self {
                     core: Arc::new(Core {
-                        dispatch: $dispatch(handler),
+                        dispatch: $dispatch::new(handler),
                         store,
-                        secret,
+                        secrets: secrets.into(),
                         config,
+                        last_purge: std::sync::Mutex::new(None),
                     }),
                 }
             }
@@ -515,11 +725,11 @@ macro_rules! receiver_type {
 
             /// The handler.
             pub fn handler(&self) -> &H {
-                &self.core.dispatch.0
+                self.core.dispatch.handler()
             }
 
             /// The dedup store.
-            pub fn store(&self) -> &S {
+            pub fn store(&self) -> &$S {
                 &self.core.store
             }
 
@@ -529,24 +739,8 @@ macro_rules! receiver_type {
             }
         }
 
-        impl<H, S> Clone for $name<H, S> {
-            fn clone(&self) -> Self {
-                Self {
-                    core: Arc::clone(&self.core),
-                }
-            }
-        }
-
-        impl<H, S> fmt::Debug for $name<H, S> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.debug_struct(stringify!($name))
-                    .field("config", &self.core.config)
-                    .field("secret", &self.core.secret)
-                    .finish_non_exhaustive()
-            }
-        }
-
-        impl<H: $handler_trait, S: DedupStore> tower::Service<Request<Body>> for $name<H, S> {
+        $(#[$cfg])*
+        impl<$($gen)*> tower::Service<Request<Body>> for $name<H, $S> {
             type Response = Response;
             type Error = Infallible;
             type Future = BoxFuture;
@@ -586,11 +780,24 @@ receiver_type! {
     /// .await?;
     /// # Ok(()) }
     /// ```
-    WebhookReceiver, WebhookHandler, StoreDispatch
+    WebhookReceiver, StoreDispatch;
+    impl[H: WebhookHandler, S: DedupStore] S;
 }
 
 receiver_type! {
     /// Receiver for Backpack webhooks: 200 (empty) on success, 404 `{"error":{…}}` for rejections
     /// (player not found, invalid signature, unusable body), 500 for temporary failures.
-    BackpackReceiver, BackpackHandler, BackpackDispatch
+    BackpackReceiver, BackpackDispatch;
+    impl[H: BackpackHandler, S: DedupStore] S;
+}
+
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+receiver_type! {
+    /// Receiver for payments/store webhooks whose handler writes in the same database
+    /// transaction that records the answer: exactly once, even across `kill -9` (see
+    /// [`crate::transactional`]). Built on a `SqliteStore` with a
+    /// `SqliteHandler` (feature `sqlite`), or on a `PostgresStore` with a
+    /// `PostgresHandler` (feature `postgres`). Answers as [`WebhookReceiver`].
+    TransactionalReceiver, TxDispatch;
+    impl[H: crate::transactional::TransactionalHandler<S>, S: DedupStore] S;
 }

@@ -10,7 +10,7 @@ use http::StatusCode;
 use http::header::{CONTENT_TYPE, HeaderValue};
 
 use crate::dedup::StoredAnswer;
-use crate::event::Family;
+use crate::parse::Family;
 
 /// Error codes put in `error.code`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -51,6 +51,44 @@ impl WebhookSecret {
     }
 }
 
+/// The secret keys a receiver accepts: the current one first, then previous ones. Rotating the
+/// project secret key in Publisher Account without losing a webhook: deploy with
+/// `WebhookSecrets::new(new_key).with_previous(old_key)`, regenerate the key in Publisher
+/// Account, and once no delivery signed with the old key can arrive any more (Xsolla retries for
+/// up to 12 hours), deploy with the new key alone. Every key is tried, in constant time each and
+/// without stopping at the first match, so the answer time does not tell which key matched.
+#[derive(Clone, Debug)]
+pub struct WebhookSecrets(Vec<WebhookSecret>);
+
+impl WebhookSecrets {
+    /// Only `current`.
+    pub fn new(current: WebhookSecret) -> Self {
+        Self(vec![current])
+    }
+
+    /// Also accepts `previous` (tried after the keys already held).
+    pub fn with_previous(mut self, previous: WebhookSecret) -> Self {
+        self.0.push(previous);
+        self
+    }
+
+    /// The keys, current first.
+    pub fn iter(&self) -> impl Iterator<Item = &WebhookSecret> {
+        self.0.iter()
+    }
+
+    /// The current key (the one to sign with).
+    pub fn current(&self) -> &WebhookSecret {
+        &self.0[0]
+    }
+}
+
+impl From<WebhookSecret> for WebhookSecrets {
+    fn from(secret: WebhookSecret) -> Self {
+        Self::new(secret)
+    }
+}
+
 impl fmt::Debug for WebhookSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("WebhookSecret(***)")

@@ -15,7 +15,7 @@ use http::header::AUTHORIZATION;
 use sha1::{Digest, Sha1};
 use subtle::ConstantTimeEq;
 
-use crate::secret::WebhookSecret;
+use crate::secret::{WebhookSecret, WebhookSecrets};
 
 /// The authorization scheme word Xsolla sends.
 pub const SCHEME: &str = "Signature";
@@ -113,6 +113,31 @@ pub fn verify_headers(
         return Err(SignatureError::MultipleHeaders);
     }
     verify_bytes(raw_body, first.map(|v| v.as_bytes()), secret)
+}
+
+/// Like [`verify_headers`], accepting a signature made with any of `secrets` (key rotation).
+/// Every key is checked (constant-time comparisons, no early exit).
+pub fn verify_headers_any(
+    raw_body: &[u8],
+    headers: &HeaderMap,
+    secrets: &WebhookSecrets,
+) -> Result<(), SignatureError> {
+    let mut values = headers.get_all(AUTHORIZATION).iter();
+    let first = values.next();
+    if values.next().is_some() {
+        return Err(SignatureError::MultipleHeaders);
+    }
+    let value = first.ok_or(SignatureError::MissingHeader)?;
+    let provided = parse_authorization(value.as_bytes())?;
+    let mut matched = subtle::Choice::from(0);
+    for secret in secrets.iter() {
+        matched |= digest(raw_body, secret).ct_eq(&provided);
+    }
+    if bool::from(matched) {
+        Ok(())
+    } else {
+        Err(SignatureError::Mismatch)
+    }
 }
 
 /// Parses `Signature <40 hex>` into the 20 digest bytes.

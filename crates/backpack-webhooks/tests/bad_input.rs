@@ -594,7 +594,7 @@ async fn oversized_body() {
         secret(),
         Recorder::new(),
         MemoryStore::new(),
-        config().body_limit(1024),
+        config().with_body_limit(1024),
     );
     let big = padded_sample(3000);
     let (status, body) = parts(rx.handle(signed(&big)).await).await;
@@ -628,12 +628,12 @@ async fn default_limit_is_one_mib() {
     big.extend(br#""}"#);
     let (status, _) = parts(rx.handle(signed(&big)).await).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(rx.config().get_body_limit(), 1024 * 1024);
+    assert_eq!(rx.config().body_limit(), 1024 * 1024);
 }
 
 #[tokio::test]
 async fn ip_allowlist() {
-    let allow = config().ip_allowlist(IpAllowlist::xsolla());
+    let allow = config().with_ip_allowlist(IpAllowlist::xsolla());
     let rx = WebhookReceiver::with_config(secret(), Recorder::new(), MemoryStore::new(), allow);
     let body = ORDER_PAID;
     let auth = authorization_value(body, &secret());
@@ -663,7 +663,7 @@ async fn ip_allowlist() {
         secret(),
         Recorder::new(),
         MemoryStore::new(),
-        config().ip_allowlist(IpAllowlist::xsolla()),
+        config().with_ip_allowlist(IpAllowlist::xsolla()),
     );
     let (status, response) = parts(bp.handle(request(body, Some(&auth), "8.8.8.8:1")).await).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
@@ -673,7 +673,7 @@ async fn ip_allowlist() {
 #[tokio::test]
 async fn allowlist_off_by_default() {
     let rx = store();
-    assert!(rx.config().get_ip_allowlist().is_none());
+    assert!(rx.config().ip_allowlist().is_none());
     let auth = authorization_value(BODY, &secret());
     let (status, _) = parts(rx.handle(request(BODY, Some(&auth), "8.8.8.8:1")).await).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
@@ -684,8 +684,8 @@ async fn allowlist_off_by_default() {
 async fn trusted_proxy_header() {
     let proxy: ipnet::IpNet = "10.0.0.0/8".parse().unwrap();
     let cfg = config()
-        .ip_allowlist(IpAllowlist::xsolla())
-        .client_ip_source(ClientIpSource::x_forwarded_for([proxy]));
+        .with_ip_allowlist(IpAllowlist::xsolla())
+        .with_client_ip_source(ClientIpSource::x_forwarded_for([proxy]));
     let rx = WebhookReceiver::with_config(secret(), Recorder::new(), MemoryStore::new(), cfg);
     let auth = authorization_value(ORDER_PAID, &secret());
     let with_xff = |peer: &str, xff: &str| {

@@ -295,3 +295,70 @@ async fn sqlite_concurrent_duplicates_across_two_stores_on_one_file() {
     assert_eq!((a, b), (204, 204));
     assert_eq!(rx_a.handler().count() + rx_b.handler().count(), 1);
 }
+
+#[tokio::test]
+async fn memory_retention_purges_after_seven_days() {
+    retention_purges_after_seven_days(MemoryStore::new()).await;
+}
+
+#[cfg(feature = "sqlite")]
+#[tokio::test]
+async fn sqlite_retention_purges_after_seven_days() {
+    let dir = tempfile::tempdir().unwrap();
+    retention_purges_after_seven_days(SqliteStore::open(dir.path().join("d.sqlite3")).unwrap())
+        .await;
+}
+
+#[tokio::test]
+async fn memory_payment_account_can_be_added_again_after_removal() {
+    payment_account_can_be_added_again_after_removal(MemoryStore::new()).await;
+}
+
+#[cfg(feature = "sqlite")]
+#[tokio::test]
+async fn sqlite_payment_account_can_be_added_again_after_removal() {
+    payment_account_can_be_added_again_after_removal(SqliteStore::open_in_memory().unwrap()).await;
+}
+
+/// A `tracing` writer into a shared buffer.
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn temporary_error_on_user_validation_is_answered_500_and_warned_as_final() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_max_level(tracing::Level::WARN)
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let rx = receiver(
+        Recorder::scripted([Script::Temporary, Script::Temporary]),
+        MemoryStore::new(),
+    );
+    let body = br#"{"notification_type":"user_validation","user":{"id":"1234567"}}"#;
+    assert_eq!(parts(rx.handle(signed(body)).await).await.0, 500);
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("Xsolla does not re-send user_validation"),
+        "{logs}"
+    );
+    // Other types are retried by Xsolla: no such warning.
+    captured.0.lock().unwrap().clear();
+    assert_eq!(parts(rx.handle(signed(ORDER_PAID)).await).await.0, 500);
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("failed temporarily"), "{logs}");
+    assert!(!logs.contains("does not re-send"), "{logs}");
+}

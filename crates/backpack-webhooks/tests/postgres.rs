@@ -51,6 +51,9 @@ mod pg {
     use super::common::*;
     use super::pg_url;
 
+    /// The tests share one table and the retention test purges it: one test at a time.
+    static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
     /// A complete `order_paid` no earlier run has used (the database may be reused between
     /// runs): [`ORDER_PAID`] with a random order id.
     fn fresh_order() -> &'static [u8] {
@@ -62,6 +65,7 @@ mod pg {
     #[tokio::test]
     async fn store_protocol() {
         let Some(url) = pg_url() else { return };
+        let _serial = SERIAL.lock().await;
         let store = PostgresStore::connect(&url).await.unwrap();
         let key = format!("test:{}", uuid::Uuid::new_v4());
         let lease = Duration::from_secs(30);
@@ -99,8 +103,29 @@ mod pg {
     }
 
     #[tokio::test]
+    async fn retention_purges_after_seven_days() {
+        let Some(url) = pg_url() else { return };
+        let _serial = SERIAL.lock().await;
+        super::common::retention_purges_after_seven_days(
+            PostgresStore::connect(&url).await.unwrap(),
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn payment_account_can_be_added_again_after_removal() {
+        let Some(url) = pg_url() else { return };
+        let _serial = SERIAL.lock().await;
+        super::common::payment_account_can_be_added_again_after_removal(
+            PostgresStore::connect(&url).await.unwrap(),
+        )
+        .await;
+    }
+
+    #[tokio::test]
     async fn two_receivers_one_database_gated() {
         let Some(url) = pg_url() else { return };
+        let _serial = SERIAL.lock().await;
         let gate = Arc::new(Semaphore::new(0));
         let (entered_tx, entered) = mpsc::unbounded_channel();
         let (ip_tx, in_progress) = mpsc::unbounded_channel();
@@ -137,6 +162,7 @@ mod pg {
     #[tokio::test]
     async fn two_receivers_one_database_stampede() {
         let Some(url) = pg_url() else { return };
+        let _serial = SERIAL.lock().await;
         let rx_a = WebhookReceiver::with_config(
             secret(),
             Recorder::new(),

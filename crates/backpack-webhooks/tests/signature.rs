@@ -6,9 +6,10 @@
 mod common;
 
 use backpack_webhooks::{
-    SignatureError, WebhookSecret, authorization_value, sign, verify, verify_headers,
+    MemoryStore, SignatureError, WebhookReceiver, WebhookSecret, WebhookSecrets,
+    authorization_value, sign, verify, verify_headers,
 };
-use common::secret;
+use common::{ORDER_PAID, PEER, Recorder, body_with, error_code, parts, request, secret, set};
 use http::{HeaderMap, HeaderName, HeaderValue};
 
 /// (body, sha1(body ‖ key), sha1(key ‖ body)) computed with Python `hashlib.sha1`, key = `PROJECT_SECRET_KEY`.
@@ -240,4 +241,27 @@ fn error_messages_do_not_echo_the_signature() {
     let err = verify(body, Some(&format!("Signature {wrong}")), &secret()).unwrap_err();
     assert!(!err.to_string().contains(wrong));
     assert!(!format!("{err:?}").contains(wrong));
+}
+
+#[tokio::test]
+async fn rotation_accepts_current_and_previous_secrets_only() {
+    let old = WebhookSecret::new("OLD_PROJECT_KEY");
+    let new = WebhookSecret::new("NEW_PROJECT_KEY");
+    let secrets = WebhookSecrets::new(new.clone()).with_previous(old.clone());
+    let shown = format!("{secrets:?}");
+    assert!(!shown.contains("PROJECT_KEY"), "{shown}");
+    let rx = WebhookReceiver::new(secrets, Recorder::new(), MemoryStore::new());
+    let signed_with = |secret: &WebhookSecret, id: i64| {
+        let body = body_with(ORDER_PAID, &[set("/order/id", id)]);
+        request(&body, Some(&authorization_value(&body, secret)), PEER)
+    };
+    assert_eq!(rx.handle(signed_with(&old, 1)).await.status(), 204);
+    assert_eq!(rx.handle(signed_with(&new, 2)).await.status(), 204);
+    let stranger = WebhookSecret::new("SOMEONE_ELSES_KEY");
+    let (status, body) = parts(rx.handle(signed_with(&stranger, 3)).await).await;
+    assert_eq!(
+        (status.as_u16(), error_code(&body).as_str()),
+        (400, "INVALID_SIGNATURE")
+    );
+    assert_eq!(rx.handler().count(), 2);
 }

@@ -44,11 +44,11 @@ async fn post(addr: SocketAddr, body: Vec<u8>) -> (u16, String) {
 #[tokio::test]
 async fn allowlist_uses_the_peer_address() {
     let loopback: ipnet::IpNet = "127.0.0.0/8".parse().unwrap();
-    let (addr, rx) = serve(config().ip_allowlist(IpAllowlist::new([loopback]))).await;
+    let (addr, rx) = serve(config().with_ip_allowlist(IpAllowlist::new([loopback]))).await;
     assert_eq!(post(addr, ORDER_PAID.to_vec()).await.0, 204);
     assert_eq!(rx.handler().count(), 1);
 
-    let (addr, rx) = serve(config().ip_allowlist(IpAllowlist::xsolla())).await;
+    let (addr, rx) = serve(config().with_ip_allowlist(IpAllowlist::xsolla())).await;
     let (status, body) = post(addr, ORDER_PAID.to_vec()).await;
     assert_eq!(status, 403);
     assert_eq!(error_code(body.as_bytes()), "INVALID_CLIENT_IP");
@@ -57,7 +57,7 @@ async fn allowlist_uses_the_peer_address() {
 
 #[tokio::test]
 async fn oversized_body_over_the_wire() {
-    let (addr, rx) = serve(config().body_limit(4096)).await;
+    let (addr, rx) = serve(config().with_body_limit(4096)).await;
     let mut big = br#"{"notification_type":"payment","pad":""#.to_vec();
     big.extend(std::iter::repeat_n(b'x', 10_000));
     big.extend(br#""}"#);

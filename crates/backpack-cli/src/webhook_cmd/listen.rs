@@ -29,6 +29,7 @@ use backpack_webhooks::{
     MoveItemToGameWebhook, NonRenewalSubscription, OrderCanceled, OrderPaid, PartialRefund,
     Payment, PaymentAccountAdd, PaymentAccountRemove, Refund, SqliteStore, UpdateSubscription,
     UserSearch, UserValidation, UserValidationWebhook, WebhookHandler, WebhookReceiver,
+    WebhookSecrets,
 };
 use clap::Args;
 use http::{Method, StatusCode};
@@ -48,9 +49,10 @@ pub struct ListenArgs {
     /// Address to listen on (HOST:PORT; port 0 picks a free one, printed as `listening on ADDR`).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8081")]
     pub listen: String,
-    /// The project secret key.
+    /// The project secret key. Repeat it while rotating the key: the first is the current key,
+    /// the others are previous keys that are still accepted.
     #[arg(long, value_name = "SECRET", env = SECRET_ENV, hide_env_values = true)]
-    pub secret: Option<String>,
+    pub secret: Vec<String>,
     /// SQLite file for durable deduplication (default: in memory).
     #[arg(long, value_name = "PATH")]
     pub db: Option<PathBuf>,
@@ -285,7 +287,7 @@ async fn handle<S: DedupStore>(State(app): State<Arc<ListenApp<S>>>, request: Re
 
 async fn serve<S: DedupStore>(
     args: &ListenArgs,
-    secret: backpack_webhooks::WebhookSecret,
+    secret: backpack_webhooks::WebhookSecrets,
     store: S,
 ) -> Result<(), CliError> {
     let store = Arc::new(store);
@@ -318,7 +320,11 @@ async fn serve<S: DedupStore>(
 
 /// Runs the receiver until Ctrl-C / SIGTERM.
 pub async fn run(args: &ListenArgs) -> Result<(), CliError> {
-    let secret = require_secret(args.secret.as_deref())?;
+    let mut secrets = args.secret.iter();
+    let mut secret = WebhookSecrets::new(require_secret(secrets.next().map(String::as_str))?);
+    for previous in secrets {
+        secret = secret.with_previous(require_secret(Some(previous))?);
+    }
     match &args.db {
         Some(path) => {
             let store = SqliteStore::open(path).map_err(|e| CliError::Database {

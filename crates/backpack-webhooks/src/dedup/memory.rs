@@ -1,13 +1,14 @@
 //! In-process store: a map behind a mutex, with a [`Notify`] per in-flight claim so that a waiting
 //! duplicate wakes up as soon as the first delivery completes or releases.
 //!
-//! Forgets everything on restart and grows without bound: for tests, development and
-//! single-process deployments that accept that. Use the SQLite or PostgreSQL store otherwise.
+//! Forgets everything on restart; recorded answers are kept until the receiver purges them
+//! (retention, 7 days by default). For tests, development and single-process deployments that
+//! accept losing the records on restart. Use the SQLite or PostgreSQL store otherwise.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use tokio::sync::Notify;
 use tokio::time::Instant;
@@ -22,7 +23,11 @@ enum Entry {
         until: Option<Instant>,
         notify: Arc<Notify>,
     },
-    Done(StoredAnswer),
+    Done {
+        answer: StoredAnswer,
+        /// When it was recorded (wall clock, compared with purge cutoffs).
+        at: SystemTime,
+    },
 }
 
 /// In-memory [`DedupStore`].
@@ -56,7 +61,7 @@ impl MemoryStore {
         let now = Instant::now();
         let mut map = self.lock();
         let notify = match map.get(key) {
-            Some(Entry::Done(answer)) => return Claim::Done(answer.clone()),
+            Some(Entry::Done { answer, .. }) => return Claim::Done(answer.clone()),
             Some(Entry::Claimed { until, notify, .. }) => {
                 if until.is_none_or(|t| t > now) {
                     return Claim::InProgress;
@@ -117,7 +122,11 @@ impl DedupStore for MemoryStore {
         answer: &StoredAnswer,
     ) -> impl Future<Output = Result<(), StoreError>> + Send {
         let result = self.with_owned_claim(key, token, |map, notify| {
-            map.insert(key.to_owned(), Entry::Done(answer.clone()));
+            let done = Entry::Done {
+                answer: answer.clone(),
+                at: SystemTime::now(),
+            };
+            map.insert(key.to_owned(), done);
             notify.notify_waiters();
         });
         std::future::ready(result)
@@ -147,6 +156,24 @@ impl DedupStore for MemoryStore {
             }
         });
         std::future::ready(result)
+    }
+
+    fn forget(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let mut map = self.lock();
+        if matches!(map.get(key), Some(Entry::Done { .. })) {
+            map.remove(key);
+        }
+        std::future::ready(Ok(()))
+    }
+
+    fn purge_completed_before(
+        &self,
+        cutoff: SystemTime,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send {
+        let mut map = self.lock();
+        let before = map.len();
+        map.retain(|_, entry| !matches!(entry, Entry::Done { at, .. } if *at <= cutoff));
+        std::future::ready(Ok((before - map.len()) as u64))
     }
 
     fn wait_for_change(&self, key: &str, max: Duration) -> impl Future<Output = ()> + Send {

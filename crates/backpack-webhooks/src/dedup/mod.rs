@@ -21,7 +21,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 
@@ -149,6 +149,26 @@ pub trait DedupStore: Send + Sync + 'static {
         lease: Duration,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// Deletes the recorded answer of `key`, if any (a claim in progress is kept). The receiver
+    /// uses it so that, e.g., adding a payment account again after removing it is handled rather
+    /// than replayed. The default keeps the record.
+    fn forget(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let _ = key;
+        std::future::ready(Ok(()))
+    }
+
+    /// Deletes recorded answers completed at or before `cutoff` (claims in progress are kept) and
+    /// returns how many went. The receiver calls it on write, at most once an hour, with
+    /// `now - retention` ([`ReceiverConfig::with_retention`](crate::ReceiverConfig::with_retention)).
+    /// The default keeps everything (returns 0).
+    fn purge_completed_before(
+        &self,
+        cutoff: SystemTime,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send {
+        let _ = cutoff;
+        std::future::ready(Ok(0))
+    }
+
     /// Waits (at most `max`) until the state of `key` may have changed. The default polls: it
     /// sleeps for `min(max, 25 ms)`. Stores that can notify override it.
     fn wait_for_change(&self, key: &str, max: Duration) -> impl Future<Output = ()> + Send {
@@ -192,9 +212,28 @@ impl<S: DedupStore> DedupStore for Arc<S> {
         (**self).renew(key, token, lease)
     }
 
+    fn forget(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send {
+        (**self).forget(key)
+    }
+
+    fn purge_completed_before(
+        &self,
+        cutoff: SystemTime,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send {
+        (**self).purge_completed_before(cutoff)
+    }
+
     fn wait_for_change(&self, key: &str, max: Duration) -> impl Future<Output = ()> + Send {
         (**self).wait_for_change(key, max)
     }
+}
+
+/// Milliseconds since the Unix epoch of `time` (0 before it, saturating), for SQL stores.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub(crate) fn unix_millis(time: SystemTime) -> i64 {
+    time.duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
 }
 
 /// Milliseconds of a lease as `i64` (saturating), for SQL stores.

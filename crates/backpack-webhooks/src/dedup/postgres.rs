@@ -30,13 +30,13 @@
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use tokio::sync::RwLock;
 use tokio_postgres::{Client, NoTls};
 
-use super::{Claim, ClaimToken, DedupStore, StoreError, StoredAnswer, lease_millis};
+use super::{Claim, ClaimToken, DedupStore, StoreError, StoredAnswer, lease_millis, unix_millis};
 
 const SCHEMA: &str = "
 BEGIN;
@@ -58,7 +58,13 @@ pub struct PostgresStore {
     client: Arc<RwLock<Arc<Client>>>,
     /// Connection string, kept to reconnect; `None` for [`PostgresStore::from_client`].
     config: Option<Arc<str>>,
+    /// Idle connections for transactional handlers (a transaction needs a connection of its
+    /// own: `tokio_postgres` transactions borrow their client mutably).
+    tx_pool: Arc<std::sync::Mutex<Vec<Client>>>,
 }
+
+/// Most idle transaction connections kept.
+const TX_POOL_MAX: usize = 16;
 
 impl fmt::Debug for PostgresStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -91,11 +97,14 @@ impl PostgresStore {
         Ok(Self {
             client: Arc::new(RwLock::new(Arc::new(client))),
             config: Some(Arc::from(config)),
+            tx_pool: Arc::default(),
         })
     }
 
     /// Uses a client you connected yourself (e.g. with TLS) and creates the table if missing.
-    /// Such a store cannot reconnect.
+    /// Such a store cannot reconnect, and cannot open the extra connections a
+    /// [`TransactionalReceiver`](crate::TransactionalReceiver) needs (it answers 500); use
+    /// [`PostgresStore::connect`] for that.
     pub async fn from_client(client: Client) -> Result<Self, StoreError> {
         client
             .batch_execute(SCHEMA)
@@ -104,21 +113,36 @@ impl PostgresStore {
         Ok(Self {
             client: Arc::new(RwLock::new(Arc::new(client))),
             config: None,
+            tx_pool: Arc::default(),
         })
     }
 
-    /// Deletes completed records at least `age` old (claims are kept). Returns how many went.
-    /// Only delete what Xsolla can no longer retry (its longest documented schedule is 48 h).
-    pub async fn purge_completed_older_than(&self, age: Duration) -> Result<u64, StoreError> {
-        let client = self.client().await?;
-        client
-            .execute(
-                "DELETE FROM backpack_webhook_deliveries WHERE token IS NULL
-                 AND completed_at <= clock_timestamp() - $1::bigint * interval '1 millisecond'",
-                &[&lease_millis(age)],
-            )
-            .await
-            .map_err(StoreError::backend)
+    /// A connection of its own for one transaction (idle one, or a new one).
+    pub(crate) async fn checkout(&self) -> Result<Client, StoreError> {
+        let idle = {
+            let mut pool = self.tx_pool.lock().unwrap_or_else(|e| e.into_inner());
+            std::iter::from_fn(|| pool.pop()).find(|c| !c.is_closed())
+        };
+        if let Some(client) = idle {
+            return Ok(client);
+        }
+        let Some(config) = &self.config else {
+            return Err(StoreError::backend(std::io::Error::other(
+                "transactions need a store made by PostgresStore::connect",
+            )));
+        };
+        connect_client(config).await
+    }
+
+    /// Gives back a connection taken by [`checkout`](Self::checkout).
+    pub(crate) fn checkin(&self, client: Client) {
+        if client.is_closed() {
+            return;
+        }
+        let mut pool = self.tx_pool.lock().unwrap_or_else(|e| e.into_inner());
+        if pool.len() < TX_POOL_MAX {
+            pool.push(client);
+        }
     }
 
     async fn client(&self) -> Result<Arc<Client>, StoreError> {
@@ -212,6 +236,30 @@ impl PostgresStore {
 }
 
 impl DedupStore for PostgresStore {
+    async fn forget(&self, key: &str) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "DELETE FROM backpack_webhook_deliveries WHERE key = $1 AND token IS NULL",
+                &[&key],
+            )
+            .await
+            .map_err(StoreError::backend)?;
+        Ok(())
+    }
+
+    async fn purge_completed_before(&self, cutoff: SystemTime) -> Result<u64, StoreError> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "DELETE FROM backpack_webhook_deliveries WHERE token IS NULL
+                 AND completed_at <= to_timestamp(($1::bigint)::float8 / 1000)",
+                &[&unix_millis(cutoff)],
+            )
+            .await
+            .map_err(StoreError::backend)
+    }
+
     fn claim(
         &self,
         key: &str,

@@ -1,4 +1,8 @@
-//! SQLite store (feature `sqlite`): survives restarts, so a restarted receiver never grants twice.
+//! SQLite store (feature `sqlite`): the records survive restarts, so a restarted receiver replays
+//! recorded answers instead of running the handler again. With a `TransactionalReceiver` and the
+//! grants in the same file, grant and record commit together: nothing is ever granted twice.
+//! With a plain handler, a process killed after the handler and before its answer was recorded
+//! runs the handler again on the retry (see [`crate::handler`]).
 //!
 //! One connection behind a mutex; every database call runs on [`tokio::task::spawn_blocking`].
 //! Recorded answers are also kept in memory (bounded), so Xsolla's re-sends of a handled delivery
@@ -24,12 +28,12 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{Claim, ClaimToken, DedupStore, StoreError, StoredAnswer, lease_millis};
+use super::{Claim, ClaimToken, DedupStore, StoreError, StoredAnswer, lease_millis, unix_millis};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS backpack_webhook_deliveries (
@@ -96,24 +100,6 @@ impl SqliteStore {
         done.insert(key, answer);
     }
 
-    /// Deletes completed records at least `age` old (claims are kept). Returns how many went.
-    /// Only delete what Xsolla can no longer retry (its longest documented schedule is 48 h).
-    pub async fn purge_completed_older_than(&self, age: Duration) -> Result<usize, StoreError> {
-        let cutoff = now_millis().saturating_sub(lease_millis(age));
-        let purged = self
-            .run(move |conn| {
-                conn.execute(
-                    "DELETE FROM backpack_webhook_deliveries
-                     WHERE token IS NULL AND completed_at <= ?1",
-                    params![cutoff],
-                )
-            })
-            .await?;
-        // Purged keys must be forgotten here too; what is still recorded is re-read on demand.
-        self.done.lock().unwrap_or_else(|e| e.into_inner()).clear();
-        Ok(purged)
-    }
-
     async fn run<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
@@ -126,6 +112,74 @@ impl SqliteStore {
         })
         .await
         .map_err(StoreError::backend)?
+    }
+
+    /// Runs `work` in one `BEGIN IMMEDIATE` transaction. With `claim`, the transaction first
+    /// checks that the claim is still held, and when `work` asks to commit it records the answer
+    /// in the same transaction: the work's writes and the recorded answer commit together or not
+    /// at all. `work` returns the answer and whether to commit (a rollback leaves the claim held;
+    /// the caller releases it).
+    pub(crate) async fn transact<F>(
+        &self,
+        claim: Option<(String, ClaimToken)>,
+        work: F,
+    ) -> Result<(StoredAnswer, bool), StoreError>
+    where
+        F: FnOnce(&rusqlite::Transaction<'_>) -> (StoredAnswer, bool) + Send + 'static,
+    {
+        let conn = self.conn.clone();
+        let remember_key = claim.as_ref().map(|(key, _)| key.clone());
+        let result = tokio::task::spawn_blocking(move || {
+            let mut guard = conn.lock().unwrap_or_else(|e| e.into_inner());
+            let tx = guard
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(StoreError::backend)?;
+            if let Some((key, token)) = &claim {
+                let held: Option<Option<String>> = tx
+                    .query_row(
+                        "SELECT token FROM backpack_webhook_deliveries WHERE key = ?1",
+                        params![key],
+                        |row| row.get(0),
+                    )
+                    .optional()
+                    .map_err(StoreError::backend)?;
+                if held.flatten().as_deref() != Some(token.as_str()) {
+                    return Err(StoreError::ClaimLost);
+                }
+            }
+            let (answer, commit) = work(&tx);
+            if !commit {
+                return Ok((answer, false)); // dropping `tx` rolls back
+            }
+            if let Some((key, token)) = &claim {
+                let changed = tx
+                    .execute(
+                        "UPDATE backpack_webhook_deliveries
+                         SET token = NULL, lease_until = NULL, completed_at = ?3, status = ?4,
+                             body = ?5
+                         WHERE key = ?1 AND token = ?2",
+                        params![
+                            key,
+                            token.as_str(),
+                            now_millis(),
+                            answer.status,
+                            answer.body.as_ref()
+                        ],
+                    )
+                    .map_err(StoreError::backend)?;
+                if changed != 1 {
+                    return Err(StoreError::ClaimLost);
+                }
+            }
+            tx.commit().map_err(StoreError::backend)?;
+            Ok((answer, true))
+        })
+        .await
+        .map_err(StoreError::backend)??;
+        if let (Some(key), (answer, true)) = (remember_key, &result) {
+            self.remember(key, answer.clone());
+        }
+        Ok(result)
     }
 
     async fn owned_update(
@@ -158,10 +212,7 @@ impl SqliteStore {
 type StoredRow = (Option<String>, Option<i64>, Option<Vec<u8>>);
 
 fn now_millis() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
+    unix_millis(SystemTime::now())
 }
 
 fn claim_blocking(conn: &Connection, key: &str, lease_ms: i64) -> rusqlite::Result<Claim> {
@@ -273,6 +324,38 @@ impl DedupStore for SqliteStore {
             token,
             None,
         )
+    }
+
+    async fn forget(&self, key: &str) -> Result<(), StoreError> {
+        self.done
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(key);
+        let key = key.to_owned();
+        self.run(move |conn| {
+            conn.execute(
+                "DELETE FROM backpack_webhook_deliveries WHERE key = ?1 AND token IS NULL",
+                params![key],
+            )
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn purge_completed_before(&self, cutoff: SystemTime) -> Result<u64, StoreError> {
+        let cutoff = unix_millis(cutoff);
+        let purged = self
+            .run(move |conn| {
+                conn.execute(
+                    "DELETE FROM backpack_webhook_deliveries
+                     WHERE token IS NULL AND completed_at <= ?1",
+                    params![cutoff],
+                )
+            })
+            .await?;
+        // Purged keys must be forgotten here too; what is still recorded is re-read on demand.
+        self.done.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        Ok(purged as u64)
     }
 
     fn renew(
@@ -395,14 +478,14 @@ mod tests {
         };
         assert_eq!(
             store
-                .purge_completed_older_than(Duration::from_secs(3600))
+                .purge_completed_before(SystemTime::now() - Duration::from_secs(3600))
                 .await
                 .unwrap(),
             0
         );
         assert_eq!(
             store
-                .purge_completed_older_than(Duration::ZERO)
+                .purge_completed_before(SystemTime::now())
                 .await
                 .unwrap(),
             1

@@ -310,7 +310,7 @@ pub const SCHEMA_MISMATCH: &str = "Request body does not match the webhook schem
 
 /// Test settings: long waits so that slow CI machines never hit a timeout by accident.
 pub fn config() -> ReceiverConfig {
-    ReceiverConfig::default().in_progress_wait(Duration::from_secs(120))
+    ReceiverConfig::default().with_in_progress_wait(Duration::from_secs(120))
 }
 
 /// A store wrapper that reports every `InProgress` claim result.
@@ -354,9 +354,73 @@ impl<S: DedupStore> DedupStore for Observed<S> {
         self.inner.renew(key, token, lease)
     }
 
+    fn forget(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send {
+        self.inner.forget(key)
+    }
+
+    fn purge_completed_before(
+        &self,
+        cutoff: std::time::SystemTime,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send {
+        self.inner.purge_completed_before(cutoff)
+    }
+
     fn wait_for_change(&self, key: &str, max: Duration) -> impl Future<Output = ()> + Send {
         self.inner.wait_for_change(key, max)
     }
+}
+
+/// A clock the test moves by hand (starts at the real time).
+#[derive(Debug)]
+pub struct ManualClock(Mutex<std::time::SystemTime>);
+
+impl ManualClock {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self(Mutex::new(std::time::SystemTime::now())))
+    }
+
+    pub fn advance(&self, by: Duration) {
+        *self.0.lock().unwrap() += by;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> std::time::SystemTime {
+        *self.0.lock().unwrap()
+    }
+}
+
+const HOUR: Duration = Duration::from_secs(3600);
+
+/// Retention through a receiver on `store` with a manual clock: a record survives 6 days 23 h,
+/// and is purged (its retry runs the handler again) after 7 days 1 h.
+pub async fn retention_purges_after_seven_days<S: DedupStore>(store: S) {
+    let clock = ManualClock::new();
+    let rx = WebhookReceiver::with_config(
+        secret(),
+        Recorder::new(),
+        store,
+        config().with_clock(clock.clone()),
+    );
+    assert_eq!(rx.config().retention(), Duration::from_secs(7 * 24 * 3600));
+    let order = |n: u64| {
+        let id = (uuid::Uuid::new_v4().as_u128() as u64 >> 2) + n;
+        body_with(ORDER_PAID, &[set("/order/id", id)])
+    };
+    let (a, b, c) = (order(0), order(1), order(2));
+    assert_eq!(rx.handle(signed(&a)).await.status(), 204);
+    clock.advance(6 * 24 * HOUR + 23 * HOUR);
+    assert_eq!(rx.handle(signed(&b)).await.status(), 204); // purge runs: A is younger than 7 d
+    assert_eq!(rx.handle(signed(&a)).await.status(), 204);
+    assert_eq!(rx.handler().count(), 2, "A was still recorded: replayed");
+    clock.advance(2 * HOUR); // 7 d 1 h after A and B were recorded
+    assert_eq!(rx.handle(signed(&c)).await.status(), 204); // purge runs: A and B go
+    assert_eq!(rx.handle(signed(&a)).await.status(), 204);
+    assert_eq!(
+        rx.handler().count(),
+        4,
+        "A's record was purged after the retention: its handler ran again"
+    );
 }
 
 /// A small but complete `order_paid` (every field its schema requires).
@@ -386,4 +450,39 @@ pub async fn concurrent_pair<S: DedupStore>(
     let (a, b) = joined.await.expect("deliveries did not finish");
     assert!(entered.try_recv().is_err(), "the handler ran a second time");
     (a, b)
+}
+
+/// Adding a payment account again after removing it (same body) is handled, not replayed.
+pub async fn payment_account_can_be_added_again_after_removal<S: DedupStore>(store: S) {
+    let rx = WebhookReceiver::with_config(secret(), Recorder::new(), store, config());
+    let id = (uuid::Uuid::new_v4().as_u128() as u64 >> 2).to_string();
+    let add = sample_with(
+        "store/payment_account_add.sdk",
+        &[set("/payment_account/id", id.as_str())],
+    );
+    let remove = sample_with(
+        "store/payment_account_remove.sdk",
+        &[set("/payment_account/id", id.as_str())],
+    );
+    for (body, calls) in [
+        (&add, 1),
+        (&add, 1), // retry: replayed
+        (&remove, 2),
+        (&remove, 2), // retry: replayed
+        (&add, 3),    // added again: handled
+        (&add, 3),
+        (&remove, 4), // removed again: handled
+    ] {
+        assert_eq!(rx.handle(signed(body)).await.status(), 204);
+        assert_eq!(rx.handler().count(), calls);
+    }
+    assert_eq!(
+        rx.handler().methods(),
+        [
+            "payment_account_add",
+            "payment_account_remove",
+            "payment_account_add",
+            "payment_account_remove"
+        ]
+    );
 }
