@@ -1,4 +1,4 @@
-//! The documented webhook samples, read from the vendored specs (compiled in): the `examples`
+//! The documented webhook samples, read from the spec documents (compiled in): the `examples`
 //! of every webhook in `spec/webhooks.yaml` (14 payments/store types) and of the two Backpack
 //! webhooks in `spec/backpack.yaml` (`x-webhooks`).
 

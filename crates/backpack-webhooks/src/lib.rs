@@ -96,8 +96,9 @@
 //!   of the Backpack pages, recorded only in `spec/NOTES.md`) lack the required `settings` and
 //!   `user` and get 404 `INVALID_PARAMETER`; a receiver that must accept them has to translate
 //!   them before calling [`BackpackReceiver`].
-//! * **Unknown `notification_type` → accept**: a 5xx would be retried for up to 12 hours (at
-//!   most 12 retries for payment webhooks, at most 20 for `order_paid`/`order_canceled`:
+//! * **Unknown `notification_type` → accept**: a 5xx would be retried for hours (at most 12
+//!   retries within 48 hours for payment webhooks, at most 20 within about 12 hours for
+//!   `order_paid`/`order_canceled`:
 //!   2 × 5 min, 7 × 15 min, 10 × 60 min; <https://developers.xsolla.com/webhooks/overview/>) for a type
 //!   we will never understand, and a 400 can trigger an automatic refund (`order_paid`) or mark a
 //!   payment as failed. Accepting stops retries; the default `unknown` method logs a warning and
@@ -145,7 +146,7 @@
 //! the answer is 500.
 //!
 //! Recorded answers are deleted after the retention ([`ReceiverConfig::with_retention`], 7 days
-//! by default: Xsolla's retries end within 12 hours of the first attempt). The purge runs on
+//! by default: Xsolla's retries end within 48 hours of the first attempt, `spec/NOTES.md` W38). The purge runs on
 //! write, at most once an hour.
 //!
 //! # Event types

@@ -1,4 +1,4 @@
-//! Parsing a (verified) body into a typed event, plus the facts the receiver needs about it:
+//! Parsing a (verified) body into a typed event, plus what the receiver needs to know about it:
 //! its `notification_type`, its deduplication key ([`crate::dedup_key`]) and whether it is a
 //! sandbox/test delivery.
 

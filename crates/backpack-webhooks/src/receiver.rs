@@ -43,7 +43,8 @@ const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 
 /// Default retention of recorded answers: 7 days, comfortably longer than Xsolla's retries (at
-/// most 12 hours after the first attempt), so every retry still finds its record.
+/// most 48 hours after the first attempt, `spec/NOTES.md` W38), so every retry still finds its
+/// record.
 pub const DEFAULT_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// How often (at most) recorded answers past the retention are purged, on write.
@@ -128,7 +129,7 @@ impl ReceiverConfig {
     /// How long recorded answers are kept ([`DEFAULT_RETENTION`]: 7 days). After a write, at
     /// most once an hour, the receiver deletes records completed more than this long ago
     /// ([`DedupStore::purge_completed_before`]). Keep it well above Xsolla's retry window
-    /// (12 hours): a retry that arrives after its record was purged runs the handler again.
+    /// (48 hours): a retry that arrives after its record was purged runs the handler again.
     /// At most 1 year.
     pub fn with_retention(mut self, retention: Duration) -> Self {
         self.retention = retention.min(MAX_DURATION);

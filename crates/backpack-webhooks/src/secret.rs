@@ -55,7 +55,7 @@ impl WebhookSecret {
 /// project secret key in Publisher Account without losing a webhook: deploy with
 /// `WebhookSecrets::new(new_key).with_previous(old_key)`, regenerate the key in Publisher
 /// Account, and once no delivery signed with the old key can arrive any more (Xsolla retries for
-/// up to 12 hours), deploy with the new key alone. Every key is tried, in constant time each and
+/// up to 48 hours, `spec/NOTES.md` W38), deploy with the new key alone. Every key is tried, in constant time each and
 /// without stopping at the first match, so the answer time does not tell which key matched.
 #[derive(Clone, Debug)]
 pub struct WebhookSecrets(Vec<WebhookSecret>);

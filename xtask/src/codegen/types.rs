@@ -1,4 +1,4 @@
-//! `generated/backpack-types`: one module per vendored document (`api`, `webhooks`), a struct per
+//! `generated/backpack-types`: one module per spec document (`api`, `webhooks`), a struct per
 //! object schema, a forward-compatible enum per string enum, and the webhook event enums.
 //!
 //! Written with syn/quote rather than typify because typify cannot give enums a catch-all variant
@@ -15,7 +15,7 @@ use quote::{format_ident, quote};
 use serde_json::Value;
 use syn::ext::IdentExt;
 
-/// One vendored document turned into one module of the types crate.
+/// One spec document turned into one module of the types crate.
 pub struct ModuleInput<'a> {
     /// Module name: `api` or `webhooks`.
     pub module: &'a str,
