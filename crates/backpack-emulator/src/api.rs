@@ -126,6 +126,110 @@ fn check_batch(len: usize) -> Result<(), String> {
     }
 }
 
+/// What a create call stores from one request item, and the game fields it sent.
+type Requested = (ItemRow, GameFields);
+
+/// The SKU, name and image every catalogue item sends, checked, as a row.
+fn listed_item(i: usize, sku: String, name: String, image: String) -> Result<ItemRow, String> {
+    check_sku(&sku, i)?;
+    required(Some(&name), "item_name", i)?;
+    required(Some(&image), "image_url", i)?;
+    Ok(ItemRow {
+        item_sku: sku,
+        item_name: name,
+        image_url: image,
+        ..ItemRow::default()
+    })
+}
+
+/// A `virtual_item` request item.
+fn virtual_item_row(i: usize, new: NewVirtualItem) -> Result<Requested, String> {
+    let listed = listed_item(i, new.item_sku, new.item_name, new.image_url)?;
+    let game = GameFields {
+        external_game_id: new.external_game_id,
+        game_name: new.game_name,
+        game_image_url: new.game_image_url,
+    };
+    let row = ItemRow {
+        description: new.description,
+        platform: new.platform,
+        ..listed
+    };
+    Ok((row, game))
+}
+
+/// A `virtual_currency` request item.
+fn virtual_currency_row(i: usize, new: NewVirtualCurrency) -> Result<Requested, String> {
+    let listed = listed_item(i, new.item_sku, new.item_name, new.image_url)?;
+    required(Some(&new.currency), "currency", i)?;
+    if !new.price.is_finite() || new.price < 0.0 {
+        return Err(format!("[{i}].price must be a number of at least 0"));
+    }
+    if new.quantity == 0 {
+        return Err(format!("[{i}].quantity must be at least 1"));
+    }
+    let game = GameFields {
+        external_game_id: new.external_game_id,
+        game_name: new.game_name,
+        game_image_url: new.game_image_url,
+    };
+    let row = ItemRow {
+        price: Some(new.price),
+        currency: Some(new.currency),
+        quantity: Some(i64::from(new.quantity)),
+        is_external_vc: Some(false),
+        description: new.description,
+        platform: new.platform,
+        ..listed
+    };
+    Ok((row, game))
+}
+
+/// A `game_key` request item (it sends only its external game ID).
+fn game_key_row(i: usize, new: NewGameKey) -> Result<Requested, String> {
+    check_sku(&new.item_sku, i)?;
+    required(Some(&new.image_url), "image_url", i)?;
+    required(Some(&new.code), "code", i)?;
+    let game = GameFields {
+        external_game_id: new.external_game_id,
+        game_name: None,
+        game_image_url: None,
+    };
+    let row = ItemRow {
+        // The captured request has no item name; the SKU stands in for it.
+        item_name: new.item_sku.clone(),
+        item_sku: new.item_sku,
+        image_url: new.image_url,
+        description: new.description,
+        code: Some(new.code),
+        ..ItemRow::default()
+    };
+    Ok((row, game))
+}
+
+/// A `promo_code` request item (its SKU, name and image are optional in the schema).
+fn promo_code_row(i: usize, new: NewPromoCode) -> Result<Requested, String> {
+    let sku = required(new.item_sku.as_deref(), "item_sku", i)?;
+    check_sku(sku, i)?;
+    let name = required(new.item_name.as_deref(), "item_name", i)?;
+    let image = required(new.image_url.as_deref(), "image_url", i)?;
+    let code = required(new.promo_code.as_deref(), "promo_code", i)?;
+    let row = ItemRow {
+        item_sku: sku.to_owned(),
+        item_name: name.to_owned(),
+        image_url: image.to_owned(),
+        promo_code: Some(code.to_owned()),
+        description: new.description,
+        ..ItemRow::default()
+    };
+    let game = GameFields {
+        external_game_id: new.external_game_id,
+        game_name: new.game_name,
+        game_image_url: new.game_image_url,
+    };
+    Ok((row, game))
+}
+
 fn created(item: &ItemRow) -> CreatedItem {
     let mut created = CreatedItem::new()
         .with_item_id(item.item_id.clone())
@@ -194,6 +298,24 @@ struct GameFields {
 }
 
 impl Emulator {
+    /// Reads the state; a storage failure is a [`ServerError`].
+    async fn read<R, F>(&self, f: F) -> Result<R, ServerError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&rusqlite::Connection) -> rusqlite::Result<R> + Send + 'static,
+    {
+        self.db.read(f).await.map_err(storage)
+    }
+
+    /// Writes the state; a storage failure is a [`ServerError`].
+    async fn write<R, F>(&self, f: F) -> Result<R, ServerError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut rusqlite::Connection) -> rusqlite::Result<R> + Send + 'static,
+    {
+        self.db.write(f).await.map_err(storage)
+    }
+
     fn user_of(&self, bearer: &BearerToken) -> Result<String, ApiError> {
         self.auth
             .claims(bearer.expose_secret())
@@ -206,11 +328,13 @@ impl Emulator {
         &self,
         merchant_id: u32,
         project_id: u32,
-        external_game_id: Option<String>,
-        game_name: Option<String>,
-        game_image_url: Option<String>,
+        sent: GameFields,
     ) -> Result<GameFields, state::DbError> {
-        let game = match (&external_game_id, &game_name, &game_image_url) {
+        let game = match (
+            &sent.external_game_id,
+            &sent.game_name,
+            &sent.game_image_url,
+        ) {
             (Some(ext), None, _) | (Some(ext), _, None) => {
                 let ext = ext.clone();
                 self.db
@@ -220,10 +344,13 @@ impl Emulator {
             _ => None,
         };
         Ok(GameFields {
-            game_name: game_name.or_else(|| game.as_ref().and_then(|g| g.game_name.clone())),
-            game_image_url: game_image_url
+            game_name: sent
+                .game_name
+                .or_else(|| game.as_ref().and_then(|g| g.game_name.clone())),
+            game_image_url: sent
+                .game_image_url
                 .or_else(|| game.as_ref().and_then(|g| g.game_image_url.clone())),
-            external_game_id,
+            external_game_id: sent.external_game_id,
         })
     }
 
@@ -238,182 +365,39 @@ impl Emulator {
         Ok(answer)
     }
 
-    fn new_item(
+    /// The shape every create call shares: check the batch size, turn each request item into a
+    /// row (`from_request` validates it; `Err` is the `400` message), fill its game fields from
+    /// the project's game, then store them all in one transaction.
+    async fn create_items<T>(
         &self,
         merchant_id: u32,
         project_id: u32,
         user_id: Uuid,
         item_type: &str,
-        game: GameFields,
-    ) -> ItemRow {
-        ItemRow {
-            item_id: Uuid::new_v4().to_string(),
-            merchant_id,
-            project_id,
-            user_id: user_id.to_string(),
-            item_type: item_type.to_owned(),
-            game_name: game.game_name,
-            game_image_url: game.game_image_url,
-            external_game_id: game.external_game_id,
-            item_status: state::AVAILABLE.to_owned(),
-            created_at: self.clock.rfc3339_now(),
-            ..ItemRow::default()
-        }
-    }
-
-    async fn create_virtual_items_inner(
-        &self,
-        merchant_id: u32,
-        project_id: u32,
-        user_id: Uuid,
-        body: Vec<NewVirtualItem>,
+        body: Vec<T>,
+        from_request: fn(usize, T) -> Result<Requested, String>,
     ) -> Result<Vec<CreatedItem>, CreateError> {
         check_batch(body.len()).map_err(CreateError::Bad)?;
         let mut rows = Vec::with_capacity(body.len());
         for (i, new) in body.into_iter().enumerate() {
-            check_sku(&new.item_sku, i).map_err(CreateError::Bad)?;
-            required(Some(&new.item_name), "item_name", i).map_err(CreateError::Bad)?;
-            required(Some(&new.image_url), "image_url", i).map_err(CreateError::Bad)?;
+            let (requested, sent) = from_request(i, new).map_err(CreateError::Bad)?;
             let game = self
-                .game_fields(
-                    merchant_id,
-                    project_id,
-                    new.external_game_id,
-                    new.game_name,
-                    new.game_image_url,
-                )
+                .game_fields(merchant_id, project_id, sent)
                 .await
                 .map_err(|e| CreateError::Storage(storage(e)))?;
-            let mut row = self.new_item(merchant_id, project_id, user_id, "virtual_item", game);
-            row.item_sku = new.item_sku;
-            row.item_name = new.item_name;
-            row.image_url = new.image_url;
-            row.description = new.description;
-            row.platform = new.platform;
-            rows.push(row);
-        }
-        self.store_items(rows).await
-    }
-
-    async fn create_virtual_currency_inner(
-        &self,
-        merchant_id: u32,
-        project_id: u32,
-        user_id: Uuid,
-        body: Vec<NewVirtualCurrency>,
-    ) -> Result<Vec<CreatedItem>, CreateError> {
-        check_batch(body.len()).map_err(CreateError::Bad)?;
-        let mut rows = Vec::with_capacity(body.len());
-        for (i, new) in body.into_iter().enumerate() {
-            check_sku(&new.item_sku, i).map_err(CreateError::Bad)?;
-            required(Some(&new.item_name), "item_name", i).map_err(CreateError::Bad)?;
-            required(Some(&new.image_url), "image_url", i).map_err(CreateError::Bad)?;
-            required(Some(&new.currency), "currency", i).map_err(CreateError::Bad)?;
-            if !new.price.is_finite() || new.price < 0.0 {
-                return Err(CreateError::Bad(format!(
-                    "[{i}].price must be a number of at least 0"
-                )));
-            }
-            if new.quantity == 0 {
-                return Err(CreateError::Bad(format!(
-                    "[{i}].quantity must be at least 1"
-                )));
-            }
-            let game = self
-                .game_fields(
-                    merchant_id,
-                    project_id,
-                    new.external_game_id,
-                    new.game_name,
-                    new.game_image_url,
-                )
-                .await
-                .map_err(|e| CreateError::Storage(storage(e)))?;
-            let mut row = self.new_item(merchant_id, project_id, user_id, "virtual_currency", game);
-            row.item_sku = new.item_sku;
-            row.item_name = new.item_name;
-            row.image_url = new.image_url;
-            row.description = new.description;
-            row.platform = new.platform;
-            row.price = Some(new.price);
-            row.currency = Some(new.currency);
-            row.quantity = Some(i64::from(new.quantity));
-            row.is_external_vc = Some(false);
-            rows.push(row);
-        }
-        self.store_items(rows).await
-    }
-
-    async fn create_game_keys_inner(
-        &self,
-        merchant_id: u32,
-        project_id: u32,
-        user_id: Uuid,
-        body: Vec<NewGameKey>,
-    ) -> Result<Vec<CreatedItem>, CreateError> {
-        check_batch(body.len()).map_err(CreateError::Bad)?;
-        let mut rows = Vec::with_capacity(body.len());
-        for (i, new) in body.into_iter().enumerate() {
-            check_sku(&new.item_sku, i).map_err(CreateError::Bad)?;
-            required(Some(&new.image_url), "image_url", i).map_err(CreateError::Bad)?;
-            required(Some(&new.code), "code", i).map_err(CreateError::Bad)?;
-            let game = self
-                .game_fields(merchant_id, project_id, new.external_game_id, None, None)
-                .await
-                .map_err(|e| CreateError::Storage(storage(e)))?;
-            let mut row = self.new_item(merchant_id, project_id, user_id, "game_key", game);
-            // The captured request has no item name; the SKU stands in for it.
-            row.item_name = new.item_sku.clone();
-            row.item_sku = new.item_sku;
-            row.image_url = new.image_url;
-            row.description = new.description;
-            row.code = Some(new.code);
-            rows.push(row);
-        }
-        self.store_items(rows).await
-    }
-
-    async fn create_promo_codes_inner(
-        &self,
-        merchant_id: u32,
-        project_id: u32,
-        user_id: Uuid,
-        body: Vec<NewPromoCode>,
-    ) -> Result<Vec<CreatedItem>, CreateError> {
-        check_batch(body.len()).map_err(CreateError::Bad)?;
-        let mut rows = Vec::with_capacity(body.len());
-        for (i, new) in body.into_iter().enumerate() {
-            let sku = required(new.item_sku.as_deref(), "item_sku", i).map_err(CreateError::Bad)?;
-            check_sku(sku, i).map_err(CreateError::Bad)?;
-            let name =
-                required(new.item_name.as_deref(), "item_name", i).map_err(CreateError::Bad)?;
-            let image =
-                required(new.image_url.as_deref(), "image_url", i).map_err(CreateError::Bad)?;
-            let code =
-                required(new.promo_code.as_deref(), "promo_code", i).map_err(CreateError::Bad)?;
-            let (sku, name, image, code) = (
-                sku.to_owned(),
-                name.to_owned(),
-                image.to_owned(),
-                code.to_owned(),
-            );
-            let game = self
-                .game_fields(
-                    merchant_id,
-                    project_id,
-                    new.external_game_id,
-                    new.game_name,
-                    new.game_image_url,
-                )
-                .await
-                .map_err(|e| CreateError::Storage(storage(e)))?;
-            let mut row = self.new_item(merchant_id, project_id, user_id, "promo_code", game);
-            row.item_sku = sku;
-            row.item_name = name;
-            row.image_url = image;
-            row.description = new.description;
-            row.promo_code = Some(code);
-            rows.push(row);
+            rows.push(ItemRow {
+                item_id: Uuid::new_v4().to_string(),
+                merchant_id,
+                project_id,
+                user_id: user_id.to_string(),
+                item_type: item_type.to_owned(),
+                game_name: game.game_name,
+                game_image_url: game.game_image_url,
+                external_game_id: game.external_game_id,
+                item_status: state::AVAILABLE.to_owned(),
+                created_at: self.clock.rfc3339_now(),
+                ..requested
+            });
         }
         self.store_items(rows).await
     }
@@ -570,12 +554,30 @@ impl Emulator {
     }
 }
 
-macro_rules! create_response {
-    ($response:ident, $result:expr) => {
-        match $result {
-            Ok(items) => Ok($response::Success(StatusCode::CREATED, items)),
-            Err(CreateError::Bad(message)) => Ok($response::BadRequest(api_error(message))),
-            Err(CreateError::Storage(error)) => Err(error),
+/// A create operation of [`BackpackApi`]: [`Emulator::create_items`] with the operation's item
+/// type and request-item check, answered `201`, `400` or (storage failure) `500`.
+macro_rules! create_operation {
+    ($name:ident, $input:ident, $response:ident, $item_type:literal, $from_request:ident) => {
+        async fn $name(
+            &self,
+            _ctx: RequestContext,
+            input: $input,
+        ) -> Result<$response, ServerError> {
+            let created = self
+                .create_items(
+                    input.merchant_id,
+                    input.project_id,
+                    input.user_id,
+                    $item_type,
+                    input.body,
+                    $from_request,
+                )
+                .await;
+            match created {
+                Ok(items) => Ok($response::Success(StatusCode::CREATED, items)),
+                Err(CreateError::Bad(message)) => Ok($response::BadRequest(api_error(message))),
+                Err(CreateError::Storage(error)) => Err(error),
+            }
         }
     };
 }
@@ -600,10 +602,8 @@ impl BackpackApi for Emulator {
     ) -> Result<GetGamesResponse, ServerError> {
         let (merchant_id, project_id) = (input.merchant_id, input.project_id);
         let games = self
-            .db
             .read(move |c| state::list_games(c, merchant_id, project_id))
-            .await
-            .map_err(storage)?;
+            .await?;
         let list: Vec<serde_json::Value> = games
             .into_iter()
             .map(|g: GameRow| {
@@ -633,7 +633,6 @@ impl BackpackApi for Emulator {
             )));
         }
         let updated = self
-            .db
             .write(move |c| {
                 state::update_game(
                     c,
@@ -644,8 +643,7 @@ impl BackpackApi for Emulator {
                     body.game_image_url.as_deref(),
                 )
             })
-            .await
-            .map_err(storage)?;
+            .await?;
         Ok(if updated {
             UpdateGameDetailsResponse::NoContent
         } else {
@@ -676,10 +674,8 @@ impl BackpackApi for Emulator {
         };
         let created_at = self.clock.rfc3339_now();
         let inserted = self
-            .db
             .write(move |c| state::insert_game(c, merchant_id, project_id, &game, &created_at))
-            .await
-            .map_err(storage)?;
+            .await?;
         Ok(match inserted {
             GameInsert::Created(id) => {
                 tracing::info!(merchant_id, project_id, "game created");
@@ -691,73 +687,34 @@ impl BackpackApi for Emulator {
         })
     }
 
-    async fn create_game_keys(
-        &self,
-        _ctx: RequestContext,
-        input: CreateGameKeysInput,
-    ) -> Result<CreateGameKeysResponse, ServerError> {
-        create_response!(
-            CreateGameKeysResponse,
-            self.create_game_keys_inner(
-                input.merchant_id,
-                input.project_id,
-                input.user_id,
-                input.body
-            )
-            .await
-        )
-    }
-
-    async fn create_promo_codes(
-        &self,
-        _ctx: RequestContext,
-        input: CreatePromoCodesInput,
-    ) -> Result<CreatePromoCodesResponse, ServerError> {
-        create_response!(
-            CreatePromoCodesResponse,
-            self.create_promo_codes_inner(
-                input.merchant_id,
-                input.project_id,
-                input.user_id,
-                input.body
-            )
-            .await
-        )
-    }
-
-    async fn create_virtual_currency(
-        &self,
-        _ctx: RequestContext,
-        input: CreateVirtualCurrencyInput,
-    ) -> Result<CreateVirtualCurrencyResponse, ServerError> {
-        create_response!(
-            CreateVirtualCurrencyResponse,
-            self.create_virtual_currency_inner(
-                input.merchant_id,
-                input.project_id,
-                input.user_id,
-                input.body
-            )
-            .await
-        )
-    }
-
-    async fn create_virtual_items(
-        &self,
-        _ctx: RequestContext,
-        input: CreateVirtualItemsInput,
-    ) -> Result<CreateVirtualItemsResponse, ServerError> {
-        create_response!(
-            CreateVirtualItemsResponse,
-            self.create_virtual_items_inner(
-                input.merchant_id,
-                input.project_id,
-                input.user_id,
-                input.body
-            )
-            .await
-        )
-    }
+    create_operation!(
+        create_game_keys,
+        CreateGameKeysInput,
+        CreateGameKeysResponse,
+        "game_key",
+        game_key_row
+    );
+    create_operation!(
+        create_promo_codes,
+        CreatePromoCodesInput,
+        CreatePromoCodesResponse,
+        "promo_code",
+        promo_code_row
+    );
+    create_operation!(
+        create_virtual_currency,
+        CreateVirtualCurrencyInput,
+        CreateVirtualCurrencyResponse,
+        "virtual_currency",
+        virtual_currency_row
+    );
+    create_operation!(
+        create_virtual_items,
+        CreateVirtualItemsInput,
+        CreateVirtualItemsResponse,
+        "virtual_item",
+        virtual_item_row
+    );
 
     async fn user_backpack_items_list(
         &self,
@@ -769,12 +726,10 @@ impl BackpackApi for Emulator {
         let offset = input.offset.unwrap_or(0);
         let limit = input.limit;
         let items = self
-            .db
             .read(move |c| {
                 state::list_project_items(c, merchant_id, project_id, &user, offset, limit)
             })
-            .await
-            .map_err(storage)?;
+            .await?;
         Ok(UserBackpackItemsListResponse::Ok(
             items.into_iter().map(backpack_item).collect(),
         ))
@@ -788,10 +743,8 @@ impl BackpackApi for Emulator {
         let (merchant_id, project_id) = (input.merchant_id, input.project_id);
         let (user, item) = (input.user_id.to_string(), input.item_id.to_string());
         let deleted = self
-            .db
             .write(move |c| state::delete_item(c, merchant_id, project_id, &user, &item))
-            .await
-            .map_err(storage)?;
+            .await?;
         Ok(if deleted {
             DeleteItemResponse::NoContent
         } else {
@@ -820,10 +773,8 @@ impl BackpackApi for Emulator {
             .collect();
         let (offset, limit) = (input.offset, input.limit);
         let items = self
-            .db
             .read(move |c| state::list_user_items(c, &user, &types, grouping, offset, limit))
-            .await
-            .map_err(storage)?;
+            .await?;
         Ok(GetUserBackpackItemsResponse::Ok(
             items.into_iter().map(backpack_item).collect(),
         ))
@@ -840,10 +791,8 @@ impl BackpackApi for Emulator {
         };
         let item = input.item_id.to_string();
         let found = self
-            .db
             .read(move |c| state::user_item(c, &user, &item))
-            .await
-            .map_err(storage)?;
+            .await?;
         Ok(match found {
             Some(item) => GetUserBackpackItemResponse::Ok(backpack_item(item)),
             None => GetUserBackpackItemResponse::NotFound(api_error(
