@@ -179,6 +179,40 @@ pub(crate) fn typed_event<E>(
     })
 }
 
+/// A webhook family's event type with its two parsing passes, for the receiver pipeline.
+pub(crate) trait FamilyEvent: Sized + Send + 'static {
+    /// The family.
+    const FAMILY: Family;
+    /// Pass 1: `notification_type`, dedup policy, sandbox flag.
+    fn route(raw: &[u8]) -> Result<(String, DedupPolicy, bool), ParseError>;
+    /// Pass 2: the typed event.
+    fn typed(notification_type: &str, raw: &[u8]) -> Result<Self, ParseError>;
+}
+
+impl FamilyEvent for WebhookEvent {
+    const FAMILY: Family = Family::Store;
+
+    fn route(raw: &[u8]) -> Result<(String, DedupPolicy, bool), ParseError> {
+        route_store(raw)
+    }
+
+    fn typed(notification_type: &str, raw: &[u8]) -> Result<Self, ParseError> {
+        typed_event(notification_type, raw, Self::from_slice_as)
+    }
+}
+
+impl FamilyEvent for BackpackWebhookEvent {
+    const FAMILY: Family = Family::Backpack;
+
+    fn route(raw: &[u8]) -> Result<(String, DedupPolicy, bool), ParseError> {
+        route_backpack(raw)
+    }
+
+    fn typed(notification_type: &str, raw: &[u8]) -> Result<Self, ParseError> {
+        typed_event(notification_type, raw, Self::from_slice_as)
+    }
+}
+
 /// Pass 1 alone: `notification_type`, the dedup policy and the sandbox flag, from a skim that
 /// keeps only the few top-level members needed (everything else is skipped without allocating).
 fn route(

@@ -29,7 +29,7 @@ use crate::handler::{
     BackpackHandler, Delivery, FoundUser, HandlerError, HandlerResult, WebhookHandler,
 };
 use crate::ip::{ClientIpSource, IpAllowlist};
-use crate::parse::{self, Family, ParseError};
+use crate::parse::{Family, FamilyEvent, ParseError};
 use crate::response::{ErrorCode, Outcome, answer};
 use crate::secret::WebhookSecrets;
 use crate::signature;
@@ -160,12 +160,8 @@ impl ReceiverConfig {
 
 /// One family's parsing and the call of a plain (non-transactional) handler trait.
 pub(crate) trait Plain: Send + Sync + 'static {
-    type Event: Send + 'static;
-    const FAMILY: Family;
-    /// Pass 1: `notification_type`, dedup policy, sandbox flag.
-    fn route(raw: &[u8]) -> Result<(String, DedupPolicy, bool), ParseError>;
-    /// Pass 2: the typed event.
-    fn typed(notification_type: &str, raw: &[u8]) -> Result<Self::Event, ParseError>;
+    /// The family's event (which knows how it is parsed).
+    type Event: FamilyEvent;
     /// Runs the handler; `Ok(Some(body))` is a JSON body to send with the success status.
     fn dispatch(
         &self,
@@ -178,12 +174,8 @@ pub(crate) trait Plain: Send + Sync + 'static {
 /// and running the handler with the store (plain: handler, then a separate `complete`;
 /// transactional: both in one database transaction).
 pub(crate) trait Pipeline<S>: Send + Sync + 'static {
-    type Event: Send + 'static;
-    const FAMILY: Family;
-    /// Pass 1: `notification_type`, dedup policy, sandbox flag.
-    fn route(raw: &[u8]) -> Result<(String, DedupPolicy, bool), ParseError>;
-    /// Pass 2: the typed event.
-    fn typed(notification_type: &str, raw: &[u8]) -> Result<Self::Event, ParseError>;
+    /// The family's event (which knows how it is parsed).
+    type Event: FamilyEvent;
     /// Runs the handler for a delivery that is never deduplicated; returns the answer to send.
     fn run(
         &self,
@@ -206,18 +198,9 @@ pub(crate) trait Pipeline<S>: Send + Sync + 'static {
 
 impl<P: Plain, S: DedupStore> Pipeline<S> for P {
     type Event = P::Event;
-    const FAMILY: Family = P::FAMILY;
-
-    fn route(raw: &[u8]) -> Result<(String, DedupPolicy, bool), ParseError> {
-        P::route(raw)
-    }
-
-    fn typed(notification_type: &str, raw: &[u8]) -> Result<Self::Event, ParseError> {
-        P::typed(notification_type, raw)
-    }
 
     async fn run(&self, _store: &S, event: Self::Event, delivery: Delivery) -> StoredAnswer {
-        answer(P::FAMILY, plain_outcome(self, event, delivery).await)
+        answer(P::Event::FAMILY, plain_outcome(self, event, delivery).await)
     }
 
     async fn run_claimed(
@@ -244,7 +227,7 @@ impl<P: Plain, S: DedupStore> Pipeline<S> for P {
             }
         };
         let temporary = matches!(outcome, Outcome::Temporary(_));
-        let answer = answer(P::FAMILY, outcome);
+        let answer = answer(P::Event::FAMILY, outcome);
         if temporary {
             if let Err(err) = store.release(key.as_str(), &token).await {
                 tracing::warn!(error = %err, %key, "could not release the claim");
@@ -335,15 +318,6 @@ fn no_body(result: HandlerResult) -> HandlerResult<Option<Bytes>> {
 
 impl<H: WebhookHandler> Plain for StoreDispatch<H> {
     type Event = WebhookEvent;
-    const FAMILY: Family = Family::Store;
-
-    fn route(raw: &[u8]) -> Result<(String, DedupPolicy, bool), ParseError> {
-        parse::route_store(raw)
-    }
-
-    fn typed(notification_type: &str, raw: &[u8]) -> Result<WebhookEvent, ParseError> {
-        parse::typed_event(notification_type, raw, WebhookEvent::from_slice_as)
-    }
 
     fn dispatch(
         &self,
@@ -384,15 +358,6 @@ impl<H: WebhookHandler> Plain for StoreDispatch<H> {
 
 impl<H: BackpackHandler> Plain for BackpackDispatch<H> {
     type Event = BackpackWebhookEvent;
-    const FAMILY: Family = Family::Backpack;
-
-    fn route(raw: &[u8]) -> Result<(String, DedupPolicy, bool), ParseError> {
-        parse::route_backpack(raw)
-    }
-
-    fn typed(notification_type: &str, raw: &[u8]) -> Result<BackpackWebhookEvent, ParseError> {
-        parse::typed_event(notification_type, raw, BackpackWebhookEvent::from_slice_as)
-    }
 
     fn dispatch(
         &self,
@@ -443,7 +408,7 @@ fn public_message(err: &ParseError) -> String {
 
 impl<F: Pipeline<S>, S: DedupStore> Core<F, S> {
     async fn process(self: &Arc<Self>, request: Request<Body>) -> StoredAnswer {
-        let family = F::FAMILY;
+        let family = F::Event::FAMILY;
         let (parts, body) = request.into_parts();
         if parts.method != Method::POST {
             return StoredAnswer::empty(StatusCode::METHOD_NOT_ALLOWED.as_u16());
@@ -501,7 +466,7 @@ impl<F: Pipeline<S>, S: DedupStore> Core<F, S> {
         }
 
         // Pass 1 only: a duplicate is answered from the store without the typed pass.
-        let (notification_type, dedup, sandbox) = match F::route(&raw) {
+        let (notification_type, dedup, sandbox) = match F::Event::route(&raw) {
             Ok(routed) => routed,
             Err(err) => return body_refused(family, &err),
         };
@@ -516,7 +481,7 @@ impl<F: Pipeline<S>, S: DedupStore> Core<F, S> {
             client_ip,
         };
         match dedup_key {
-            None => match F::typed(&delivery.notification_type, &raw) {
+            None => match F::Event::typed(&delivery.notification_type, &raw) {
                 Ok(event) => self.dispatch.run(&self.store, event, delivery).await,
                 Err(err) => body_refused(family, &err),
             },
@@ -530,7 +495,7 @@ impl<F: Pipeline<S>, S: DedupStore> Core<F, S> {
         raw: Bytes,
         delivery: Delivery,
     ) -> StoredAnswer {
-        let family = F::FAMILY;
+        let family = F::Event::FAMILY;
         let deadline = Instant::now() + self.config.in_progress_wait;
         loop {
             match self
@@ -577,14 +542,14 @@ impl<F: Pipeline<S>, S: DedupStore> Core<F, S> {
         raw: Bytes,
         delivery: Delivery,
     ) -> StoredAnswer {
-        let event = match F::typed(&delivery.notification_type, &raw) {
+        let event = match F::Event::typed(&delivery.notification_type, &raw) {
             Ok(event) => event,
             Err(err) => {
                 // Not recorded: the key must stay free for a body that does parse.
                 if let Err(store_err) = self.store.release(key.as_str(), &token).await {
                     tracing::warn!(error = %store_err, %key, "could not release the claim");
                 }
-                return body_refused(F::FAMILY, &err);
+                return body_refused(F::Event::FAMILY, &err);
             }
         };
         let obsolete = dedup_key::counterpart(&key);

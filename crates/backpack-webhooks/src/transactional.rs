@@ -50,10 +50,10 @@ use crate::dedup::PostgresStore;
 #[cfg(feature = "sqlite")]
 use crate::dedup::SqliteStore;
 use crate::dedup::{ClaimToken, DedupStore, StoreError, StoredAnswer};
-use crate::dedup_key::{DedupKey, DedupPolicy};
+use crate::dedup_key::DedupKey;
 use crate::events::{UserSearch, WebhookEvent};
 use crate::handler::{Delivery, FoundUser, HandlerResult};
-use crate::parse::{self, Family, ParseError};
+use crate::parse::Family;
 use crate::receiver::{Pipeline, TEMPORARY, found_user_body, outcome_of};
 use crate::response::{Outcome, answer};
 
@@ -158,15 +158,6 @@ pub(crate) mod sealed {
 
 impl<S: DedupStore, H: TransactionalHandler<S>> Pipeline<S> for TxDispatch<H> {
     type Event = WebhookEvent;
-    const FAMILY: Family = Family::Store;
-
-    fn route(raw: &[u8]) -> Result<(String, DedupPolicy, bool), ParseError> {
-        parse::route_store(raw)
-    }
-
-    fn typed(notification_type: &str, raw: &[u8]) -> Result<WebhookEvent, ParseError> {
-        parse::typed_event(notification_type, raw, WebhookEvent::from_slice_as)
-    }
 
     fn run(
         &self,
