@@ -5,10 +5,10 @@
 //! `inner` is the hand-written `crate::Hooks` and `HooksMode::Expected` makes a missing
 //! `ClientHooks` impl a compile error, because X-HOST-ID and the bearer token depend on it.
 
-use super::names::type_name;
+use super::progenitor_run::{catch_panic, replace_component_schemas};
 use crate::{Error, Result};
 use proc_macro2::TokenStream;
-use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
+use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle};
 use quote::quote;
 use serde_json::Value;
 
@@ -26,37 +26,9 @@ pub fn generate(doc: &Value, types_module: &str) -> Result<TokenStream> {
         .with_tag(TagStyle::Merged)
         .with_inner_type(quote!(crate::Hooks))
         .with_hooks(HooksMode::Expected);
-    let schemas = doc
-        .pointer("/components/schemas")
-        .and_then(Value::as_object);
-    let mut replaced = Vec::new();
-    for (name, schema) in schemas.into_iter().flatten() {
-        let impls: Vec<TypeImpl> = if schema.get("enum").is_some() {
-            vec![TypeImpl::Display, TypeImpl::FromStr]
-        } else {
-            Vec::new()
-        };
-        let target = format!("{types_module}::{}", type_name(name));
-        settings.with_replacement(name, target, impls.into_iter());
-        replaced.push(type_name(name));
-    }
+    let replaced = replace_component_schemas(&mut settings, doc, types_module);
     let mut generator = Generator::new(&settings);
-    // progenitor panics on some inputs (validation is meant to prevent that); turn a panic that slips
-    // through into an error instead of a crash.
-    let tokens = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        generator.generate_tokens(&spec)
-    }))
-    .map_err(|panic| {
-        let msg = panic
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_default();
-        fail(format!(
-            "progenitor panicked: {msg}; add a check for this case to xtask/src/validate.rs"
-        ))
-    })?
-    .map_err(|e| fail(e.to_string()))?;
+    let tokens = catch_panic(|| generator.generate_tokens(&spec)).map_err(fail)?;
     // progenitor silently re-generates a type whose replacement did not apply; refuse that.
     let text = tokens.to_string();
     for name in &replaced {

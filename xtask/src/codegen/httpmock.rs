@@ -17,10 +17,10 @@
 
 use crate::{Error, Result};
 use proc_macro2::TokenStream;
-use progenitor::{GenerationSettings, Generator, TypeImpl};
+use progenitor::{GenerationSettings, Generator};
 use serde_json::Value;
 
-use super::names::type_name;
+use super::progenitor_run::{catch_panic, replace_component_schemas};
 
 /// Generates the mock module for the (normalized, overlaid) Backpack document; `types_module`
 /// is the path of the model types (`::backpack_types::api`).
@@ -33,38 +33,9 @@ pub fn generate(doc: &Value, types_module: &str) -> Result<TokenStream> {
     let spec: openapiv3::OpenAPI = serde_json::from_value(doc.clone())
         .map_err(|e| fail(format!("openapiv3 cannot read the document: {e}")))?;
     let mut settings = GenerationSettings::new();
-    for (name, schema) in doc
-        .pointer("/components/schemas")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
-        let impls: Vec<TypeImpl> = if schema.get("enum").is_some() {
-            vec![TypeImpl::Display, TypeImpl::FromStr]
-        } else {
-            Vec::new()
-        };
-        settings.with_replacement(
-            name,
-            format!("{types_module}::{}", type_name(name)),
-            impls.into_iter(),
-        );
-    }
+    replace_component_schemas(&mut settings, doc, types_module);
     let mut generator = Generator::new(&settings);
-    let tokens = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        generator.httpmock(&spec, types_module)
-    }))
-    .map_err(|panic| {
-        let msg = panic
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_default();
-        fail(format!(
-            "progenitor panicked: {msg}; add a check for this case to xtask/src/validate.rs"
-        ))
-    })?
-    .map_err(|e| fail(e.to_string()))?;
+    let tokens = catch_panic(|| generator.httpmock(&spec, types_module)).map_err(fail)?;
     escape_path_values(&tokens).map_err(fail)
 }
 

@@ -5,6 +5,7 @@ pub mod httpmock;
 pub mod imports;
 pub mod layout;
 pub mod names;
+pub mod progenitor_run;
 pub mod schema;
 pub mod server;
 pub mod tagged;
