@@ -4,7 +4,8 @@
 //! how path-level parameters combine with the operation's) lives in one place.
 //!
 //! Also here: [`record_removed_headers`], the regen step that keeps, for the server generator,
-//! the header parameters an overlay removed (it is a parameter walk over two documents).
+//! the header parameters an overlay removed (it is a parameter walk over two documents), and
+//! [`is_json`], which media types count as JSON.
 
 use crate::{Error, Result};
 use serde_json::Value;
@@ -53,6 +54,17 @@ impl OperationRef<'_> {
     pub fn id(&self) -> Option<&str> {
         self.op.get("operationId").and_then(Value::as_str)
     }
+}
+
+/// `application/json`, `application/json; charset=utf-8`, `application/problem+json`, …
+pub fn is_json(media_type: &str) -> bool {
+    let essence = media_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json" || essence.ends_with("+json")
 }
 
 /// Every operation under `paths` and `x-webhooks`, in document order (a path's methods together,

@@ -6,20 +6,9 @@
 
 use super::append_note;
 use super::refs::pointer_of;
-use crate::openapi::operations;
+use crate::openapi::{is_json, operations};
 use crate::{Error, Result};
 use serde_json::{Map, Value};
-
-/// `application/json`, `application/json; charset=utf-8`, `application/problem+json`, …
-pub fn is_json(media_type: &str) -> bool {
-    let essence = media_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    essence == "application/json" || essence.ends_with("+json")
-}
 
 /// Keeps the JSON media type of every request and response body.
 pub fn keep_json(doc: &mut Value) -> Result<()> {

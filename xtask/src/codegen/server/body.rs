@@ -1,11 +1,12 @@
 //! The request body of an operation: its model type, and the places where the JSON must hold an
 //! object or a listed enum value (checked before deserializing).
 
-use super::ir::{Body, Check, Step, is_json};
+use super::ir::{Body, Check, Step};
 use super::params::is_string_enum;
 use crate::codegen::names::{ref_name, type_ident};
 use crate::codegen::schema::{Paths, rust_type};
 use crate::openapi::component_schema;
+use crate::openapi::is_json;
 use crate::{Error, Result};
 use quote::quote;
 use serde_json::Value;

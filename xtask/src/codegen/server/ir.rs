@@ -356,13 +356,3 @@ pub(super) fn read_auth(doc: &Value, op: &Value, label: &str) -> Result<Auth> {
         (true, optional) => Auth::Bearer { optional },
     })
 }
-
-pub(super) fn is_json(media_type: &str) -> bool {
-    let essence = media_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    essence == "application/json" || essence.ends_with("+json")
-}

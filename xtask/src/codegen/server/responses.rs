@@ -1,8 +1,9 @@
 //! An operation's documented responses: one variant per status, range or `default`, named after
 //! the RFC 9110 reason phrase.
 
-use super::ir::{Response, StatusKey, is_json};
+use super::ir::{Response, StatusKey};
 use crate::codegen::schema::{Paths, rust_type};
+use crate::openapi::is_json;
 use crate::{Error, Result};
 use quote::format_ident;
 use serde_json::Value;
