@@ -35,7 +35,10 @@ pub use body::{Check, Step, json_body, json_body_optional};
 pub use context::RequestContext;
 pub use error::ServerError;
 #[doc(hidden)]
-pub use params::{Headers, Location, PathParams, QueryPairs, required};
+pub use params::{
+    HeaderValues, Headers, Location, OptionalParams, PathParams, Query, QueryPairs, Source,
+    required,
+};
 pub use rejection::Rejection;
 #[doc(hidden)]
 pub use respond::{

@@ -104,36 +104,30 @@ impl PathParams {
     }
 }
 
-/// The query string as decoded `(name, value)` pairs. Unknown names are ignored.
-pub struct QueryPairs(Vec<(String, String)>);
+/// Where [`OptionalParams`] reads from: a location whose parameters may be absent and are
+/// given at most once each.
+pub trait Source {
+    /// The location (for messages).
+    const LOCATION: Location;
+    /// The single raw value of `name`, if present; a repeated parameter is a rejection.
+    fn single(&self, name: &str) -> Result<Option<&str>, Rejection>;
+}
 
-impl QueryPairs {
-    /// Decodes the query string of `uri`.
-    pub fn parse(uri: &Uri) -> Result<Self, Rejection> {
-        if uri.query().is_none_or(str::is_empty) {
-            return Ok(Self(Vec::new()));
-        }
-        axum::extract::Query::<Vec<(String, String)>>::try_from_uri(uri)
-            .map(|q| Self(q.0))
-            .map_err(|_| Rejection::input("malformed query string"))
-    }
+/// Typed access to parameters that may be absent: [`QueryPairs`] and [`Headers`].
+pub struct OptionalParams<S>(S);
 
-    fn single(&self, name: &str) -> Result<Option<&str>, Rejection> {
-        let mut values = self.0.iter().filter(|(key, _)| key == name);
-        let first = values.next();
-        if values.next().is_some() {
-            return Err(Rejection::input(format!(
-                "query parameter `{name}` is given more than once"
-            )));
-        }
-        Ok(first.map(|(_, value)| value.as_str()))
+impl<S: Source> OptionalParams<S> {
+    fn optional<T>(
+        &self,
+        name: &str,
+        parse: impl FnOnce(&str) -> Result<T, Rejection>,
+    ) -> Result<Option<T>, Rejection> {
+        self.0.single(name)?.map(parse).transpose()
     }
 
     /// The single value of `name` parsed as `T`; repeating the parameter is an error.
     pub fn scalar<T: FromStr>(&self, name: &str, expected: &str) -> Result<Option<T>, Rejection> {
-        self.single(name)?
-            .map(|raw| parse_scalar(Location::Query, name, raw, expected))
-            .transpose()
+        self.optional(name, |raw| parse_scalar(S::LOCATION, name, raw, expected))
     }
 
     /// The single value of `name` as an enum; values outside `known` are rejected.
@@ -142,18 +136,64 @@ impl QueryPairs {
         name: &str,
         known: &[&str],
     ) -> Result<Option<T>, Rejection> {
-        self.single(name)?
-            .map(|raw| parse_enum(Location::Query, name, raw, known))
-            .transpose()
+        self.optional(name, |raw| parse_enum(S::LOCATION, name, raw, known))
+    }
+}
+
+/// The query string as decoded `(name, value)` pairs. Unknown names are ignored.
+pub struct Query(Vec<(String, String)>);
+
+impl Source for Query {
+    const LOCATION: Location = Location::Query;
+
+    fn single(&self, name: &str) -> Result<Option<&str>, Rejection> {
+        let mut values = self.values(name);
+        let first = values.next();
+        if values.next().is_some() {
+            return Err(Rejection::input(format!(
+                "query parameter `{name}` is given more than once"
+            )));
+        }
+        Ok(first)
+    }
+}
+
+impl Query {
+    fn values<'q>(&'q self, name: &str) -> impl Iterator<Item = &'q str> {
+        self.0
+            .iter()
+            .filter(move |(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+/// Typed access to query parameters.
+pub type QueryPairs = OptionalParams<Query>;
+
+impl QueryPairs {
+    /// Decodes the query string of `uri`.
+    pub fn parse(uri: &Uri) -> Result<Self, Rejection> {
+        if uri.query().is_none_or(str::is_empty) {
+            return Ok(Self(Query(Vec::new())));
+        }
+        axum::extract::Query::<Vec<(String, String)>>::try_from_uri(uri)
+            .map(|q| Self(Query(q.0)))
+            .map_err(|_| Rejection::input("malformed query string"))
+    }
+
+    fn every<T>(
+        &self,
+        name: &str,
+        parse: impl Fn(&str) -> Result<T, Rejection>,
+    ) -> Result<Vec<T>, Rejection> {
+        self.0.values(name).map(parse).collect()
     }
 
     /// Every value of `name` (form style, exploded: `name=a&name=b`), each parsed as `T`.
     pub fn list<T: FromStr>(&self, name: &str, expected: &str) -> Result<Vec<T>, Rejection> {
-        self.0
-            .iter()
-            .filter(|(key, _)| key == name)
-            .map(|(_, raw)| parse_scalar(Location::Query, name, raw, expected))
-            .collect()
+        self.every(name, |raw| {
+            parse_scalar(Location::Query, name, raw, expected)
+        })
     }
 
     /// Every value of `name` as an enum; any value outside `known` is rejected.
@@ -162,11 +202,7 @@ impl QueryPairs {
         name: &str,
         known: &[&str],
     ) -> Result<Vec<T>, Rejection> {
-        self.0
-            .iter()
-            .filter(|(key, _)| key == name)
-            .map(|(_, raw)| parse_enum(Location::Query, name, raw, known))
-            .collect()
+        self.every(name, |raw| parse_enum(Location::Query, name, raw, known))
     }
 }
 
@@ -190,30 +226,23 @@ pub(super) fn single_header<'h>(
         .map_err(|_| Rejection::input(format!("header `{name}` is not visible ASCII")))
 }
 
+/// The request headers, as a [`Source`] of non-secret header parameters.
+pub struct HeaderValues<'h>(&'h HeaderMap);
+
+impl Source for HeaderValues<'_> {
+    const LOCATION: Location = Location::Header;
+
+    fn single(&self, name: &str) -> Result<Option<&str>, Rejection> {
+        single_header(self.0, name)
+    }
+}
+
 /// Typed access to non-secret header parameters.
-pub struct Headers<'h>(&'h HeaderMap);
+pub type Headers<'h> = OptionalParams<HeaderValues<'h>>;
 
 impl<'h> Headers<'h> {
     /// Wraps the request headers.
     pub fn new(headers: &'h HeaderMap) -> Self {
-        Self(headers)
-    }
-
-    /// The header `name` parsed as `T`.
-    pub fn scalar<T: FromStr>(&self, name: &str, expected: &str) -> Result<Option<T>, Rejection> {
-        single_header(self.0, name)?
-            .map(|raw| parse_scalar(Location::Header, name, raw, expected))
-            .transpose()
-    }
-
-    /// The header `name` as an enum; values outside `known` are rejected.
-    pub fn enumeration<T: for<'a> From<&'a str>>(
-        &self,
-        name: &str,
-        known: &[&str],
-    ) -> Result<Option<T>, Rejection> {
-        single_header(self.0, name)?
-            .map(|raw| parse_enum(Location::Header, name, raw, known))
-            .transpose()
+        Self(HeaderValues(headers))
     }
 }
