@@ -79,8 +79,8 @@ pub use crate::trigger::{Body, Triggered};
 
 use crate::auth::{Auth, AuthConfig, TokenKind};
 use crate::db::Db;
-use crate::outbox::Outbox;
 use crate::outbox::store;
+use crate::outbox::{Outbox, OutboxConfig};
 use crate::schedule::Schedule;
 use crate::trigger::Trigger;
 use crate::webhooks::Target;
@@ -351,14 +351,14 @@ impl EmulatorBuilder {
 
         let (stop, stop_rx) = watch::channel(false);
         let outbox = target.as_ref().map(|target| {
-            Outbox::new(
-                Arc::clone(&db),
+            Outbox::new(OutboxConfig {
+                db: Arc::clone(&db),
                 client,
-                target.clone(),
-                self.time_scale,
-                clock.clone(),
-                Arc::clone(&wake),
-            )
+                target: target.clone(),
+                time_scale: self.time_scale,
+                clock: clock.clone(),
+                wake: Arc::clone(&wake),
+            })
         });
         let worker = outbox
             .as_ref()

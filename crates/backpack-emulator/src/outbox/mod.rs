@@ -34,14 +34,25 @@ const IDLE: Duration = Duration::from_secs(3600);
 /// Pause after a database error, so that a broken database does not spin.
 const DB_ERROR_PAUSE: Duration = Duration::from_millis(500);
 
+/// What the delivery worker works with.
+pub struct OutboxConfig {
+    /// The state holding the outbox table.
+    pub db: Arc<Db>,
+    /// HTTP client for webhooks.
+    pub client: reqwest::Client,
+    /// Where webhooks go.
+    pub target: Target,
+    /// Retry waits are divided by this.
+    pub time_scale: f64,
+    /// The emulator's time.
+    pub clock: Clock,
+    /// Notified when a delivery is queued.
+    pub wake: Arc<Notify>,
+}
+
 /// The delivery worker.
 pub struct Outbox {
-    db: Arc<Db>,
-    client: reqwest::Client,
-    target: Target,
-    time_scale: f64,
-    clock: Clock,
-    wake: Arc<Notify>,
+    config: OutboxConfig,
     in_flight: Mutex<HashSet<i64>>,
     /// Settle requests so far (see [`Outbox::settle`]).
     requested: AtomicU64,
@@ -52,29 +63,16 @@ pub struct Outbox {
 impl std::fmt::Debug for Outbox {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Outbox")
-            .field("target", &self.target)
+            .field("target", &self.config.target)
             .finish_non_exhaustive()
     }
 }
 
 impl Outbox {
-    /// A worker sending to `target` with `client`, dividing retry waits by `time_scale`;
-    /// `wake` is notified when a delivery is queued.
-    pub fn new(
-        db: Arc<Db>,
-        client: reqwest::Client,
-        target: Target,
-        time_scale: f64,
-        clock: Clock,
-        wake: Arc<Notify>,
-    ) -> Arc<Self> {
+    /// A worker sending to `config.target`.
+    pub fn new(config: OutboxConfig) -> Arc<Self> {
         Arc::new(Self {
-            db,
-            client,
-            target,
-            time_scale,
-            clock,
-            wake,
+            config,
             in_flight: Mutex::new(HashSet::new()),
             requested: AtomicU64::new(0),
             settled: watch::Sender::new(0),
@@ -85,7 +83,7 @@ impl Outbox {
     /// attempted and its answer recorded. Deliveries queued before the call are included.
     pub async fn settle(&self) {
         let ticket = self.requested.fetch_add(1, Ordering::SeqCst) + 1;
-        self.wake.notify_one();
+        self.config.wake.notify_one();
         let mut settled = self.settled.subscribe();
         // The sender lives as long as `self`, so this only ends when the ticket is served.
         let _ = settled.wait_for(|served| *served >= ticket).await;
@@ -114,7 +112,7 @@ impl Outbox {
 
     /// Runs until `shutdown` turns true.
     pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
-        match self.db.read(store::pending_count).await {
+        match self.config.db.read(store::pending_count).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(pending = n, "resuming webhook deliveries from the outbox"),
             Err(e) => tracing::error!(error = %e, "could not read the outbox"),
@@ -142,7 +140,7 @@ impl Outbox {
             };
             tokio::select! {
                 () = tokio::time::sleep(pause) => {}
-                () = self.wake.notified() => {}
+                () = self.config.wake.notified() => {}
                 _ = shutdown.changed() => break,
             }
             if *shutdown.borrow() {
@@ -154,13 +152,15 @@ impl Outbox {
     /// Starts every due attempt; returns how long to sleep until the next one, and whether
     /// nothing was due and nothing is in flight.
     async fn round(self: &Arc<Self>) -> Result<(Duration, bool), DbError> {
-        let now = self.clock.now_millis();
-        self.db
+        let now = self.config.clock.now_millis();
+        self.config
+            .db
             .write(move |conn| store::fail_exhausted(conn, now))
             .await?;
         let skip = self.in_flight();
         let nothing_in_flight = skip.is_empty();
         let due = self
+            .config
             .db
             .read(move |conn| store::due_deliveries(conn, now, &skip, BATCH))
             .await?;
@@ -173,7 +173,7 @@ impl Outbox {
                 let id = delivery.id;
                 worker.attempt(delivery).await;
                 worker.set_in_flight(id, false);
-                worker.wake.notify_one();
+                worker.config.wake.notify_one();
             });
         }
         if full_batch {
@@ -181,15 +181,16 @@ impl Outbox {
         }
         let skip = self.in_flight();
         let next = self
+            .config
             .db
             .read(move |conn| store::next_due_at(conn, &skip))
             .await?;
         let pause = match next {
             // A manual clock moves only when advanced, and advancing wakes the worker.
-            Some(_) if self.clock.is_manual() => IDLE,
-            Some(at) => {
-                Duration::from_millis(u64::try_from(at - self.clock.now_millis()).unwrap_or(0))
-            }
+            Some(_) if self.config.clock.is_manual() => IDLE,
+            Some(at) => Duration::from_millis(
+                u64::try_from(at - self.config.clock.now_millis()).unwrap_or(0),
+            ),
             None => IDLE,
         };
         Ok((pause, idle))
@@ -199,10 +200,11 @@ impl Outbox {
         let id = delivery.id;
         let attempt = delivery.attempts.saturating_add(1);
         let max = delivery.max_attempts;
-        let started = self.clock.now_millis();
-        let schedule = Schedule::new(delivery.policy, self.time_scale);
+        let started = self.config.clock.now_millis();
+        let schedule = Schedule::new(delivery.policy, self.config.time_scale);
         let retry_at = started.saturating_add(millis(schedule.delay_after(attempt)));
         if let Err(e) = self
+            .config
             .db
             .write(move |conn| store::start_attempt(conn, id, attempt, retry_at, started))
             .await
@@ -211,7 +213,8 @@ impl Outbox {
             tokio::time::sleep(DB_ERROR_PAUSE).await;
             return;
         }
-        let answer = webhooks::post_signed(&self.client, &self.target, delivery.body).await;
+        let answer =
+            webhooks::post_signed(&self.config.client, &self.config.target, delivery.body).await;
         let verdict = webhooks::classify(&answer);
         let (state, outcome) = match verdict {
             Verdict::Delivered => (DeliveryState::Delivered, "delivered"),
@@ -224,8 +227,9 @@ impl Outbox {
             Answer::NoAnswer(reason) => (None, Some(reason.clone())),
         };
         let error_text = error.clone();
-        let finished = self.clock.now_millis();
+        let finished = self.config.clock.now_millis();
         if let Err(e) = self
+            .config
             .db
             .write(move |conn| {
                 store::finish_attempt(conn, id, state, status, error_text.as_deref(), finished)
