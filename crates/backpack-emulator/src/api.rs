@@ -316,6 +316,15 @@ impl Emulator {
         self.db.write(f).await.map_err(storage)
     }
 
+    /// Reads a list of stored items as API items.
+    async fn read_items<F>(&self, f: F) -> Result<Vec<BackpackItem>, ServerError>
+    where
+        F: FnOnce(&rusqlite::Connection) -> rusqlite::Result<Vec<ItemRow>> + Send + 'static,
+    {
+        let items = self.read(f).await?;
+        Ok(items.into_iter().map(backpack_item).collect())
+    }
+
     fn user_of(&self, bearer: &BearerToken) -> Result<String, ApiError> {
         self.auth
             .claims(bearer.expose_secret())
@@ -726,13 +735,11 @@ impl BackpackApi for Emulator {
         let offset = input.offset.unwrap_or(0);
         let limit = input.limit;
         let items = self
-            .read(move |c| {
+            .read_items(move |c| {
                 state::list_project_items(c, merchant_id, project_id, &user, offset, limit)
             })
             .await?;
-        Ok(UserBackpackItemsListResponse::Ok(
-            items.into_iter().map(backpack_item).collect(),
-        ))
+        Ok(UserBackpackItemsListResponse::Ok(items))
     }
 
     async fn delete_item(
@@ -773,11 +780,9 @@ impl BackpackApi for Emulator {
             .collect();
         let (offset, limit) = (input.offset, input.limit);
         let items = self
-            .read(move |c| state::list_user_items(c, &user, &types, grouping, offset, limit))
+            .read_items(move |c| state::list_user_items(c, &user, &types, grouping, offset, limit))
             .await?;
-        Ok(GetUserBackpackItemsResponse::Ok(
-            items.into_iter().map(backpack_item).collect(),
-        ))
+        Ok(GetUserBackpackItemsResponse::Ok(items))
     }
 
     async fn get_user_backpack_item(
