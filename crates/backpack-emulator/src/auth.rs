@@ -207,6 +207,29 @@ fn login_error(status: StatusCode, code: &'static str, description: &str) -> Res
     response
 }
 
+/// `400 invalid_request`: a parameter is missing or malformed.
+fn invalid_request(description: &str) -> Response {
+    login_error(StatusCode::BAD_REQUEST, "invalid_request", description)
+}
+
+/// `401 invalid_client`: the client credentials do not match.
+fn invalid_client() -> Response {
+    login_error(
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+        "unknown client_id or wrong client_secret",
+    )
+}
+
+/// `500 server_error`: signing or storing the token failed (the cause is logged).
+fn not_issued() -> Response {
+    login_error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "server_error",
+        "token could not be issued",
+    )
+}
+
 fn token_response(access_token: String, ttl: u64, refresh_token: Option<String>) -> Response {
     let mut body = serde_json::json!({
         "access_token": access_token,
@@ -232,11 +255,7 @@ async fn issue_user_token(auth: &Auth, user_id: &str) -> Response {
         Ok(token) => token,
         Err(e) => {
             tracing::error!(error = %e, "could not sign a token");
-            return login_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "server_error",
-                "token could not be issued",
-            );
+            return not_issued();
         }
     };
     let refresh = format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());
@@ -250,11 +269,7 @@ async fn issue_user_token(auth: &Auth, user_id: &str) -> Response {
         .await;
     if let Err(e) = stored {
         tracing::error!(error = %e, "could not store a refresh token");
-        return login_error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "server_error",
-            "token could not be issued",
-        );
+        return not_issued();
     }
     tracing::info!(kind = "user", "issued an access token");
     token_response(access, auth.ttl_secs, Some(refresh))
@@ -266,36 +281,20 @@ pub async fn token_endpoint(
     form: Result<Form<TokenForm>, FormRejection>,
 ) -> Response {
     let Ok(Form(form)) = form else {
-        return login_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "send the parameters as application/x-www-form-urlencoded",
-        );
+        return invalid_request("send the parameters as application/x-www-form-urlencoded");
     };
     let Some(client_id) = form.client_id.as_deref().filter(|s| !s.is_empty()) else {
-        return login_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "client_id is required",
-        );
+        return invalid_request("client_id is required");
     };
     match form.grant_type.as_deref() {
         Some("client_credentials") => {
             if !auth.client_matches(client_id, form.client_secret.as_deref()) {
-                return login_error(
-                    StatusCode::UNAUTHORIZED,
-                    "invalid_client",
-                    "unknown client_id or wrong client_secret",
-                );
+                return invalid_client();
             }
             match form.user_id.as_deref() {
                 Some(user) => match Uuid::try_parse(user) {
                     Ok(user) => issue_user_token(&auth, &user.to_string()).await,
-                    Err(_) => login_error(
-                        StatusCode::BAD_REQUEST,
-                        "invalid_request",
-                        "user_id must be a UUID",
-                    ),
+                    Err(_) => invalid_request("user_id must be a UUID"),
                 },
                 None => match auth.issue(TokenKind::Merchant, client_id) {
                     Ok(token) => {
@@ -304,11 +303,7 @@ pub async fn token_endpoint(
                     }
                     Err(e) => {
                         tracing::error!(error = %e, "could not sign a token");
-                        login_error(
-                            StatusCode::INTERNAL_SERVER_ERROR,
-                            "server_error",
-                            "token could not be issued",
-                        )
+                        not_issued()
                     }
                 },
             }
@@ -318,18 +313,10 @@ pub async fn token_endpoint(
             let secret_ok = form.client_secret.is_none()
                 || auth.client_matches(client_id, form.client_secret.as_deref());
             if client_id != auth.client_id || !secret_ok {
-                return login_error(
-                    StatusCode::UNAUTHORIZED,
-                    "invalid_client",
-                    "unknown client_id or wrong client_secret",
-                );
+                return invalid_client();
             }
             let Some(refresh) = form.refresh_token.as_deref().filter(|s| !s.is_empty()) else {
-                return login_error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_request",
-                    "refresh_token is required",
-                );
+                return invalid_request("refresh_token is required");
             };
             let hash = hash_refresh_token(refresh);
             let client = client_id.to_owned();
@@ -346,11 +333,7 @@ pub async fn token_endpoint(
                 ),
                 Err(e) => {
                     tracing::error!(error = %e, "refresh token lookup failed");
-                    login_error(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        "server_error",
-                        "token could not be issued",
-                    )
+                    not_issued()
                 }
             }
         }
@@ -359,11 +342,7 @@ pub async fn token_endpoint(
             "unsupported_grant_type",
             "the emulator supports grant_type=client_credentials and grant_type=refresh_token",
         ),
-        None => login_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "grant_type is required",
-        ),
+        None => invalid_request("grant_type is required"),
     }
 }
 
