@@ -10,8 +10,8 @@
 //! * the hex digits are accepted in **either case** (Xsolla sends lowercase);
 //! * the digests are compared in constant time ([`subtle`]).
 
-use http::HeaderMap;
 use http::header::AUTHORIZATION;
+use http::{HeaderMap, HeaderValue};
 use sha1::{Digest, Sha1};
 use subtle::ConstantTimeEq;
 
@@ -100,6 +100,16 @@ pub fn verify_bytes(
     }
 }
 
+/// The `Authorization` header of `headers`, if any; two or more are refused.
+fn single_authorization(headers: &HeaderMap) -> Result<Option<&HeaderValue>, SignatureError> {
+    let mut values = headers.get_all(AUTHORIZATION).iter();
+    let first = values.next();
+    if values.next().is_some() {
+        return Err(SignatureError::MultipleHeaders);
+    }
+    Ok(first)
+}
+
 /// Verifies the `Authorization` header found in `headers` (names are case-insensitive there).
 /// Two or more `Authorization` headers are refused.
 pub fn verify_headers(
@@ -107,11 +117,7 @@ pub fn verify_headers(
     headers: &HeaderMap,
     secret: &WebhookSecret,
 ) -> Result<(), SignatureError> {
-    let mut values = headers.get_all(AUTHORIZATION).iter();
-    let first = values.next();
-    if values.next().is_some() {
-        return Err(SignatureError::MultipleHeaders);
-    }
+    let first = single_authorization(headers)?;
     verify_bytes(raw_body, first.map(|v| v.as_bytes()), secret)
 }
 
@@ -122,11 +128,7 @@ pub fn verify_headers_any(
     headers: &HeaderMap,
     secrets: &WebhookSecrets,
 ) -> Result<(), SignatureError> {
-    let mut values = headers.get_all(AUTHORIZATION).iter();
-    let first = values.next();
-    if values.next().is_some() {
-        return Err(SignatureError::MultipleHeaders);
-    }
+    let first = single_authorization(headers)?;
     let value = first.ok_or(SignatureError::MissingHeader)?;
     let provided = parse_authorization(value.as_bytes())?;
     let mut matched = subtle::Choice::from(0);
