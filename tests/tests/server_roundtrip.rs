@@ -8,7 +8,7 @@
 //! headers), and the client got back exactly the response the implementation returned —
 //! declared errors as `progenitor_client::Error::ErrorResponse` carrying the `ApiError`.
 //!
-//! Run with `cargo test -p workspace-tests --test server_roundtrip`.
+//! Run with `cargo test -p workspace-tests --test integration server_roundtrip::`.
 
 // Test code: a failed unwrap is a failed test (clippy's in-test allowances skip helper fns).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]

@@ -14,7 +14,7 @@
 //! * no schema uses `additionalProperties: false`;
 //! * progenitor (the client generator) accepts `backpack.yaml` as the pipeline prepares it.
 //!
-//! Run with `cargo test -p workspace-tests --test spec_sound`.
+//! Run with `cargo test -p workspace-tests --test integration spec_sound::`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
