@@ -114,7 +114,10 @@ stop() {
     bindir="$(find_bindir)"
     as_db_user "$bindir/pg_ctl" -D "$datadir/data" -m fast -w stop >&2 || true
     rm -rf "$datadir"
-    rm -f "$STATE"
+    # Forget it only if it is the remembered one (another server may have been started since).
+    if [[ -f "$STATE" && "$(head -n 1 "$STATE")" == "$datadir" ]]; then
+        rm -f "$STATE"
+    fi
     log "stopped and removed $datadir"
 }
 
