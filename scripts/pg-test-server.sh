@@ -2,15 +2,17 @@
 # Throw-away PostgreSQL server for the backpack-webhooks PostgreSQL tests.
 #
 #   eval "$(scripts/pg-test-server.sh start)"    # prints: export BACKPACK_TEST_PG_URL=postgresql://…
-#   BACKPACK_REQUIRE_PG=1 cargo test -p backpack-webhooks --features postgres --test postgres
+#   BACKPACK_REQUIRE_PG=1 cargo test -p backpack-webhooks --features postgres --test integration postgres::
 #   scripts/pg-test-server.sh url                # prints the bare URL of the last server started
+#   scripts/pg-test-server.sh stop "$BACKPACK_TEST_PG_DATADIR"   # stops that server
 #   scripts/pg-test-server.sh stop               # stops the last server started
 #
-# start: installs Debian's `postgresql` package if pg_ctl/initdb are missing (needs root),
-#        initdb's a fresh data directory under a temp dir (as the `postgres` user when run as
-#        root), starts the server on 127.0.0.1 on a free port (trust auth, fsync off: tests only),
-#        creates database `backpack_test` and prints `export BACKPACK_TEST_PG_URL=<url>` on
-#        stdout (for eval). Everything else goes to stderr. The data directory and URL are
+# start: installs Debian's `postgresql` package if pg_ctl/initdb are missing (needs root or
+#        password-less sudo), initdb's a fresh data directory under a temp dir (as the `postgres`
+#        user when run as root), starts the server on 127.0.0.1 on a free port (trust auth, fsync
+#        off: tests only), creates database `backpack_test` and prints
+#        `export BACKPACK_TEST_PG_URL=<url>` and `export BACKPACK_TEST_PG_DATADIR=<dir>` on stdout
+#        (for eval). Everything else goes to stderr. The data directory and URL are also
 #        remembered in $BACKPACK_PG_STATE (default ${TMPDIR:-/tmp}/backpack-pg-test-server.last).
 # url:   prints the bare URL of the last server started.
 # stop [DATADIR]: stops the server and deletes its directory.
@@ -59,14 +61,18 @@ free_port() {
 start() {
     local bindir datadir port
     if ! bindir="$(find_bindir)"; then
+        local sudo=()
         if [[ "$(id -u)" != 0 ]]; then
-            log "pg_ctl/initdb not found and not root: install Debian's 'postgresql' package"
-            exit 1
+            # A CI runner user with password-less sudo (GitHub's) installs it too.
+            if ! sudo -n true 2>/dev/null; then
+                log "pg_ctl/initdb not found and not root: install Debian's 'postgresql' package"
+                exit 1
+            fi
+            sudo=(sudo -n)
         fi
         log "installing postgresql (apt-get)"
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get update >&2
-        apt-get install -y postgresql >&2
+        "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update >&2
+        "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql >&2
         bindir="$(find_bindir)" || { log "postgresql installed but pg_ctl not found"; exit 1; }
     fi
     if [[ "$(id -u)" == 0 ]] && ! id postgres >/dev/null 2>&1; then
@@ -92,6 +98,8 @@ start() {
     printf '%s\n%s\n' "$datadir" "$url" >"$STATE"
     log "server running at $url: data $datadir/data, log $datadir/server.log (stop: $0 stop)"
     echo "export BACKPACK_TEST_PG_URL=$url"
+    # For `stop "$BACKPACK_TEST_PG_DATADIR"`, which stops this server and no later one.
+    echo "export BACKPACK_TEST_PG_DATADIR=$datadir"
 }
 
 stop() {
@@ -106,7 +114,10 @@ stop() {
     bindir="$(find_bindir)"
     as_db_user "$bindir/pg_ctl" -D "$datadir/data" -m fast -w stop >&2 || true
     rm -rf "$datadir"
-    rm -f "$STATE"
+    # Forget it only if it is the remembered one (another server may have been started since).
+    if [[ -f "$STATE" && "$(head -n 1 "$STATE")" == "$datadir" ]]; then
+        rm -f "$STATE"
+    fi
     log "stopped and removed $datadir"
 }
 

@@ -215,7 +215,7 @@ fn api_surface_matches_snapshots() {
     assert!(
         failures.is_empty(),
         "{} API-surface snapshots changed (review with `cargo insta review`, or accept with \
-         `INSTA_UPDATE=always cargo test -p workspace-tests --test api_surface`): {failures:?}",
+         `INSTA_UPDATE=always cargo test -p workspace-tests --test integration api_surface::`): {failures:?}",
         failures.len()
     );
 }

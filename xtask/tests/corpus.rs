@@ -2,7 +2,8 @@
 //! Redocly-built bundles commonly carry. Each document in the corpus generates; its output is the
 //! checked-in `construct-corpus` crate (`xtask/corpus/`), which the workspace build compiles.
 //! Each document in `corpus/fail/` fails with an error naming its operation or schema and the
-//! construct. Refresh the checked-in output with `CORPUS_UPDATE=1 cargo test -p xtask --test corpus`.
+//! construct. Refresh the checked-in output with
+//! `CORPUS_UPDATE=1 cargo test -p xtask --test integration corpus::`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use proc_macro2::TokenStream;
@@ -128,7 +129,7 @@ fn corpus_output_is_fresh() {
     }
     assert!(
         update || stale.is_empty(),
-        "the construct corpus output is stale:\n{}\n\nrun `CORPUS_UPDATE=1 cargo test -p xtask --test corpus` and commit the result",
+        "the construct corpus output is stale:\n{}\n\nrun `CORPUS_UPDATE=1 cargo test -p xtask --test integration corpus::` and commit the result",
         stale.join("\n")
     );
 }

@@ -3,7 +3,7 @@
 //! signature, no other item), so code built with `new`/`with_*` keeps compiling.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use common::scratch_tree;
 use quote::ToTokens;

@@ -4,7 +4,7 @@
 //! `spec/` untouched.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use common::{Answer, scratch_tree, serve_once};
 use xtask::pull::pull;

@@ -2,7 +2,7 @@
 //! rewrites them, and a file no longer produced is deleted.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use common::scratch_tree;
 use xtask::{Error, regen};

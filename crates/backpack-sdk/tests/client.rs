@@ -2,7 +2,7 @@
 //! calls, the 401 refresh, typed API errors, and pagination of a 1,000-item Backpack.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use axum::response::IntoResponse;

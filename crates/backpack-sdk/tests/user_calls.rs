@@ -3,7 +3,7 @@
 //! and once after a 401), the fixed-token client, and no `api-version` header on any request.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

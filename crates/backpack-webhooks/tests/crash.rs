@@ -9,7 +9,7 @@
 // Test code: unwrap/expect/panic are how failures are reported here.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
@@ -402,6 +402,7 @@ mod pg {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn postgres_two_processes_grant_exactly_once_across_sigkills() {
         let Some(url) = pg_url() else { return };
+        let _serial = common::PG_SERIAL.lock().await;
         let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
             .await
             .unwrap();

@@ -8,7 +8,7 @@
 // Test/bench code: unwrap/expect/panic are how failures are reported here.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 /// The database URL, or `None` (after saying so) when the test should be skipped.
 fn pg_url() -> Option<String> {
@@ -51,9 +51,6 @@ mod pg {
     use super::common::*;
     use super::pg_url;
 
-    /// The tests share one table and the retention test purges it: one test at a time.
-    static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
     /// A complete `order_paid` no earlier run has used (the database may be reused between
     /// runs): [`ORDER_PAID`] with a random order id.
     fn fresh_order() -> &'static [u8] {
@@ -65,7 +62,7 @@ mod pg {
     #[tokio::test]
     async fn store_protocol() {
         let Some(url) = pg_url() else { return };
-        let _serial = SERIAL.lock().await;
+        let _serial = PG_SERIAL.lock().await;
         let store = PostgresStore::connect(&url).await.unwrap();
         let key = format!("test:{}", uuid::Uuid::new_v4());
         let lease = Duration::from_secs(30);
@@ -105,7 +102,7 @@ mod pg {
     #[tokio::test]
     async fn retention_purges_after_seven_days() {
         let Some(url) = pg_url() else { return };
-        let _serial = SERIAL.lock().await;
+        let _serial = PG_SERIAL.lock().await;
         super::common::retention_purges_after_seven_days(
             PostgresStore::connect(&url).await.unwrap(),
         )
@@ -115,7 +112,7 @@ mod pg {
     #[tokio::test]
     async fn payment_account_can_be_added_again_after_removal() {
         let Some(url) = pg_url() else { return };
-        let _serial = SERIAL.lock().await;
+        let _serial = PG_SERIAL.lock().await;
         super::common::payment_account_can_be_added_again_after_removal(
             PostgresStore::connect(&url).await.unwrap(),
         )
@@ -125,7 +122,7 @@ mod pg {
     #[tokio::test]
     async fn two_receivers_one_database_gated() {
         let Some(url) = pg_url() else { return };
-        let _serial = SERIAL.lock().await;
+        let _serial = PG_SERIAL.lock().await;
         let gate = Arc::new(Semaphore::new(0));
         let (entered_tx, entered) = mpsc::unbounded_channel();
         let (ip_tx, in_progress) = mpsc::unbounded_channel();
@@ -162,7 +159,7 @@ mod pg {
     #[tokio::test]
     async fn two_receivers_one_database_stampede() {
         let Some(url) = pg_url() else { return };
-        let _serial = SERIAL.lock().await;
+        let _serial = PG_SERIAL.lock().await;
         let rx_a = WebhookReceiver::with_config(
             secret(),
             Recorder::new(),

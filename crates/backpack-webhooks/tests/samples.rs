@@ -9,7 +9,7 @@
 // Test/bench code: unwrap/expect/panic are how failures are reported here.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -105,7 +105,7 @@ async fn hand_create_game(
     (StatusCode::CREATED, Json(created(&body))).into_response()
 }
 
-/// The two routers: generated (with [`Trivial`]) and hand-written.
+/// The two routers: generated (with `Trivial`) and hand-written.
 pub fn routers() -> (axum::Router, axum::Router) {
     let generated = server::router(Arc::new(Trivial));
     let handwritten = axum::Router::new()

@@ -486,3 +486,8 @@ pub async fn payment_account_can_be_added_again_after_removal<S: DedupStore>(sto
         ]
     );
 }
+
+/// The PostgreSQL tests (tests/postgres.rs, and tests/crash.rs's) share the store's one table,
+/// and the retention test purges it with a clock a week ahead, which removes every completed
+/// row, other tests' included: one PostgreSQL test at a time.
+pub static PG_SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
