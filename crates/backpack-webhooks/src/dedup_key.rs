@@ -98,6 +98,9 @@ pub(crate) fn dedup_policy(
     raw_body: &[u8],
 ) -> Result<DedupPolicy, ParseError> {
     let known = rule_for(notification_type);
+    if let KeyRule::Never = known {
+        return Ok(DedupPolicy::Never);
+    }
     // Unknown types are keyed under a fixed word so that an arbitrary (signed) string cannot
     // make keys long; the body hash covers the real notification_type.
     let type_part = if is_known(family, notification_type) {
@@ -105,19 +108,32 @@ pub(crate) fn dedup_policy(
     } else {
         "unknown"
     };
-    let prefix = format!("{}:{type_part}", family.as_str());
-    let key = match known {
-        KeyRule::Never => return Ok(DedupPolicy::Never),
-        KeyRule::Body => format!("{prefix}:sha256={}", body_hash(raw_body)),
+    let (field, with_body) = match known {
+        KeyRule::Never | KeyRule::Body => (None, true),
         KeyRule::Field(name, path) => match identifier(value, name, path)? {
-            Some(id) => format!("{prefix}:{name}={id}"),
-            None => format!("{prefix}:sha256={}", body_hash(raw_body)),
+            Some(id) => (Some((name, id)), false),
+            None => (None, true),
         },
         KeyRule::FieldAndBody(name, path) => match identifier(value, name, path)? {
-            Some(id) => format!("{prefix}:{name}={id}:sha256={}", body_hash(raw_body)),
-            None => format!("{prefix}:sha256={}", body_hash(raw_body)),
+            Some(id) => (Some((name, id)), true),
+            None => (None, true),
         },
     };
+    // One buffer, written in place: `{family}:{type}[:{field}={id}][:sha256={hex}]`.
+    let mut key = String::with_capacity(128);
+    key.push_str(family.as_str());
+    key.push(':');
+    key.push_str(type_part);
+    if let Some((name, id)) = field {
+        key.push(':');
+        key.push_str(name);
+        key.push('=');
+        key.push_str(&id);
+    }
+    if with_body {
+        key.push_str(":sha256=");
+        key.push_str(&body_hash(raw_body));
+    }
     Ok(DedupPolicy::Key(DedupKey(key)))
 }
 

@@ -223,9 +223,13 @@ fn route(
     if raw_body.is_empty() {
         return Err(ParseError::EmptyBody);
     }
-    let probe = probe(raw_body)?;
-    let notification_type = match probe.get("notification_type") {
-        Some(Value::String(s)) => s.clone(),
+    let mut probe = probe(raw_body)?;
+    // Moved out of the skim rather than cloned: nothing below reads it from there.
+    let notification_type = match probe
+        .as_object_mut()
+        .and_then(|kept| kept.remove("notification_type"))
+    {
+        Some(Value::String(s)) => s,
         Some(_) => return Err(ParseError::NotificationTypeNotString),
         None => return Err(ParseError::MissingNotificationType),
     };
@@ -389,14 +393,20 @@ mod probe {
     }
 }
 
+/// Member `inner` of member `outer`, if `outer` is an object (plain lookups: `Value::pointer`
+/// allocates to unescape each segment).
+fn nested<'v>(value: &'v Value, outer: &str, inner: &str) -> Option<&'v Value> {
+    value.get(outer)?.as_object()?.get(inner)
+}
+
 fn is_sandbox(value: &Value) -> bool {
-    let dry_run = match value.pointer("/transaction/dry_run") {
+    let dry_run = match nested(value, "transaction", "dry_run") {
         Some(Value::Number(n)) => n.as_i64() == Some(1) || n.as_u64() == Some(1),
         Some(Value::String(s)) => s == "1" || s.eq_ignore_ascii_case("true"),
         Some(Value::Bool(b)) => *b,
         _ => false,
     };
-    let sandbox_mode = value.pointer("/order/mode").and_then(Value::as_str) == Some("sandbox");
+    let sandbox_mode = nested(value, "order", "mode").and_then(Value::as_str) == Some("sandbox");
     dry_run || sandbox_mode
 }
 
