@@ -42,23 +42,8 @@ pub enum Family {
     Backpack,
 }
 
-/// The payments/store webhook types (`notification_type` values).
-pub const STORE_TYPES: [&str; 14] = [
-    "user_validation",
-    "user_search",
-    "payment",
-    "order_paid",
-    "order_canceled",
-    "refund",
-    "partial_refund",
-    "payment_account_add",
-    "payment_account_remove",
-    "afs_reject",
-    "create_subscription",
-    "update_subscription",
-    "cancel_subscription",
-    "non_renewal_subscription",
-];
+/// The payments/store webhook types (`notification_type` values): the generated list.
+pub const STORE_TYPES: &[&str] = backpack_types::webhooks::WebhookEvent::NOTIFICATION_TYPES;
 
 /// The Backpack webhook types as named on the command line, with their spec operation.
 pub const BACKPACK_TYPES: [(&str, &str); 2] = [
