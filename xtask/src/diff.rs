@@ -372,7 +372,7 @@ fn diff_operations(old: &Value, new: &Value, changes: &mut Vec<Change>) {
                 vec![eff(Client, Patch), eff(Server, Patch), eff(Httpmock, Patch)],
             );
         }
-        diff_security(old, new, op_a, op_b, &subject, changes);
+        diff_security(security(old, op_a), security(new, op_b), &subject, changes);
         diff_parameters(params_a, params_b, &subject, changes);
         diff_body(body(old, op_a), body(new, op_b), &subject, changes);
         diff_responses(old, new, op_a, op_b, &subject, changes);
@@ -571,15 +571,7 @@ fn anonymous(security: Option<&Value>) -> bool {
     }
 }
 
-fn diff_security(
-    old: &Value,
-    new: &Value,
-    op_a: &Value,
-    op_b: &Value,
-    subject: &str,
-    changes: &mut Vec<Change>,
-) {
-    let (sa, sb) = (security(old, op_a), security(new, op_b));
+fn diff_security(sa: Option<&Value>, sb: Option<&Value>, subject: &str, changes: &mut Vec<Change>) {
     if sa == sb {
         return;
     }
