@@ -41,7 +41,7 @@ use uuid::Uuid;
 
 use super::auth::Auth;
 use super::db::{
-    self as state, Db, GameInsert, GameRow, Grouping, ItemRow, MoveOutcome, MoveTarget,
+    self as state, Conn, Db, GameInsert, GameRow, Grouping, ItemRow, MoveOutcome, MoveTarget,
 };
 use super::schedule::{RetryPolicy, Schedule};
 use super::time::Clock;
@@ -298,31 +298,14 @@ struct GameFields {
 }
 
 impl Emulator {
-    /// Reads the state; a storage failure is a [`ServerError`].
-    async fn read<R, F>(&self, f: F) -> Result<R, ServerError>
-    where
-        R: Send + 'static,
-        F: FnOnce(&rusqlite::Connection) -> rusqlite::Result<R> + Send + 'static,
-    {
-        self.db.read(f).await.map_err(storage)
+    /// A connection for reading; a storage failure is a [`ServerError`].
+    async fn reader(&self) -> Result<Conn, ServerError> {
+        self.db.reader().await.map_err(storage)
     }
 
-    /// Writes the state; a storage failure is a [`ServerError`].
-    async fn write<R, F>(&self, f: F) -> Result<R, ServerError>
-    where
-        R: Send + 'static,
-        F: FnOnce(&mut rusqlite::Connection) -> rusqlite::Result<R> + Send + 'static,
-    {
-        self.db.write(f).await.map_err(storage)
-    }
-
-    /// Reads a list of stored items as API items.
-    async fn read_items<F>(&self, f: F) -> Result<Vec<BackpackItem>, ServerError>
-    where
-        F: FnOnce(&rusqlite::Connection) -> rusqlite::Result<Vec<ItemRow>> + Send + 'static,
-    {
-        let items = self.read(f).await?;
-        Ok(items.into_iter().map(backpack_item).collect())
+    /// The writer connection; a storage failure is a [`ServerError`].
+    async fn writer(&self) -> Result<Conn, ServerError> {
+        self.db.writer().await.map_err(storage)
     }
 
     fn user_of(&self, bearer: &BearerToken) -> Result<String, ApiError> {
@@ -345,10 +328,13 @@ impl Emulator {
             &sent.game_image_url,
         ) {
             (Some(ext), None, _) | (Some(ext), _, None) => {
-                let ext = ext.clone();
-                self.db
-                    .read(move |c| state::game_by_external_id(c, merchant_id, project_id, &ext))
-                    .await?
+                state::game_by_external_id(
+                    &mut *self.db.reader().await?,
+                    merchant_id,
+                    project_id,
+                    ext,
+                )
+                .await?
             }
             _ => None,
         };
@@ -366,10 +352,8 @@ impl Emulator {
     async fn store_items(&self, items: Vec<ItemRow>) -> Result<Vec<CreatedItem>, CreateError> {
         let answer: Vec<CreatedItem> = items.iter().map(created).collect();
         let count = items.len();
-        self.db
-            .write(move |c| state::insert_items(c, &items))
-            .await
-            .map_err(|e| CreateError::Storage(storage(e)))?;
+        let stored = async { state::insert_items(&mut *self.db.writer().await?, &items).await };
+        stored.await.map_err(|e| CreateError::Storage(storage(e)))?;
         tracing::info!(count, "items granted");
         Ok(answer)
     }
@@ -420,10 +404,9 @@ impl Emulator {
         item_id: &str,
         item_type: &str,
     ) -> Result<ItemRow, MoveError> {
-        let id = item_id.to_owned();
-        let item = self
-            .db
-            .read(move |c| state::user_item(c, &user_id, &id))
+        let found =
+            async { state::user_item(&mut *self.db.reader().await?, &user_id, item_id).await };
+        let item = found
             .await
             .map_err(|e| MoveError::Storage(storage(e)))?
             .filter(|item| item.merchant_id == merchant_id && item.project_id == project_id)
@@ -509,45 +492,46 @@ impl Emulator {
         let legacy = self.legacy_move_webhook;
         let order_base = self.order_base;
         let max_attempts = self.schedule.max_attempts();
-        let user_game_id = body.user_game_id.clone();
-        let row = item.clone();
-        let clock = self.clock.clone();
-        let outcome = self
-            .db
-            .write(move |c| {
-                let now = clock.now_millis();
-                state::commit_move(
-                    c,
-                    &row,
-                    Some(&user_game_id),
-                    MoveTarget::Game,
-                    &clock.rfc3339_now(),
-                    now,
-                    |move_id| {
-                        with_webhook.then(|| {
-                            let (notification_type, body) = if legacy {
-                                ("move_to_game", webhooks::move_to_game(&row, &user_game_id))
-                            } else {
-                                (
-                                    "order_paid",
-                                    webhooks::order_paid(
-                                        &row,
-                                        &user_game_id,
-                                        order_base.saturating_add(move_id),
-                                    ),
-                                )
-                            };
-                            state::NewDelivery {
-                                notification_type: notification_type.to_owned(),
-                                body,
-                                max_attempts,
-                                first_attempt_at: now,
-                                policy: RetryPolicy::Order,
-                            }
-                        })
-                    },
-                )
+        let user_game_id = body.user_game_id.as_str();
+        let delivery = |move_id: i64, now: i64| {
+            with_webhook.then(|| {
+                let (notification_type, body) = if legacy {
+                    ("move_to_game", webhooks::move_to_game(&item, user_game_id))
+                } else {
+                    (
+                        "order_paid",
+                        webhooks::order_paid(
+                            &item,
+                            user_game_id,
+                            order_base.saturating_add(move_id),
+                        ),
+                    )
+                };
+                state::NewDelivery {
+                    notification_type: notification_type.to_owned(),
+                    body,
+                    max_attempts,
+                    first_attempt_at: now,
+                    policy: RetryPolicy::Order,
+                }
             })
+        };
+        let committed = async {
+            let mut writer = self.db.writer().await?;
+            // The time is read with the writer in hand, so moves are stamped in commit order.
+            let now = self.clock.now_millis();
+            state::commit_move(
+                &mut writer,
+                &item,
+                Some(user_game_id),
+                MoveTarget::Game,
+                &self.clock.rfc3339_now(),
+                now,
+                |move_id| delivery(move_id, now),
+            )
+            .await
+        };
+        let outcome = committed
             .await
             .map_err(|e| MoveError::Storage(storage(e)))?;
         match outcome {
@@ -610,9 +594,9 @@ impl BackpackApi for Emulator {
         input: GetGamesInput,
     ) -> Result<GetGamesResponse, ServerError> {
         let (merchant_id, project_id) = (input.merchant_id, input.project_id);
-        let games = self
-            .read(move |c| state::list_games(c, merchant_id, project_id))
-            .await?;
+        let games = state::list_games(&mut *self.reader().await?, merchant_id, project_id)
+            .await
+            .map_err(storage)?;
         let list: Vec<serde_json::Value> = games
             .into_iter()
             .map(|g: GameRow| {
@@ -641,18 +625,16 @@ impl BackpackApi for Emulator {
                 "external_game_id is required",
             )));
         }
-        let updated = self
-            .write(move |c| {
-                state::update_game(
-                    c,
-                    merchant_id,
-                    project_id,
-                    &body.external_game_id,
-                    body.game_name.as_deref(),
-                    body.game_image_url.as_deref(),
-                )
-            })
-            .await?;
+        let updated = state::update_game(
+            &mut *self.writer().await?,
+            merchant_id,
+            project_id,
+            &body.external_game_id,
+            body.game_name.as_deref(),
+            body.game_image_url.as_deref(),
+        )
+        .await
+        .map_err(storage)?;
         Ok(if updated {
             UpdateGameDetailsResponse::NoContent
         } else {
@@ -682,9 +664,15 @@ impl BackpackApi for Emulator {
             game_image_url: body.game_image_url,
         };
         let created_at = self.clock.rfc3339_now();
-        let inserted = self
-            .write(move |c| state::insert_game(c, merchant_id, project_id, &game, &created_at))
-            .await?;
+        let inserted = state::insert_game(
+            &mut *self.writer().await?,
+            merchant_id,
+            project_id,
+            &game,
+            &created_at,
+        )
+        .await
+        .map_err(storage)?;
         Ok(match inserted {
             GameInsert::Created(id) => {
                 tracing::info!(merchant_id, project_id, "game created");
@@ -734,12 +722,19 @@ impl BackpackApi for Emulator {
         let user = input.user_id.to_string();
         let offset = input.offset.unwrap_or(0);
         let limit = input.limit;
-        let items = self
-            .read_items(move |c| {
-                state::list_project_items(c, merchant_id, project_id, &user, offset, limit)
-            })
-            .await?;
-        Ok(UserBackpackItemsListResponse::Ok(items))
+        let items = state::list_project_items(
+            &mut *self.reader().await?,
+            merchant_id,
+            project_id,
+            &user,
+            offset,
+            limit,
+        )
+        .await
+        .map_err(storage)?;
+        Ok(UserBackpackItemsListResponse::Ok(
+            items.into_iter().map(backpack_item).collect(),
+        ))
     }
 
     async fn delete_item(
@@ -749,9 +744,15 @@ impl BackpackApi for Emulator {
     ) -> Result<DeleteItemResponse, ServerError> {
         let (merchant_id, project_id) = (input.merchant_id, input.project_id);
         let (user, item) = (input.user_id.to_string(), input.item_id.to_string());
-        let deleted = self
-            .write(move |c| state::delete_item(c, merchant_id, project_id, &user, &item))
-            .await?;
+        let deleted = state::delete_item(
+            &mut *self.writer().await?,
+            merchant_id,
+            project_id,
+            &user,
+            &item,
+        )
+        .await
+        .map_err(storage)?;
         Ok(if deleted {
             DeleteItemResponse::NoContent
         } else {
@@ -779,10 +780,19 @@ impl BackpackApi for Emulator {
             .map(|t| t.as_str().to_owned())
             .collect();
         let (offset, limit) = (input.offset, input.limit);
-        let items = self
-            .read_items(move |c| state::list_user_items(c, &user, &types, grouping, offset, limit))
-            .await?;
-        Ok(GetUserBackpackItemsResponse::Ok(items))
+        let items = state::list_user_items(
+            &mut *self.reader().await?,
+            &user,
+            &types,
+            grouping,
+            offset,
+            limit,
+        )
+        .await
+        .map_err(storage)?;
+        Ok(GetUserBackpackItemsResponse::Ok(
+            items.into_iter().map(backpack_item).collect(),
+        ))
     }
 
     async fn get_user_backpack_item(
@@ -795,9 +805,9 @@ impl BackpackApi for Emulator {
             Err(e) => return Ok(GetUserBackpackItemResponse::BadRequest(e)),
         };
         let item = input.item_id.to_string();
-        let found = self
-            .read(move |c| state::user_item(c, &user, &item))
-            .await?;
+        let found = state::user_item(&mut *self.reader().await?, &user, &item)
+            .await
+            .map_err(storage)?;
         Ok(match found {
             Some(item) => GetUserBackpackItemResponse::Ok(backpack_item(item)),
             None => GetUserBackpackItemResponse::NotFound(api_error(
@@ -837,21 +847,19 @@ impl BackpackApi for Emulator {
                     "virtual_currency",
                 )
                 .await?;
-            let row = item.clone();
-            let clock = self.clock.clone();
-            let outcome = self
-                .db
-                .write(move |c| {
-                    state::commit_move(
-                        c,
-                        &row,
-                        None,
-                        MoveTarget::Wallet,
-                        &clock.rfc3339_now(),
-                        clock.now_millis(),
-                        |_| None,
-                    )
-                })
+            let committed = async {
+                state::commit_move(
+                    &mut *self.db.writer().await?,
+                    &item,
+                    None,
+                    MoveTarget::Wallet,
+                    &self.clock.rfc3339_now(),
+                    self.clock.now_millis(),
+                    |_| None,
+                )
+                .await
+            };
+            let outcome = committed
                 .await
                 .map_err(|e| MoveError::Storage(storage(e)))?;
             match outcome {
@@ -934,8 +942,9 @@ mod tests {
     #[tokio::test]
     async fn storage_failures_are_server_errors() {
         let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(&dir.path().join("e.sqlite")).unwrap();
-        db.write(|c| c.execute_batch("DROP TABLE games"))
+        let db = Db::open(&dir.path().join("e.sqlite")).await.unwrap();
+        sqlx::raw_sql("DROP TABLE games")
+            .execute(&mut *db.writer().await.unwrap())
             .await
             .unwrap();
         let emulator = emulator(db);

@@ -260,13 +260,18 @@ async fn issue_user_token(auth: &Auth, user_id: &str) -> Response {
     };
     let refresh = format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());
     let hash = hash_refresh_token(&refresh);
-    let user = user_id.to_owned();
-    let client = auth.client_id.clone();
     let now_ms = auth.clock.now_millis();
-    let stored = auth
-        .db
-        .write(move |conn| db::insert_refresh_token(conn, &hash, &user, &client, now_ms))
-        .await;
+    let stored = async {
+        db::insert_refresh_token(
+            &mut *auth.db.writer().await?,
+            &hash,
+            user_id,
+            &auth.client_id,
+            now_ms,
+        )
+        .await
+    }
+    .await;
     if let Err(e) = stored {
         tracing::error!(error = %e, "could not store a refresh token");
         return not_issued();
@@ -319,12 +324,10 @@ pub async fn token_endpoint(
                 return invalid_request("refresh_token is required");
             };
             let hash = hash_refresh_token(refresh);
-            let client = client_id.to_owned();
-            match auth
-                .db
-                .write(move |conn| db::use_refresh_token(conn, &hash, &client))
-                .await
-            {
+            let used = async {
+                db::use_refresh_token(&mut *auth.db.writer().await?, &hash, client_id).await
+            };
+            match used.await {
                 Ok(Some(user)) => issue_user_token(&auth, &user).await,
                 Ok(None) => login_error(
                     StatusCode::BAD_REQUEST,
@@ -407,7 +410,7 @@ pub async fn enforce(State(auth): State<Arc<Auth>>, request: Request, next: Next
 mod tests {
     use super::*;
 
-    fn auth(ttl: u64, clock: Clock) -> Auth {
+    async fn auth(ttl: u64, clock: Clock) -> Auth {
         Auth::new(
             AuthConfig {
                 signing_key: b"k".to_vec(),
@@ -416,14 +419,14 @@ mod tests {
                 host_id: None,
                 ttl_secs: ttl,
             },
-            Db::open_in_memory().unwrap(),
+            Db::open_in_memory().await.unwrap(),
             clock,
         )
     }
 
     #[tokio::test]
     async fn issued_tokens_verify_and_foreign_ones_do_not() {
-        let auth = auth(60, Clock::system());
+        let auth = auth(60, Clock::system()).await;
         let token = auth.issue(TokenKind::User, "u").unwrap();
         let claims = auth.verify(&token).unwrap();
         assert_eq!(claims.kind, TokenKind::User);
@@ -441,7 +444,7 @@ mod tests {
     #[tokio::test]
     async fn expired_tokens_are_refused_without_leeway() {
         let clock = Clock::system();
-        let auth = auth(60, clock.clone());
+        let auth = auth(60, clock.clone()).await;
         let token = auth.issue(TokenKind::Merchant, "c").unwrap();
         let mut claims = auth.verify(&token).unwrap();
         assert!(
@@ -462,7 +465,7 @@ mod tests {
     #[tokio::test]
     async fn tokens_expire_on_the_emulator_clock() {
         let clock = Clock::manual();
-        let auth = auth(60, clock.clone());
+        let auth = auth(60, clock.clone()).await;
         let token = auth.issue(TokenKind::User, "u").unwrap();
         clock.advance(std::time::Duration::from_secs(59));
         assert!(auth.verify(&token).is_ok());
@@ -470,9 +473,9 @@ mod tests {
         assert_eq!(auth.verify(&token), Err(TokenError::Expired));
     }
 
-    #[test]
-    fn client_check() {
-        let auth = auth(1, Clock::system());
+    #[tokio::test]
+    async fn client_check() {
+        let auth = auth(1, Clock::system()).await;
         assert!(auth.client_matches("c", Some("s")));
         assert!(!auth.client_matches("c", Some("x")));
         assert!(!auth.client_matches("c", None));

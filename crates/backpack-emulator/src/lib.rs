@@ -258,8 +258,8 @@ impl EmulatorBuilder {
             source,
         };
         let db = match &self.db {
-            Some(path) => Db::open(path),
-            None => Db::open_in_memory(),
+            Some(path) => Db::open(path).await,
+            None => Db::open_in_memory().await,
         }
         .map_err(db_error)?;
         let signing_key = db
@@ -386,7 +386,8 @@ impl EmulatorBuilder {
             "Backpack emulator ready"
         );
         if target.is_none() {
-            match db.read(store::pending_count).await {
+            let pending = async { store::pending_count(&mut *db.reader().await?).await };
+            match pending.await {
                 Ok(0) | Err(_) => {}
                 Ok(pending) => tracing::warn!(
                     pending,
@@ -418,7 +419,8 @@ async fn health() -> &'static str {
 }
 
 async fn outbox_listing(State(db): State<Arc<Db>>) -> Response {
-    match db.read(store::list_outbox).await {
+    let rows = async { store::list_outbox(&mut *db.reader().await?).await };
+    match rows.await {
         Ok(rows) => axum::Json(rows).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "could not read the outbox");
@@ -513,9 +515,8 @@ impl Emulator {
 
     /// Every webhook delivery so far, oldest first, with its state and attempts.
     pub async fn outbox(&self) -> Result<Vec<OutboxEntry>, Error> {
-        self.db
-            .read(store::list_outbox)
-            .await
+        let rows = async { store::list_outbox(&mut *self.db.reader().await?).await };
+        rows.await
             .map_err(|source| Error::Database { path: None, source })
     }
 

@@ -80,9 +80,8 @@ impl Trigger {
             first_attempt_at: now,
             policy,
         };
-        let id = self
-            .db
-            .write(move |c| store::enqueue(c, &delivery, now))
+        let queued = async { store::enqueue(&mut *self.db.writer().await?, &delivery, now).await };
+        let id = queued
             .await
             .map_err(|source| Error::Database { path: None, source })?;
         tracing::info!(delivery = id, notification_type = %kind, "webhook triggered");

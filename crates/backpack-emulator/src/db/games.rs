@@ -1,6 +1,9 @@
 //! The `games` table: games per merchant and project.
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use sqlx::Row;
+use sqlx::sqlite::{SqliteConnection, SqliteRow};
+
+use super::DbError;
 
 /// The games table.
 pub(crate) const SCHEMA: &str = "
@@ -39,97 +42,100 @@ pub enum GameInsert {
 }
 
 /// Stores a new game.
-pub fn insert_game(
-    conn: &mut Connection,
+pub async fn insert_game(
+    conn: &mut SqliteConnection,
     merchant_id: u32,
     project_id: u32,
     game: &GameRow,
     created_at: &str,
-) -> rusqlite::Result<GameInsert> {
-    let result = conn.execute(
+) -> Result<GameInsert, DbError> {
+    let result = sqlx::query(
         "INSERT INTO games (id, merchant_id, project_id, external_game_id, game_name,
                             game_image_url, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![
-            game.id,
-            merchant_id,
-            project_id,
-            game.external_game_id,
-            game.game_name,
-            game.game_image_url,
-            created_at
-        ],
-    );
+    )
+    .bind(&game.id)
+    .bind(merchant_id)
+    .bind(project_id)
+    .bind(&game.external_game_id)
+    .bind(&game.game_name)
+    .bind(&game.game_image_url)
+    .bind(created_at)
+    .execute(conn)
+    .await;
     match result {
         Ok(_) => Ok(GameInsert::Created(game.id.clone())),
-        Err(rusqlite::Error::SqliteFailure(e, _))
-            if e.code == rusqlite::ErrorCode::ConstraintViolation =>
-        {
-            Ok(GameInsert::Duplicate)
-        }
-        Err(e) => Err(e),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(GameInsert::Duplicate),
+        Err(e) => Err(e.into()),
     }
 }
 
-fn game_from_row(row: &Row<'_>) -> rusqlite::Result<GameRow> {
+fn game_from_row(row: &SqliteRow) -> Result<GameRow, sqlx::Error> {
     Ok(GameRow {
-        id: row.get(0)?,
-        external_game_id: row.get(1)?,
-        game_name: row.get(2)?,
-        game_image_url: row.get(3)?,
+        id: row.try_get(0)?,
+        external_game_id: row.try_get(1)?,
+        game_name: row.try_get(2)?,
+        game_image_url: row.try_get(3)?,
     })
 }
 
 /// The project's games, oldest first.
-pub fn list_games(
-    conn: &Connection,
+pub async fn list_games(
+    conn: &mut SqliteConnection,
     merchant_id: u32,
     project_id: u32,
-) -> rusqlite::Result<Vec<GameRow>> {
-    let mut stmt = conn.prepare_cached(
+) -> Result<Vec<GameRow>, DbError> {
+    let rows = sqlx::query(
         "SELECT id, external_game_id, game_name, game_image_url FROM games
          WHERE merchant_id = ?1 AND project_id = ?2 ORDER BY rowid",
-    )?;
-    let rows = stmt.query_map(params![merchant_id, project_id], game_from_row)?;
-    rows.collect()
+    )
+    .bind(merchant_id)
+    .bind(project_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.iter().map(game_from_row).collect::<Result<_, _>>()?)
 }
 
 /// The project's game with this external ID.
-pub fn game_by_external_id(
-    conn: &Connection,
+pub async fn game_by_external_id(
+    conn: &mut SqliteConnection,
     merchant_id: u32,
     project_id: u32,
     external_game_id: &str,
-) -> rusqlite::Result<Option<GameRow>> {
-    conn.query_row(
+) -> Result<Option<GameRow>, DbError> {
+    let row = sqlx::query(
         "SELECT id, external_game_id, game_name, game_image_url FROM games
          WHERE merchant_id = ?1 AND project_id = ?2 AND external_game_id = ?3",
-        params![merchant_id, project_id, external_game_id],
-        game_from_row,
     )
-    .optional()
+    .bind(merchant_id)
+    .bind(project_id)
+    .bind(external_game_id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.as_ref().map(game_from_row).transpose()?)
 }
 
 /// Updates the given fields of a game; `false` if there is no such game.
-pub fn update_game(
-    conn: &mut Connection,
+pub async fn update_game(
+    conn: &mut SqliteConnection,
     merchant_id: u32,
     project_id: u32,
     external_game_id: &str,
     game_name: Option<&str>,
     game_image_url: Option<&str>,
-) -> rusqlite::Result<bool> {
-    let changed = conn.execute(
+) -> Result<bool, DbError> {
+    let changed = sqlx::query(
         "UPDATE games SET game_name = COALESCE(?4, game_name),
                           game_image_url = COALESCE(?5, game_image_url)
          WHERE merchant_id = ?1 AND project_id = ?2 AND external_game_id = ?3",
-        params![
-            merchant_id,
-            project_id,
-            external_game_id,
-            game_name,
-            game_image_url
-        ],
-    )?;
+    )
+    .bind(merchant_id)
+    .bind(project_id)
+    .bind(external_game_id)
+    .bind(game_name)
+    .bind(game_image_url)
+    .execute(conn)
+    .await?
+    .rows_affected();
     Ok(changed > 0)
 }

@@ -1,8 +1,10 @@
 //! The `items` and `moves` tables: the Backpack items of each user, and every move of an item
 //! to the game or to Xsolla Wallet.
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use sqlx::sqlite::{SqliteConnection, SqliteRow};
+use sqlx::{Connection, Row};
 
+use super::DbError;
 use crate::outbox::store::{self, NewDelivery};
 
 /// The items and moves tables.
@@ -90,72 +92,82 @@ pub struct ItemRow {
     pub created_at: String,
 }
 
-const ITEM_COLUMNS: &str = "item_id, merchant_id, project_id, user_id, item_type, item_sku,
-    item_name, image_url, description, game_name, game_image_url, external_game_id, platform,
-    price, currency, quantity, code, promo_code, is_external_vc, item_status, created_at";
+/// The stored item columns, in [`item_from_row`]'s order (a macro, so that every query is one
+/// `&'static str` that sqlx prepares once per connection).
+macro_rules! item_columns {
+    () => {
+        "item_id, merchant_id, project_id, user_id, item_type, item_sku, item_name, image_url,
+         description, game_name, game_image_url, external_game_id, platform, price, currency,
+         quantity, code, promo_code, is_external_vc, item_status, created_at"
+    };
+}
 
-fn item_from_row(row: &Row<'_>) -> rusqlite::Result<ItemRow> {
+fn item_from_row(row: &SqliteRow) -> Result<ItemRow, sqlx::Error> {
     Ok(ItemRow {
-        item_id: row.get(0)?,
-        merchant_id: row.get(1)?,
-        project_id: row.get(2)?,
-        user_id: row.get(3)?,
-        item_type: row.get(4)?,
-        item_sku: row.get(5)?,
-        item_name: row.get(6)?,
-        image_url: row.get(7)?,
-        description: row.get(8)?,
-        game_name: row.get(9)?,
-        game_image_url: row.get(10)?,
-        external_game_id: row.get(11)?,
-        platform: row.get(12)?,
-        price: row.get(13)?,
-        currency: row.get(14)?,
-        quantity: row.get(15)?,
-        code: row.get(16)?,
-        promo_code: row.get(17)?,
-        is_external_vc: row.get(18)?,
-        item_status: row.get(19)?,
-        created_at: row.get(20)?,
+        item_id: row.try_get(0)?,
+        merchant_id: row.try_get(1)?,
+        project_id: row.try_get(2)?,
+        user_id: row.try_get(3)?,
+        item_type: row.try_get(4)?,
+        item_sku: row.try_get(5)?,
+        item_name: row.try_get(6)?,
+        image_url: row.try_get(7)?,
+        description: row.try_get(8)?,
+        game_name: row.try_get(9)?,
+        game_image_url: row.try_get(10)?,
+        external_game_id: row.try_get(11)?,
+        platform: row.try_get(12)?,
+        price: row.try_get(13)?,
+        currency: row.try_get(14)?,
+        quantity: row.try_get(15)?,
+        code: row.try_get(16)?,
+        promo_code: row.try_get(17)?,
+        is_external_vc: row.try_get(18)?,
+        item_status: row.try_get(19)?,
+        created_at: row.try_get(20)?,
     })
 }
 
+fn items_from_rows(rows: &[SqliteRow]) -> Result<Vec<ItemRow>, DbError> {
+    Ok(rows.iter().map(item_from_row).collect::<Result<_, _>>()?)
+}
+
 /// Stores items, all or nothing.
-pub fn insert_items(conn: &mut Connection, items: &[ItemRow]) -> rusqlite::Result<()> {
-    let tx = conn.transaction()?;
-    {
-        let mut stmt = tx.prepare_cached(&format!(
-            "INSERT INTO items ({ITEM_COLUMNS}) VALUES
-             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-              ?19, ?20, ?21)"
-        ))?;
-        for item in items {
-            stmt.execute(params![
-                item.item_id,
-                item.merchant_id,
-                item.project_id,
-                item.user_id,
-                item.item_type,
-                item.item_sku,
-                item.item_name,
-                item.image_url,
-                item.description,
-                item.game_name,
-                item.game_image_url,
-                item.external_game_id,
-                item.platform,
-                item.price,
-                item.currency,
-                item.quantity,
-                item.code,
-                item.promo_code,
-                item.is_external_vc,
-                item.item_status,
-                item.created_at,
-            ])?;
-        }
+pub async fn insert_items(conn: &mut SqliteConnection, items: &[ItemRow]) -> Result<(), DbError> {
+    let mut tx = conn.begin().await?;
+    for item in items {
+        sqlx::query(concat!(
+            "INSERT INTO items (",
+            item_columns!(),
+            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                       ?17, ?18, ?19, ?20, ?21)"
+        ))
+        .bind(&item.item_id)
+        .bind(item.merchant_id)
+        .bind(item.project_id)
+        .bind(&item.user_id)
+        .bind(&item.item_type)
+        .bind(&item.item_sku)
+        .bind(&item.item_name)
+        .bind(&item.image_url)
+        .bind(&item.description)
+        .bind(&item.game_name)
+        .bind(&item.game_image_url)
+        .bind(&item.external_game_id)
+        .bind(&item.platform)
+        .bind(item.price)
+        .bind(&item.currency)
+        .bind(item.quantity)
+        .bind(&item.code)
+        .bind(&item.promo_code)
+        .bind(item.is_external_vc)
+        .bind(&item.item_status)
+        .bind(&item.created_at)
+        .execute(&mut *tx)
+        .await?;
     }
-    tx.commit()
+    tx.commit().await?;
+    Ok(())
 }
 
 /// SQLite's "no limit".
@@ -164,24 +176,28 @@ fn sql_limit(limit: Option<u32>) -> i64 {
 }
 
 /// A user's items in one project, oldest first (`limit` `None` = all).
-pub fn list_project_items(
-    conn: &Connection,
+pub async fn list_project_items(
+    conn: &mut SqliteConnection,
     merchant_id: u32,
     project_id: u32,
     user_id: &str,
     offset: u32,
     limit: Option<u32>,
-) -> rusqlite::Result<Vec<ItemRow>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {ITEM_COLUMNS} FROM items
-         WHERE merchant_id = ?1 AND project_id = ?2 AND user_id = ?3
-         ORDER BY seq LIMIT ?4 OFFSET ?5"
-    ))?;
-    let rows = stmt.query_map(
-        params![merchant_id, project_id, user_id, sql_limit(limit), offset],
-        item_from_row,
-    )?;
-    rows.collect()
+) -> Result<Vec<ItemRow>, DbError> {
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        item_columns!(),
+        " FROM items WHERE merchant_id = ?1 AND project_id = ?2 AND user_id = ?3
+          ORDER BY seq LIMIT ?4 OFFSET ?5"
+    ))
+    .bind(merchant_id)
+    .bind(project_id)
+    .bind(user_id)
+    .bind(sql_limit(limit))
+    .bind(offset)
+    .fetch_all(conn)
+    .await?;
+    items_from_rows(&rows)
 }
 
 /// How the user-facing list is ordered (`group=`).
@@ -197,6 +213,23 @@ pub enum Grouping {
     ItemType,
 }
 
+/// The user-facing list's query, ordered by `$order`.
+macro_rules! user_items_query {
+    ($order:literal) => {
+        concat!(
+            "SELECT ",
+            item_columns!(),
+            " FROM items
+              WHERE user_id = ?1
+                AND (json_array_length(?2) = 0
+                     OR item_type IN (SELECT value FROM json_each(?2)))
+              ORDER BY ",
+            $order,
+            " LIMIT ?3 OFFSET ?4"
+        )
+    };
+}
+
 impl Grouping {
     /// Parses a `group` query value.
     pub fn parse(value: Option<&str>) -> Option<Self> {
@@ -209,67 +242,77 @@ impl Grouping {
         }
     }
 
-    fn order_by(self) -> &'static str {
+    fn query(self) -> &'static str {
         match self {
-            Self::None => "seq",
-            Self::GameName => "game_name IS NULL, game_name, seq",
-            Self::ExternalGameId => "external_game_id IS NULL, external_game_id, seq",
-            Self::ItemType => "item_type, seq",
+            Self::None => user_items_query!("seq"),
+            Self::GameName => user_items_query!("game_name IS NULL, game_name, seq"),
+            Self::ExternalGameId => {
+                user_items_query!("external_game_id IS NULL, external_game_id, seq")
+            }
+            Self::ItemType => user_items_query!("item_type, seq"),
         }
     }
 }
 
 /// A user's items across projects, optionally filtered by type.
-pub fn list_user_items(
-    conn: &Connection,
+pub async fn list_user_items(
+    conn: &mut SqliteConnection,
     user_id: &str,
     item_types: &[String],
     grouping: Grouping,
     offset: u32,
     limit: u32,
-) -> rusqlite::Result<Vec<ItemRow>> {
+) -> Result<Vec<ItemRow>, DbError> {
     // The type filter is a fixed set of known words (checked by the router), so it is passed as
     // a JSON array and matched with json_each rather than spliced into the SQL.
     let types = serde_json::to_string(item_types).unwrap_or_else(|_| "[]".to_owned());
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {ITEM_COLUMNS} FROM items
-         WHERE user_id = ?1
-           AND (json_array_length(?2) = 0
-                OR item_type IN (SELECT value FROM json_each(?2)))
-         ORDER BY {} LIMIT ?3 OFFSET ?4",
-        grouping.order_by()
-    ))?;
-    let rows = stmt.query_map(params![user_id, types, limit, offset], item_from_row)?;
-    rows.collect()
+    let rows = sqlx::query(grouping.query())
+        .bind(user_id)
+        .bind(types)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(conn)
+        .await?;
+    items_from_rows(&rows)
 }
 
 /// One item of a user.
-pub fn user_item(
-    conn: &Connection,
+pub async fn user_item(
+    conn: &mut SqliteConnection,
     user_id: &str,
     item_id: &str,
-) -> rusqlite::Result<Option<ItemRow>> {
-    conn.query_row(
-        &format!("SELECT {ITEM_COLUMNS} FROM items WHERE user_id = ?1 AND item_id = ?2"),
-        params![user_id, item_id],
-        item_from_row,
-    )
-    .optional()
+) -> Result<Option<ItemRow>, DbError> {
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        item_columns!(),
+        " FROM items WHERE user_id = ?1 AND item_id = ?2"
+    ))
+    .bind(user_id)
+    .bind(item_id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.as_ref().map(item_from_row).transpose()?)
 }
 
 /// Deletes an item; `false` if it is not there.
-pub fn delete_item(
-    conn: &mut Connection,
+pub async fn delete_item(
+    conn: &mut SqliteConnection,
     merchant_id: u32,
     project_id: u32,
     user_id: &str,
     item_id: &str,
-) -> rusqlite::Result<bool> {
-    let changed = conn.execute(
+) -> Result<bool, DbError> {
+    let changed = sqlx::query(
         "DELETE FROM items
          WHERE merchant_id = ?1 AND project_id = ?2 AND user_id = ?3 AND item_id = ?4",
-        params![merchant_id, project_id, user_id, item_id],
-    )?;
+    )
+    .bind(merchant_id)
+    .bind(project_id)
+    .bind(user_id)
+    .bind(item_id)
+    .execute(conn)
+    .await?
+    .rows_affected();
     Ok(changed > 0)
 }
 
@@ -318,40 +361,47 @@ pub enum MoveOutcome {
 
 /// Marks the item moved, records the move and queues the delivery built by `delivery` from the
 /// move number — one transaction, so a crash leaves either all of it or nothing.
-pub fn commit_move(
-    conn: &mut Connection,
+pub async fn commit_move(
+    conn: &mut SqliteConnection,
     item: &ItemRow,
     user_game_id: Option<&str>,
     target: MoveTarget,
     now_text: &str,
     now_ms: i64,
     delivery: impl FnOnce(i64) -> Option<NewDelivery>,
-) -> rusqlite::Result<MoveOutcome> {
-    let tx = conn.transaction()?;
-    let changed = tx.execute(
+) -> Result<MoveOutcome, DbError> {
+    let mut tx = conn.begin().await?;
+    let changed = sqlx::query(
         "UPDATE items SET item_status = ?1 WHERE item_id = ?2 AND user_id = ?3 AND item_status = ?4",
-        params![target.status(), item.item_id, item.user_id, AVAILABLE],
-    )?;
+    )
+    .bind(target.status())
+    .bind(&item.item_id)
+    .bind(&item.user_id)
+    .bind(AVAILABLE)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
     if changed == 0 {
+        tx.rollback().await?;
         return Ok(MoveOutcome::NotAvailable);
     }
-    tx.execute(
+    let move_id = sqlx::query(
         "INSERT INTO moves (item_id, user_id, user_game_id, target, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![
-            item.item_id,
-            item.user_id,
-            user_game_id,
-            target.word(),
-            now_text
-        ],
-    )?;
-    let move_id = tx.last_insert_rowid();
+    )
+    .bind(&item.item_id)
+    .bind(&item.user_id)
+    .bind(user_game_id)
+    .bind(target.word())
+    .bind(now_text)
+    .execute(&mut *tx)
+    .await?
+    .last_insert_rowid();
     let delivery_id = match delivery(move_id) {
-        Some(d) => Some(store::enqueue(&tx, &d, now_ms)?),
+        Some(d) => Some(store::enqueue(&mut tx, &d, now_ms).await?),
         None => None,
     };
-    tx.commit()?;
+    tx.commit().await?;
     Ok(MoveOutcome::Moved {
         move_id,
         delivery_id,
@@ -384,53 +434,118 @@ mod tests {
     #[tokio::test]
     async fn items_round_trip_and_filters() {
         let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(&dir.path().join("db.sqlite")).unwrap();
+        let db = Db::open(&dir.path().join("db.sqlite")).await.unwrap();
         let rows = vec![
             item("a", "u1", "virtual_item"),
             item("b", "u1", "virtual_currency"),
             item("c", "u2", "virtual_item"),
         ];
-        db.write(move |c| insert_items(c, &rows)).await.unwrap();
-        let all = db
-            .read(|c| list_project_items(c, 1, 2, "u1", 0, None))
+        insert_items(&mut db.writer().await.unwrap(), &rows)
             .await
             .unwrap();
-        assert_eq!(all.len(), 2);
-        let vc = db
-            .read(|c| list_user_items(c, "u1", &["virtual_currency".into()], Grouping::None, 0, 50))
+        let mut c = db.reader().await.unwrap();
+        let all = list_project_items(&mut c, 1, 2, "u1", 0, None)
             .await
             .unwrap();
+        assert_eq!(all, rows[..2]);
+        let vc = list_user_items(
+            &mut c,
+            "u1",
+            &["virtual_currency".into()],
+            Grouping::None,
+            0,
+            50,
+        )
+        .await
+        .unwrap();
         assert_eq!(vc.len(), 1);
         assert_eq!(vc[0].item_id, "b");
-        let page = db
-            .read(|c| list_project_items(c, 1, 2, "u1", 1, Some(5)))
+        let page = list_project_items(&mut c, 1, 2, "u1", 1, Some(5))
             .await
             .unwrap();
         assert_eq!(page.len(), 1);
         assert_eq!(page[0].item_id, "b");
     }
 
+    /// Every column comes back as it was stored, the optional ones too.
+    #[tokio::test]
+    async fn every_column_round_trips() {
+        let db = Db::open_in_memory().await.unwrap();
+        let full = ItemRow {
+            description: Some("d".into()),
+            game_name: Some("g".into()),
+            game_image_url: Some("https://example.com/g.png".into()),
+            external_game_id: Some("ext".into()),
+            platform: Some("steam".into()),
+            price: Some(1.5),
+            currency: Some("USD".into()),
+            quantity: Some(7),
+            code: Some("KEY".into()),
+            promo_code: Some("PROMO".into()),
+            is_external_vc: Some(true),
+            merchant_id: u32::MAX,
+            ..item("full", "u1", "virtual_currency")
+        };
+        insert_items(&mut db.writer().await.unwrap(), std::slice::from_ref(&full))
+            .await
+            .unwrap();
+        let read = user_item(&mut db.reader().await.unwrap(), "u1", "full")
+            .await
+            .unwrap();
+        assert_eq!(read, Some(full));
+    }
+
+    /// A failing insert stores none of the batch.
+    #[tokio::test]
+    async fn a_batch_is_all_or_nothing() {
+        let db = Db::open_in_memory().await.unwrap();
+        let rows = vec![
+            item("a", "u1", "virtual_item"),
+            item("a", "u1", "virtual_item"),
+        ];
+        assert!(
+            insert_items(&mut db.writer().await.unwrap(), &rows)
+                .await
+                .is_err()
+        );
+        let stored = list_project_items(&mut db.reader().await.unwrap(), 1, 2, "u1", 0, None)
+            .await
+            .unwrap();
+        assert!(stored.is_empty());
+    }
+
+    fn order_paid(n: i64) -> Option<NewDelivery> {
+        Some(NewDelivery {
+            notification_type: "order_paid".into(),
+            body: format!("{{\"n\":{n}}}").into_bytes(),
+            max_attempts: 20,
+            first_attempt_at: 0,
+            policy: RetryPolicy::Order,
+        })
+    }
+
     #[tokio::test]
     async fn a_move_happens_once() {
         let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(&dir.path().join("db.sqlite")).unwrap();
+        let db = Db::open(&dir.path().join("db.sqlite")).await.unwrap();
         let row = item("a", "u1", "virtual_item");
-        let rows = vec![row.clone()];
-        db.write(move |c| insert_items(c, &rows)).await.unwrap();
-        let mv = |row: ItemRow| {
-            move |c: &mut Connection| {
-                commit_move(c, &row, Some("p1"), MoveTarget::Game, "t", 0, |n| {
-                    Some(NewDelivery {
-                        notification_type: "order_paid".into(),
-                        body: format!("{{\"n\":{n}}}").into_bytes(),
-                        max_attempts: 20,
-                        first_attempt_at: 0,
-                        policy: RetryPolicy::Order,
-                    })
-                })
-            }
+        insert_items(&mut db.writer().await.unwrap(), std::slice::from_ref(&row))
+            .await
+            .unwrap();
+        let mv = async || {
+            commit_move(
+                &mut db.writer().await.unwrap(),
+                &row,
+                Some("p1"),
+                MoveTarget::Game,
+                "t",
+                0,
+                order_paid,
+            )
+            .await
+            .unwrap()
         };
-        let first = db.write(mv(row.clone())).await.unwrap();
+        let first = mv().await;
         assert!(matches!(
             first,
             MoveOutcome::Moved {
@@ -438,14 +553,45 @@ mod tests {
                 ..
             }
         ));
-        let second = db.write(mv(row)).await.unwrap();
+        let second = mv().await;
         assert_eq!(second, MoveOutcome::NotAvailable);
-        let due = db.read(|c| due_deliveries(c, 0, &[], 10)).await.unwrap();
+        let mut c = db.reader().await.unwrap();
+        let due = due_deliveries(&mut c, 0, &[], 10).await.unwrap();
         assert_eq!(due.len(), 1);
-        let skipped = db
-            .read(move |c| due_deliveries(c, 0, &[due[0].id], 10))
+        let skipped = due_deliveries(&mut c, 0, &[due[0].id], 10).await.unwrap();
+        assert!(skipped.is_empty());
+    }
+
+    /// A move whose delivery cannot be queued leaves the item available and no move recorded.
+    #[tokio::test]
+    async fn a_move_that_fails_midway_changes_nothing() {
+        let db = Db::open_in_memory().await.unwrap();
+        let row = item("a", "u1", "virtual_item");
+        insert_items(&mut db.writer().await.unwrap(), std::slice::from_ref(&row))
             .await
             .unwrap();
-        assert!(skipped.is_empty());
+        sqlx::raw_sql("DROP TABLE outbox")
+            .execute(&mut *db.writer().await.unwrap())
+            .await
+            .unwrap();
+        let failed = commit_move(
+            &mut db.writer().await.unwrap(),
+            &row,
+            Some("p1"),
+            MoveTarget::Game,
+            "t",
+            0,
+            order_paid,
+        )
+        .await;
+        assert!(failed.is_err());
+        let mut c = db.reader().await.unwrap();
+        let after = user_item(&mut c, "u1", "a").await.unwrap().unwrap();
+        assert_eq!(after.item_status, AVAILABLE);
+        let moves: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM moves")
+            .fetch_one(&mut *c)
+            .await
+            .unwrap();
+        assert_eq!(moves, 0);
     }
 }

@@ -110,9 +110,13 @@ impl Outbox {
         }
     }
 
+    async fn pending(&self) -> Result<i64, DbError> {
+        store::pending_count(&mut *self.config.db.reader().await?).await
+    }
+
     /// Runs until `shutdown` turns true.
     pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
-        match self.config.db.read(store::pending_count).await {
+        match self.pending().await {
             Ok(0) => {}
             Ok(n) => tracing::info!(pending = n, "resuming webhook deliveries from the outbox"),
             Err(e) => tracing::error!(error = %e, "could not read the outbox"),
@@ -153,17 +157,11 @@ impl Outbox {
     /// nothing was due and nothing is in flight.
     async fn round(self: &Arc<Self>) -> Result<(Duration, bool), DbError> {
         let now = self.config.clock.now_millis();
-        self.config
-            .db
-            .write(move |conn| store::fail_exhausted(conn, now))
-            .await?;
+        store::fail_exhausted(&mut *self.config.db.writer().await?, now).await?;
         let skip = self.in_flight();
         let nothing_in_flight = skip.is_empty();
-        let due = self
-            .config
-            .db
-            .read(move |conn| store::due_deliveries(conn, now, &skip, BATCH))
-            .await?;
+        let due =
+            store::due_deliveries(&mut *self.config.db.reader().await?, now, &skip, BATCH).await?;
         let full_batch = due.len() == BATCH as usize;
         let idle = due.is_empty() && nothing_in_flight;
         for delivery in due {
@@ -180,11 +178,7 @@ impl Outbox {
             return Ok((Duration::ZERO, false));
         }
         let skip = self.in_flight();
-        let next = self
-            .config
-            .db
-            .read(move |conn| store::next_due_at(conn, &skip))
-            .await?;
+        let next = store::next_due_at(&mut *self.config.db.reader().await?, &skip).await?;
         let pause = match next {
             // A manual clock moves only when advanced, and advancing wakes the worker.
             Some(_) if self.config.clock.is_manual() => IDLE,
@@ -203,12 +197,17 @@ impl Outbox {
         let started = self.config.clock.now_millis();
         let schedule = Schedule::new(delivery.policy, self.config.time_scale);
         let retry_at = started.saturating_add(millis(schedule.delay_after(attempt)));
-        if let Err(e) = self
-            .config
-            .db
-            .write(move |conn| store::start_attempt(conn, id, attempt, retry_at, started))
+        let started_attempt = async {
+            store::start_attempt(
+                &mut *self.config.db.writer().await?,
+                id,
+                attempt,
+                retry_at,
+                started,
+            )
             .await
-        {
+        };
+        if let Err(e) = started_attempt.await {
             tracing::error!(delivery = id, error = %e, "could not record a delivery attempt");
             tokio::time::sleep(DB_ERROR_PAUSE).await;
             return;
@@ -226,16 +225,19 @@ impl Outbox {
             Answer::Status(status) => (Some(*status), None),
             Answer::NoAnswer(reason) => (None, Some(reason.clone())),
         };
-        let error_text = error.clone();
         let finished = self.config.clock.now_millis();
-        if let Err(e) = self
-            .config
-            .db
-            .write(move |conn| {
-                store::finish_attempt(conn, id, state, status, error_text.as_deref(), finished)
-            })
+        let recorded = async {
+            store::finish_attempt(
+                &mut *self.config.db.writer().await?,
+                id,
+                state,
+                status,
+                error.as_deref(),
+                finished,
+            )
             .await
-        {
+        };
+        if let Err(e) = recorded.await {
             tracing::error!(delivery = id, error = %e, "could not record a delivery result");
             return;
         }

@@ -1,8 +1,10 @@
 //! The outbox's SQL: the `outbox` table, queueing a delivery, picking what is due, and recording
 //! each attempt before and after it is made.
 
-use rusqlite::{Connection, params};
+use sqlx::Row;
+use sqlx::sqlite::SqliteConnection;
 
+use crate::db::DbError;
 use crate::schedule::RetryPolicy;
 
 /// The outbox table.
@@ -25,15 +27,16 @@ CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, next_attempt_at);
 ";
 
 /// Adds the columns that files from older emulator versions lack.
-pub(crate) fn migrate(writer: &Connection) -> rusqlite::Result<()> {
-    let has_policy: bool = writer.query_row(
+pub(crate) async fn migrate(writer: &mut SqliteConnection) -> Result<(), DbError> {
+    let has_policy: bool = sqlx::query_scalar(
         "SELECT COUNT(*) > 0 FROM pragma_table_info('outbox') WHERE name = 'policy'",
-        [],
-        |row| row.get(0),
-    )?;
+    )
+    .fetch_one(&mut *writer)
+    .await?;
     if !has_policy {
-        writer
-            .execute_batch("ALTER TABLE outbox ADD COLUMN policy TEXT NOT NULL DEFAULT 'order'")?;
+        sqlx::raw_sql("ALTER TABLE outbox ADD COLUMN policy TEXT NOT NULL DEFAULT 'order'")
+            .execute(writer)
+            .await?;
     }
     Ok(())
 }
@@ -53,21 +56,26 @@ pub struct NewDelivery {
 }
 
 /// Puts a delivery in the outbox; its row ID.
-pub fn enqueue(conn: &Connection, delivery: &NewDelivery, now_ms: i64) -> rusqlite::Result<i64> {
-    conn.execute(
+pub async fn enqueue(
+    conn: &mut SqliteConnection,
+    delivery: &NewDelivery,
+    now_ms: i64,
+) -> Result<i64, DbError> {
+    let id = sqlx::query(
         "INSERT INTO outbox (notification_type, body, state, attempts, max_attempts,
                              next_attempt_at, created_at, updated_at, policy)
          VALUES (?1, ?2, 'pending', 0, ?3, ?4, ?5, ?5, ?6)",
-        params![
-            delivery.notification_type,
-            delivery.body,
-            delivery.max_attempts,
-            delivery.first_attempt_at,
-            now_ms,
-            delivery.policy.as_str()
-        ],
-    )?;
-    Ok(conn.last_insert_rowid())
+    )
+    .bind(&delivery.notification_type)
+    .bind(&delivery.body)
+    .bind(delivery.max_attempts)
+    .bind(delivery.first_attempt_at)
+    .bind(now_ms)
+    .bind(delivery.policy.as_str())
+    .execute(conn)
+    .await?
+    .last_insert_rowid();
+    Ok(id)
 }
 
 /// A delivery due for an attempt.
@@ -92,57 +100,75 @@ fn policy_of(word: &str) -> RetryPolicy {
 }
 
 /// Pending deliveries due at `now_ms`, oldest first, skipping `skip` (in flight).
-pub fn due_deliveries(
-    conn: &Connection,
+pub async fn due_deliveries(
+    conn: &mut SqliteConnection,
     now_ms: i64,
     skip: &[i64],
     limit: u32,
-) -> rusqlite::Result<Vec<DueDelivery>> {
+) -> Result<Vec<DueDelivery>, DbError> {
     let skip = serde_json::to_string(skip).unwrap_or_else(|_| "[]".to_owned());
-    let mut stmt = conn.prepare_cached(
+    let rows = sqlx::query(
         "SELECT id, notification_type, body, attempts, max_attempts, policy FROM outbox
          WHERE state = 'pending' AND next_attempt_at <= ?1
            AND id NOT IN (SELECT value FROM json_each(?2))
          ORDER BY next_attempt_at, id LIMIT ?3",
-    )?;
-    let rows = stmt.query_map(params![now_ms, skip, limit], |row| {
-        Ok(DueDelivery {
-            id: row.get(0)?,
-            notification_type: row.get(1)?,
-            body: row.get(2)?,
-            attempts: row.get(3)?,
-            max_attempts: row.get(4)?,
-            policy: policy_of(&row.get::<_, String>(5)?),
+    )
+    .bind(now_ms)
+    .bind(skip)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    let due = rows
+        .iter()
+        .map(|row| {
+            Ok(DueDelivery {
+                id: row.try_get(0)?,
+                notification_type: row.try_get(1)?,
+                body: row.try_get(2)?,
+                attempts: row.try_get(3)?,
+                max_attempts: row.try_get(4)?,
+                policy: policy_of(row.try_get(5)?),
+            })
         })
-    })?;
-    rows.collect()
+        .collect::<Result<_, sqlx::Error>>()?;
+    Ok(due)
 }
 
 /// When the next pending delivery (not in `skip`) is due.
-pub fn next_due_at(conn: &Connection, skip: &[i64]) -> rusqlite::Result<Option<i64>> {
+pub async fn next_due_at(
+    conn: &mut SqliteConnection,
+    skip: &[i64],
+) -> Result<Option<i64>, DbError> {
     let skip = serde_json::to_string(skip).unwrap_or_else(|_| "[]".to_owned());
-    conn.query_row(
+    let next = sqlx::query_scalar(
         "SELECT MIN(next_attempt_at) FROM outbox
          WHERE state = 'pending' AND id NOT IN (SELECT value FROM json_each(?1))",
-        [skip],
-        |row| row.get(0),
     )
+    .bind(skip)
+    .fetch_one(conn)
+    .await?;
+    Ok(next)
 }
 
 /// Records that attempt number `attempt` starts now and when the one after it is due, before the
 /// request goes out: a crash during the request then counts as a failed attempt and the
 /// schedule goes on, rather than repeating the same attempt.
-pub fn start_attempt(
-    conn: &mut Connection,
+pub async fn start_attempt(
+    conn: &mut SqliteConnection,
     id: i64,
     attempt: u32,
     retry_at: i64,
     now_ms: i64,
-) -> rusqlite::Result<()> {
-    conn.execute(
+) -> Result<(), DbError> {
+    sqlx::query(
         "UPDATE outbox SET attempts = ?2, next_attempt_at = ?3, updated_at = ?4 WHERE id = ?1",
-        params![id, attempt, retry_at, now_ms],
-    )?;
+    )
+    .bind(id)
+    .bind(attempt)
+    .bind(retry_at)
+    .bind(now_ms)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -172,38 +198,47 @@ impl DeliveryState {
 }
 
 /// Records an attempt's result.
-pub fn finish_attempt(
-    conn: &mut Connection,
+pub async fn finish_attempt(
+    conn: &mut SqliteConnection,
     id: i64,
     state: DeliveryState,
     status: Option<u16>,
     error: Option<&str>,
     now_ms: i64,
-) -> rusqlite::Result<()> {
-    conn.execute(
+) -> Result<(), DbError> {
+    sqlx::query(
         "UPDATE outbox SET state = ?2, last_status = ?3, last_error = ?4, updated_at = ?5
          WHERE id = ?1",
-        params![id, state.as_str(), status, error, now_ms],
-    )?;
+    )
+    .bind(id)
+    .bind(state.as_str())
+    .bind(status)
+    .bind(error)
+    .bind(now_ms)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
 /// Marks pending deliveries that have used all attempts (e.g. killed during the last one) failed.
-pub fn fail_exhausted(conn: &mut Connection, now_ms: i64) -> rusqlite::Result<usize> {
-    conn.execute(
+pub async fn fail_exhausted(conn: &mut SqliteConnection, now_ms: i64) -> Result<u64, DbError> {
+    let failed = sqlx::query(
         "UPDATE outbox SET state = 'failed', updated_at = ?1
          WHERE state = 'pending' AND attempts >= max_attempts",
-        [now_ms],
     )
+    .bind(now_ms)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(failed)
 }
 
 /// Pending deliveries.
-pub fn pending_count(conn: &Connection) -> rusqlite::Result<i64> {
-    conn.query_row(
-        "SELECT COUNT(*) FROM outbox WHERE state = 'pending'",
-        [],
-        |row| row.get(0),
-    )
+pub async fn pending_count(conn: &mut SqliteConnection) -> Result<i64, DbError> {
+    let pending = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE state = 'pending'")
+        .fetch_one(conn)
+        .await?;
+    Ok(pending)
 }
 
 /// An outbox row, for `GET /emulator/outbox`.
@@ -232,26 +267,32 @@ pub struct OutboxEntry {
 }
 
 /// Every outbox row, oldest first.
-pub fn list_outbox(conn: &Connection) -> rusqlite::Result<Vec<OutboxEntry>> {
-    let mut stmt = conn.prepare_cached(
+pub async fn list_outbox(conn: &mut SqliteConnection) -> Result<Vec<OutboxEntry>, DbError> {
+    let rows = sqlx::query(
         "SELECT id, notification_type, state, attempts, max_attempts, next_attempt_at,
                 last_status, last_error, body, policy
          FROM outbox ORDER BY id",
-    )?;
-    let rows = stmt.query_map([], |row| {
-        let body: Vec<u8> = row.get(8)?;
-        Ok(OutboxEntry {
-            id: row.get(0)?,
-            notification_type: row.get(1)?,
-            state: row.get(2)?,
-            attempts: row.get(3)?,
-            max_attempts: row.get(4)?,
-            next_attempt_at: row.get(5)?,
-            last_status: row.get(6)?,
-            last_error: row.get(7)?,
-            policy: row.get(9)?,
-            body: serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
+    )
+    .fetch_all(conn)
+    .await?;
+    let entries = rows
+        .iter()
+        .map(|row| {
+            let body: &[u8] = row.try_get(8)?;
+            Ok(OutboxEntry {
+                id: row.try_get(0)?,
+                notification_type: row.try_get(1)?,
+                state: row.try_get(2)?,
+                attempts: row.try_get(3)?,
+                max_attempts: row.try_get(4)?,
+                next_attempt_at: row.try_get(5)?,
+                last_status: row.try_get(6)?,
+                last_error: row.try_get(7)?,
+                policy: row.try_get(9)?,
+                // Bodies given to `trigger_with` need not be JSON.
+                body: serde_json::from_slice(body).unwrap_or(serde_json::Value::Null),
+            })
         })
-    })?;
-    rows.collect()
+        .collect::<Result<_, sqlx::Error>>()?;
+    Ok(entries)
 }
