@@ -226,11 +226,13 @@ pub(crate) fn token(text: &str, extra: &[u8]) -> String {
     }
 }
 
-/// Bits of a type set, written `integer|string`.
+/// Bits of a type set, written `integer|string` (`number` includes integers).
 pub(crate) fn type_names(bits: u8) -> String {
+    let number = bits & JsonType::Number.bit() != 0;
     JsonType::ALL
         .into_iter()
         .filter(|t| bits & t.bit() != 0)
+        .filter(|t| !(number && *t == JsonType::Integer))
         .map(JsonType::as_str)
         .collect::<Vec<_>>()
         .join("|")
