@@ -1,4 +1,4 @@
-//! The workspace's maintenance tasks: `cargo xtask pull | regen | diff`.
+//! The workspace's maintenance tasks: `cargo xtask pull | regen | diff | drift`.
 //!
 //! `regen` is one pipeline, each stage a module:
 //! [`load`] → [`downconvert`] (3.1 → 3.0) → [`overlay`] → [`simplify`] → [`validate`] → [`normalize`] →
@@ -9,6 +9,7 @@
 pub mod codegen;
 pub mod diff;
 pub mod downconvert;
+pub mod drift;
 pub mod error;
 pub mod load;
 pub mod normalize;

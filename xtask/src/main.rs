@@ -3,7 +3,7 @@
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use xtask::{diff, pull, regen, workspace_root};
+use xtask::{diff, drift, pull, regen, workspace_root};
 
 #[derive(Parser)]
 #[command(
@@ -45,6 +45,16 @@ enum Command {
         #[arg(long)]
         overlay: Vec<PathBuf>,
     },
+    /// Read drift reports (`backpack_drift::DriftReport` JSON): print a summary, write a proposed
+    /// Overlay per spec document into spec/overlays/, print the `diff` verdict of applying it.
+    Drift {
+        /// Report files (merged).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Write the overlays here instead of spec/overlays/.
+        #[arg(long)]
+        out_dir: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -55,6 +65,9 @@ fn main() -> ExitCode {
             pull::run(&root, name.as_deref(), url.as_deref(), timeout)
         }
         Command::Regen { check } => regen::run(&root, check),
+        Command::Drift { files, out_dir } => {
+            drift::run(&root, &files, out_dir.as_deref()).map(|_| ())
+        }
         Command::Diff { old, new, overlay } => {
             let changes = overlay
                 .iter()

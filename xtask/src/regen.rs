@@ -109,6 +109,14 @@ pub fn generate_from(backpack: &Value, webhooks: &Value) -> Result<Vec<Generated
         "generated/backpack-httpmock/src/generated.rs",
         codegen::render("httpmock", bp, quote!(#mock_tokens))?,
     ));
+    files.push(file(
+        codegen::drift::PATH,
+        codegen::render(
+            "drift",
+            &format!("{bp} and {wh}"),
+            codegen::drift::generate(backpack, webhooks)?,
+        )?,
+    ));
     Ok(files)
 }
 

@@ -5,5 +5,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+mod drift_report;
 mod emulator_e2e;
 mod webhook_cli;

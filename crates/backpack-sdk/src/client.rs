@@ -138,6 +138,16 @@ impl BackpackClientBuilder {
         self
     }
 
+    /// Compares every response, of merchant and user calls, with the spec's schema for its
+    /// operation and status (feature `drift`). The watch keeps findings, never values; read them
+    /// with [`DriftWatch::report`](backpack_drift::DriftWatch::report), and switch it at run time
+    /// with [`DriftWatch::set_enabled`](backpack_drift::DriftWatch::set_enabled).
+    #[cfg(feature = "drift")]
+    pub fn drift_watch(mut self, watch: backpack_drift::DriftWatch) -> Self {
+        self.transport = self.transport.drift_watch(watch);
+        self
+    }
+
     /// Builds the client. Fails on invalid configuration (e.g. a host id that is not a valid
     /// header value, or no token source).
     pub fn build(self) -> Result<BackpackClient, Error> {
@@ -203,6 +213,10 @@ impl BackpackClient {
     /// A user client from a transport builder that already holds the user's authentication.
     fn user_client(&self, auth: TransportBuilder) -> Result<Client, Error> {
         let mut builder = auth.retry_policy(self.transport.retry_policy().clone());
+        #[cfg(feature = "drift")]
+        if let Some(watch) = self.transport.drift_watch() {
+            builder = builder.drift_watch(watch.clone());
+        }
         if let Some(host_id) = &self.user_host_id {
             builder = builder.host_id(host_id.clone());
         }

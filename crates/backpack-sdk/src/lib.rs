@@ -16,6 +16,8 @@
 //!   idempotent methods ([`RetryPolicy`]) and one refresh-and-retry after a
 //!   401.
 //! - **Pagination** ([`paginate`]): offset/limit list endpoints as a stream.
+//! - **Drift watch** (feature `drift`): every response compared with the
+//!   spec's schema for its operation and status; see `BackpackClientBuilder::drift_watch`.
 //! - **Errors** ([`Error`]): typed, and free of credentials, as is every
 //!   `Debug` output: credentials live in [`Secret`]s, which print `***`.
 //!
@@ -45,6 +47,8 @@
 
 pub mod client;
 pub mod clock;
+#[cfg(feature = "drift")]
+mod drift;
 pub mod error;
 pub mod pagination;
 pub mod retry;
@@ -62,6 +66,10 @@ pub use token::{
     StaticToken, Token, TokenCache, TokenCacheBuilder, TokenFuture, TokenSource, token_fn,
 };
 pub use transport::{ClientSettings, DEFAULT_USER_AGENT, Transport, TransportBuilder, X_HOST_ID};
+
+/// The drift watch (feature `drift`): see [`BackpackClientBuilder::drift_watch`].
+#[cfg(feature = "drift")]
+pub use backpack_drift;
 
 /// The HTTP client crate used by the SDK, re-exported so callers use the same
 /// version.

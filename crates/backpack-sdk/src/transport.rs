@@ -37,6 +37,8 @@ struct TransportInner {
     host_id: Option<HeaderValue>,
     retry: RetryPolicy,
     settings: ClientSettings,
+    #[cfg(feature = "drift")]
+    drift: Option<backpack_drift::DriftWatch>,
 }
 
 enum Auth {
@@ -101,9 +103,25 @@ impl Transport {
             status = Empty,
             attempt = Empty,
         );
+        #[cfg(feature = "drift")]
+        if let Some(watch) = &self.inner.drift {
+            let method = request.method().clone();
+            let path = request.url().path().to_owned();
+            let response = self
+                .send_with_retries(client, request)
+                .instrument(span)
+                .await?;
+            return crate::drift::observe(watch, method.as_str(), &path, response).await;
+        }
         self.send_with_retries(client, request)
             .instrument(span)
             .await
+    }
+
+    /// The drift watch responses go through (feature `drift`).
+    #[cfg(feature = "drift")]
+    pub fn drift_watch(&self) -> Option<&backpack_drift::DriftWatch> {
+        self.inner.drift.as_ref()
     }
 
     async fn send_with_retries(
@@ -333,6 +351,8 @@ pub struct TransportBuilder {
     host_id: Option<Secret>,
     retry: RetryPolicy,
     settings: ClientSettings,
+    #[cfg(feature = "drift")]
+    drift: Option<backpack_drift::DriftWatch>,
 }
 
 enum AuthConfig {
@@ -398,6 +418,14 @@ impl TransportBuilder {
         self
     }
 
+    /// Compares every final response with the spec through `watch` (feature `drift`; switch it
+    /// at run time with [`DriftWatch::set_enabled`](backpack_drift::DriftWatch::set_enabled)).
+    #[cfg(feature = "drift")]
+    pub fn drift_watch(mut self, watch: backpack_drift::DriftWatch) -> Self {
+        self.drift = Some(watch);
+        self
+    }
+
     /// The HTTP client settings configured so far.
     pub fn settings(&self) -> &ClientSettings {
         &self.settings
@@ -438,6 +466,8 @@ impl TransportBuilder {
                 host_id,
                 retry: self.retry,
                 settings: self.settings,
+                #[cfg(feature = "drift")]
+                drift: self.drift,
             }),
         })
     }

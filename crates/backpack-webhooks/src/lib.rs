@@ -159,6 +159,8 @@
 
 pub mod dedup;
 pub mod dedup_key;
+#[cfg(feature = "drift")]
+pub mod drift;
 pub mod events;
 pub mod handler;
 pub mod ip;

@@ -233,6 +233,8 @@ fn route(
         Some(_) => return Err(ParseError::NotificationTypeNotString),
         None => return Err(ParseError::MissingNotificationType),
     };
+    #[cfg(feature = "drift")]
+    crate::drift::observe(family, &notification_type, raw_body);
     let dedup = dedup_policy(family, &notification_type, rule_for, &probe, raw_body)?;
     let sandbox = is_sandbox(&probe);
     Ok((notification_type, dedup, sandbox))

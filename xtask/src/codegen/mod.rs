@@ -1,6 +1,7 @@
 //! Code generators. Each returns `(relative path, file contents)` pairs; [`crate::output`] writes them.
 
 pub mod client;
+pub mod drift;
 pub mod httpmock;
 pub mod imports;
 pub mod layout;

@@ -63,6 +63,38 @@ pub struct ListenArgs {
     /// retries.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub fail_first: u64,
+    /// Compare every signed body with spec/ and keep the differences (paths and types, never
+    /// values) in this JSON drift report, rewritten after each delivery; `cargo xtask drift FILE`
+    /// reads it.
+    #[arg(long, value_name = "FILE")]
+    pub drift_report: Option<PathBuf>,
+}
+
+/// The drift watch of `--drift-report`: bodies signed with one of `secrets` go through `watch`.
+struct Drift {
+    watch: backpack_drift::DriftWatch,
+    secrets: WebhookSecrets,
+    file: PathBuf,
+}
+
+impl Drift {
+    fn observe(&self, headers: &http::HeaderMap, inspected: &Inspected, body: &[u8]) {
+        let Some(kind) = &inspected.notification_type else {
+            return;
+        };
+        if backpack_webhooks::signature::verify_headers_any(body, headers, &self.secrets).is_err() {
+            return;
+        }
+        let family = if inspected.family == "backpack" {
+            backpack_drift::Family::Backpack
+        } else {
+            backpack_drift::Family::Store
+        };
+        self.watch.check_webhook(family, kind, body);
+        if let Err(e) = self.watch.report().write_to(&self.file) {
+            tracing::warn!(error = %e, "cannot write the drift report");
+        }
+    }
 }
 
 /// What the handlers did, so the printer can tell a handled delivery from a replay.
@@ -190,6 +222,7 @@ struct ListenApp<S> {
     store: WebhookReceiver<StoreHandler, Arc<S>>,
     backpack: BackpackReceiver<BackpackSide, Arc<S>>,
     recorder: Arc<Recorder>,
+    drift: Option<Drift>,
 }
 
 /// What the printer knows about a request before it is answered.
@@ -259,6 +292,9 @@ async fn handle<S: DedupStore>(State(app): State<Arc<ListenApp<S>>>, request: Re
         return (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(body)).into_response();
     };
     let inspected = inspect(parts.uri.path(), &bytes);
+    if let Some(drift) = &app.drift {
+        drift.observe(&parts.headers, &inspected, &bytes);
+    }
     let request = Request::from_parts(parts, Body::from(bytes));
     let response = if inspected.family == "backpack" {
         app.backpack.handle(request).await
@@ -296,6 +332,14 @@ async fn serve<S: DedupStore>(
         unknown_users: args.unknown_user.iter().cloned().collect(),
         failures_left: AtomicU64::new(args.fail_first),
     });
+    let drift = match &args.drift_report {
+        Some(file) => Some(Drift {
+            watch: backpack_drift::DriftWatch::new().map_err(|e| CliError::Server(one_line(&e)))?,
+            secrets: secret.clone(),
+            file: file.clone(),
+        }),
+        None => None,
+    };
     let app = Arc::new(ListenApp {
         store: WebhookReceiver::new(
             secret.clone(),
@@ -304,6 +348,7 @@ async fn serve<S: DedupStore>(
         ),
         backpack: BackpackReceiver::new(secret, BackpackSide(Arc::clone(&recorder)), store),
         recorder,
+        drift,
     });
     let listener = net::bind(&args.listen).await?;
     let router = Router::new().fallback(handle::<S>).with_state(app);

@@ -1,0 +1,347 @@
+//! The spec's schemas, compiled once from the generated [`crate::spec`] text into an arena of
+//! nodes (a `$ref` is the index of the named schema's node, so recursive schemas need no
+//! special case), plus the operation table that maps a request to its `operationId`.
+
+use crate::finding::{Family, JsonType};
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+
+/// Index of a node in [`Schemas::nodes`].
+pub(crate) type NodeId = usize;
+
+/// One compiled schema.
+#[derive(Debug, Default)]
+pub(crate) enum Node {
+    /// Anything goes (no `type`, nothing to check).
+    #[default]
+    Any,
+    /// A schema with a type set and what it says about values of each type.
+    Shape(Shape),
+    /// `oneOf`/`anyOf`: a value is checked against the alternatives that allow its type.
+    OneOf(Vec<NodeId>),
+}
+
+/// A schema with a type set.
+#[derive(Debug, Default)]
+pub(crate) struct Shape {
+    /// Allowed JSON types as bits ([`JsonType::bit`]); 0 means any.
+    pub types: u8,
+    /// Listed values (strings, numbers, booleans), when the spec gives an `enum`.
+    pub enum_values: Option<Vec<Value>>,
+    /// What an object holds, when the spec lists properties.
+    pub object: Option<Object>,
+    /// The schema of array elements.
+    pub items: Option<NodeId>,
+}
+
+/// An object's documented members.
+#[derive(Debug, Default)]
+pub(crate) struct Object {
+    pub properties: HashMap<String, NodeId>,
+    pub required: Vec<String>,
+    pub extra: Extra,
+}
+
+/// What the spec says of members it does not list.
+#[derive(Debug, Default)]
+pub(crate) enum Extra {
+    /// Nothing: an unlisted member is reported.
+    #[default]
+    Report,
+    /// `additionalProperties: true`: allowed.
+    Allow,
+    /// `additionalProperties: {schema}`: each is checked against it.
+    Schema(NodeId),
+}
+
+/// One operation's documented responses.
+#[derive(Debug)]
+pub(crate) struct Operation {
+    pub id: String,
+    pub method: String,
+    /// Path template segments (`{param}` matches any segment).
+    pub segments: Vec<String>,
+    /// status key (`200`, `4XX`, `default`) → media type → body schema (`None`: no schema).
+    pub responses: BTreeMap<String, BTreeMap<String, Option<NodeId>>>,
+}
+
+/// Both documents, compiled.
+#[derive(Debug, Default)]
+pub struct Schemas {
+    pub(crate) nodes: Vec<Node>,
+    pub(crate) operations: Vec<Operation>,
+    pub(crate) webhooks: HashMap<(Family, String), NodeId>,
+    pub(crate) spec_id: String,
+}
+
+/// The generated text did not compile (regen wrote something this crate does not read).
+#[derive(Debug, thiserror::Error)]
+#[error("the drift schemas cannot be read: {0}")]
+pub struct SchemaError(String);
+
+impl SchemaError {
+    pub(crate) fn new(reason: String) -> Self {
+        Self(reason)
+    }
+}
+
+/// The reduced document regen emits (`xtask/src/codegen/drift.rs`).
+#[derive(Deserialize)]
+struct Document {
+    family: Family,
+    operations: Vec<RawOperation>,
+    webhooks: BTreeMap<String, Value>,
+    schemas: BTreeMap<String, Value>,
+}
+
+#[derive(Deserialize)]
+struct RawOperation {
+    id: String,
+    method: String,
+    path: String,
+    responses: BTreeMap<String, BTreeMap<String, Value>>,
+}
+
+impl Schemas {
+    /// The schemas generated from `spec/` (parsed on each call: keep the result).
+    pub fn builtin() -> Result<Schemas, SchemaError> {
+        Schemas::from_documents(
+            &[crate::spec::API, crate::spec::WEBHOOKS],
+            crate::spec::SPEC_ID,
+        )
+    }
+
+    /// Schemas from reduced documents in the form regen emits (tests use small ones).
+    pub fn from_documents(texts: &[&str], spec_id: &str) -> Result<Schemas, SchemaError> {
+        let mut out = Schemas {
+            spec_id: spec_id.to_string(),
+            ..Schemas::default()
+        };
+        for text in texts {
+            let doc: Document =
+                serde_json::from_str(text).map_err(|e| SchemaError(e.to_string()))?;
+            let mut compiler = Compiler {
+                nodes: &mut out.nodes,
+                named: HashMap::new(),
+                raw: &doc.schemas,
+            };
+            for op in &doc.operations {
+                let mut responses = BTreeMap::new();
+                for (status, media) in &op.responses {
+                    let mut kinds = BTreeMap::new();
+                    for (media_type, schema) in media {
+                        let node = (!schema.is_null())
+                            .then(|| compiler.compile(schema))
+                            .transpose()?;
+                        kinds.insert(media_type.clone(), node);
+                    }
+                    responses.insert(status.clone(), kinds);
+                }
+                out.operations.push(Operation {
+                    id: op.id.clone(),
+                    method: op.method.to_ascii_uppercase(),
+                    segments: split_path(&op.path),
+                    responses,
+                });
+            }
+            for (kind, schema) in &doc.webhooks {
+                let node = compiler.compile(schema)?;
+                out.webhooks.insert((doc.family, kind.clone()), node);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Identifies the spec these schemas come from.
+    pub fn spec_id(&self) -> &str {
+        &self.spec_id
+    }
+
+    /// The operation a request is for: same method, and the path's last segments match the
+    /// template (a base URL may add a prefix). The template with most literal segments wins.
+    pub(crate) fn operation(&self, method: &str, path: &str) -> Option<&Operation> {
+        let actual = split_path(path);
+        self.operations
+            .iter()
+            .filter(|op| op.method.eq_ignore_ascii_case(method))
+            .filter(|op| op.segments.len() <= actual.len())
+            .filter(|op| {
+                let tail = &actual[actual.len() - op.segments.len()..];
+                op.segments
+                    .iter()
+                    .zip(tail)
+                    .all(|(t, a)| is_param(t) || t == a)
+            })
+            .max_by_key(|op| {
+                (
+                    op.segments.len(),
+                    op.segments.iter().filter(|s| !is_param(s)).count(),
+                )
+            })
+    }
+
+    /// The webhook schema for a `notification_type`, if the family's document has it.
+    pub(crate) fn webhook(&self, family: Family, notification_type: &str) -> Option<NodeId> {
+        self.webhooks
+            .get(&(family, notification_type.to_string()))
+            .copied()
+    }
+}
+
+fn split_path(path: &str) -> Vec<String> {
+    path.split('/')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn is_param(segment: &str) -> bool {
+    segment.starts_with('{') && segment.ends_with('}')
+}
+
+/// Compiles reduced schemas into nodes; each named schema once.
+struct Compiler<'a> {
+    nodes: &'a mut Vec<Node>,
+    named: HashMap<String, NodeId>,
+    raw: &'a BTreeMap<String, Value>,
+}
+
+impl Compiler<'_> {
+    fn compile(&mut self, schema: &Value) -> Result<NodeId, SchemaError> {
+        if let Some(name) = schema.get("ref").and_then(Value::as_str) {
+            if let Some(&id) = self.named.get(name) {
+                return Ok(id);
+            }
+            let raw = self
+                .raw
+                .get(name)
+                .ok_or_else(|| SchemaError(format!("unknown schema {name}")))?;
+            // Reserve the slot first: a schema that refers to itself finds it.
+            let id = self.push(Node::Any);
+            self.named.insert(name.to_string(), id);
+            let node = self.node(raw)?;
+            self.nodes[id] = node;
+            return Ok(id);
+        }
+        let node = self.node(schema)?;
+        Ok(self.push(node))
+    }
+
+    fn push(&mut self, node: Node) -> NodeId {
+        self.nodes.push(node);
+        self.nodes.len() - 1
+    }
+
+    fn node(&mut self, schema: &Value) -> Result<Node, SchemaError> {
+        let Some(map) = schema.as_object() else {
+            return Ok(Node::Any);
+        };
+        if let Some(Value::Array(parts)) = map.get("oneOf").or_else(|| map.get("anyOf")) {
+            let ids = parts
+                .iter()
+                .map(|p| self.compile(p))
+                .collect::<Result<Vec<_>, _>>()?;
+            return Ok(Node::OneOf(ids));
+        }
+        if let Some(Value::Array(parts)) = map.get("allOf") {
+            // Simplify merged compositions already; what is left is read as one object.
+            let mut merged = serde_json::Map::new();
+            for part in parts {
+                let part = match part.get("ref").and_then(Value::as_str) {
+                    Some(name) => self.raw.get(name).unwrap_or(part),
+                    None => part,
+                };
+                for (k, v) in part.as_object().into_iter().flatten() {
+                    match (merged.get_mut(k), v) {
+                        (Some(Value::Object(a)), Value::Object(b)) => {
+                            a.extend(b.iter().map(|(k, v)| (k.clone(), v.clone())));
+                        }
+                        (Some(Value::Array(a)), Value::Array(b)) => a.extend(b.iter().cloned()),
+                        _ => {
+                            merged.insert(k.clone(), v.clone());
+                        }
+                    }
+                }
+            }
+            return self.node(&Value::Object(merged));
+        }
+        let mut types = 0u8;
+        match map.get("type") {
+            Some(Value::String(name)) => types |= type_bits(name),
+            Some(Value::Array(names)) => {
+                for name in names.iter().filter_map(Value::as_str) {
+                    types |= type_bits(name);
+                }
+            }
+            _ => {}
+        }
+        let properties = map.get("properties").and_then(Value::as_object);
+        if types == 0 && properties.is_some() {
+            types = JsonType::Object.bit();
+        }
+        if types == 0 && map.get("items").is_some() {
+            types = JsonType::Array.bit();
+        }
+        if types != 0 && map.get("nullable").and_then(Value::as_bool) == Some(true) {
+            types |= JsonType::Null.bit();
+        }
+        let object = match properties {
+            Some(props) => {
+                let mut properties = HashMap::new();
+                for (name, schema) in props {
+                    properties.insert(name.clone(), self.compile(schema)?);
+                }
+                let required = map
+                    .get("required")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect();
+                let extra = match map.get("additionalProperties") {
+                    None | Some(Value::Bool(false)) => Extra::Report,
+                    Some(Value::Bool(true)) => Extra::Allow,
+                    Some(schema) => Extra::Schema(self.compile(schema)?),
+                };
+                Some(Object {
+                    properties,
+                    required,
+                    extra,
+                })
+            }
+            // A map: no listed members, each value checked against one schema.
+            None => match map.get("additionalProperties") {
+                Some(schema @ Value::Object(m)) if !m.is_empty() => Some(Object {
+                    extra: Extra::Schema(self.compile(schema)?),
+                    ..Object::default()
+                }),
+                _ => None,
+            },
+        };
+        let items = map
+            .get("items")
+            .map(|items| self.compile(items))
+            .transpose()?;
+        let enum_values = map.get("enum").and_then(Value::as_array).cloned();
+        if types == 0 && object.is_none() && items.is_none() && enum_values.is_none() {
+            return Ok(Node::Any);
+        }
+        Ok(Node::Shape(Shape {
+            types,
+            enum_values,
+            object,
+            items,
+        }))
+    }
+}
+
+/// The bits a `type` name allows (`number` includes integers, as in JSON Schema).
+fn type_bits(name: &str) -> u8 {
+    match JsonType::from_name(name) {
+        Some(JsonType::Number) => JsonType::Number.bit() | JsonType::Integer.bit(),
+        Some(t) => t.bit(),
+        None => 0,
+    }
+}

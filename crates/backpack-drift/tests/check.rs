@@ -1,0 +1,184 @@
+//! The checker's rules on small schemas, the report's merge and JSON, and the rate limit.
+
+use backpack_drift::{DriftReport, DriftWatch, Family, Kind, Schemas};
+use serde_json::json;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+fn watch() -> DriftWatch {
+    let doc = json!({
+        "family": "store",
+        "operations": [{"id": "get-thing", "method": "GET", "path": "/things/{id}", "responses": {
+            "200": {"application/json": {"ref": "Thing"}},
+            "204": {},
+            "4XX": {"application/json": {"type": "object", "properties": {"message": {"type": "string"}}}}
+        }}],
+        "webhooks": {"thing": {"ref": "Hook"}},
+        "schemas": {
+            "Thing": {"type": "object", "required": ["id", "kind"], "properties": {
+                "id": {"oneOf": [{"type": "integer"}, {"type": "string"}]},
+                "kind": {"ref": "Kind"},
+                "price": {"type": "number"},
+                "note": {"type": "string", "nullable": true},
+                "tags": {"type": "array", "items": {"type": "string"}},
+                "extra": {"type": "object", "additionalProperties": {"type": "integer"}},
+                "free": {"type": "object"},
+                "child": {"ref": "Thing"}
+            }},
+            "Kind": {"type": "string", "enum": ["a", "b"]},
+            "Hook": {"type": "object", "properties": {"notification_type": {"type": "string", "enum": ["thing"]}}}
+        }
+    });
+    let schemas = Schemas::from_documents(&[&doc.to_string()], "test").unwrap();
+    DriftWatch::with_schemas(Arc::new(schemas))
+}
+
+fn shown(watch: &DriftWatch) -> Vec<String> {
+    watch
+        .report()
+        .findings
+        .iter()
+        .map(|o| o.finding.to_string())
+        .collect()
+}
+
+#[test]
+fn a_conforming_body_gives_nothing() {
+    let w = watch();
+    let body = json!({"id": "x", "kind": "a", "price": 3, "note": null, "tags": ["t"],
+        "extra": {"any-key": 1}, "free": {"x": [1]}, "child": {"id": 1, "kind": "b"}});
+    w.check_response(
+        "GET",
+        "/base/things/1",
+        200,
+        Some("application/json; charset=utf-8"),
+        body.to_string().as_bytes(),
+    );
+    w.check_response("GET", "/things/1", 204, None, b"");
+    w.check_response("POST", "/things/1", 500, None, b"not an operation");
+    w.check_response(
+        "GET",
+        "/things/1",
+        200,
+        Some("application/json"),
+        b"{not json",
+    );
+    assert!(w.report().is_empty(), "{:?}", shown(&w));
+}
+
+#[test]
+fn each_kind_of_difference_is_found_once_with_its_path() {
+    let w = watch();
+    let body = json!({"id": true, "kind": "c", "price": "1", "note": 5, "tags": [1, "x", 2],
+        "extra": {"k": "v"}, "new": {"deep": 1},
+        "child": {"kind": "a", "child": {"id": 1, "kind": "a", "new2": []}}});
+    w.check_response(
+        "GET",
+        "/things/1",
+        200,
+        Some("application/json"),
+        body.to_string().as_bytes(),
+    );
+    w.check_response("GET", "/things/1", 302, None, b"");
+    w.check_response("GET", "/things/1", 200, Some("text/html"), b"<p>");
+    w.check_response(
+        "GET",
+        "/things/1",
+        404,
+        Some("application/json"),
+        br#"{"message":"m","code":1}"#,
+    );
+    w.check_webhook(Family::Store, "other", b"{}");
+    let mut got = shown(&w);
+    got.sort();
+    let mut want = vec![
+        "get-thing 200: unknown_property at $.child.child.new2, seen array",
+        "get-thing 200: unknown_property at $.new, seen object",
+        "get-thing 200: missing_required at $.child.id",
+        "get-thing 200: type_mismatch at $.id, expected integer|string, seen boolean",
+        "get-thing 200: type_mismatch at $.note, expected null|string, seen integer",
+        "get-thing 200: type_mismatch at $.price, expected number, seen string",
+        "get-thing 200: type_mismatch at $.tags[], expected string, seen integer",
+        "get-thing 200: type_mismatch at $.extra.k, expected integer, seen string",
+        "get-thing 200: unknown_enum_value at $.kind, seen string, value c",
+        "get-thing 200: undocumented_content_type at $, seen text/html",
+        "get-thing 302: undocumented_status at $",
+        "get-thing 4XX: unknown_property at $.code, seen integer",
+        "store webhook other: unknown_notification_type at $",
+    ];
+    want.sort();
+    assert_eq!(got, want);
+    // `tags[]` had two integers: one finding, counted once for the body.
+    let tags = w
+        .report()
+        .findings
+        .into_iter()
+        .find(|o| o.finding.path == "$.tags[]")
+        .unwrap();
+    assert_eq!(tags.count, 1);
+}
+
+#[test]
+fn reports_merge_and_round_trip_through_json() {
+    let a = watch();
+    let b = watch();
+    a.check_webhook(Family::Store, "x", b"{}");
+    b.check_webhook(Family::Store, "x", b"{}");
+    b.check_webhook(Family::Store, "y", b"{}");
+    let mut merged = a.report();
+    merged.merge(&b.report());
+    assert_eq!(merged.findings.len(), 2);
+    assert_eq!(merged.findings[0].count, 2);
+    assert_eq!(
+        merged.findings[0].finding.kind,
+        Kind::UnknownNotificationType
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("r.json");
+    merged.write_to(&file).unwrap();
+    assert_eq!(DriftReport::read_from(&file).unwrap(), merged);
+    assert!(DriftReport::from_json(r#"{"format":"other","spec_id":"","findings":[]}"#).is_err());
+    assert!(DriftReport::read_from(&dir.path().join("missing.json")).is_err());
+}
+
+#[derive(Clone, Default)]
+struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Buffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn warnings(w: &DriftWatch, times: usize) -> usize {
+    let logs = Buffer::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .finish();
+    tracing::subscriber::with_default(subscriber, || {
+        for _ in 0..times {
+            w.check_webhook(Family::Store, "x", b"{}");
+        }
+    });
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    text.matches("traffic differs from spec/").count()
+}
+
+#[test]
+fn a_finding_is_logged_once_per_interval_and_switching_off_stops_checks() {
+    let w = watch();
+    assert_eq!(warnings(&w, 5), 1);
+    assert_eq!(w.report().findings[0].count, 5);
+    // A zero interval logs every occurrence (the limit is the interval, not a count).
+    let every = watch().with_warn_interval(Duration::ZERO);
+    assert_eq!(warnings(&every, 3), 3);
+    w.set_enabled(false);
+    assert_eq!(warnings(&w, 2), 0);
+    assert_eq!(w.report().findings[0].count, 5);
+}

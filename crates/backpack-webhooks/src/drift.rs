@@ -1,0 +1,45 @@
+//! The drift watch on webhook bodies (feature `drift`): every verified body whose
+//! `notification_type` was read is compared with its webhook's schema in `spec/`, or reported as
+//! an unknown `notification_type`.
+//!
+//! One watch per process, set with [`set_watch`]: the receivers and the free functions
+//! ([`verify_and_parse`](crate::verify_and_parse), [`parse`](crate::parse), …) all feed it.
+//! Without one, the check is a single atomic load.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{PoisonError, RwLock};
+
+use backpack_drift::DriftWatch;
+
+use crate::parse::Family;
+
+static WATCH: RwLock<Option<DriftWatch>> = RwLock::new(None);
+static SET: AtomicBool = AtomicBool::new(false);
+
+/// Feeds every webhook body parsed from now on to `watch` (`None`: to none). Switch a set watch
+/// off and on at run time with [`DriftWatch::set_enabled`].
+pub fn set_watch(watch: Option<DriftWatch>) {
+    let mut slot = WATCH.write().unwrap_or_else(PoisonError::into_inner);
+    SET.store(watch.is_some(), Ordering::Relaxed);
+    *slot = watch;
+}
+
+/// The watch set with [`set_watch`].
+pub fn watch() -> Option<DriftWatch> {
+    WATCH.read().unwrap_or_else(PoisonError::into_inner).clone()
+}
+
+/// Checks one body (called where its `notification_type` has been read).
+pub(crate) fn observe(family: Family, notification_type: &str, body: &[u8]) {
+    if !SET.load(Ordering::Relaxed) {
+        return;
+    }
+    let slot = WATCH.read().unwrap_or_else(PoisonError::into_inner);
+    if let Some(watch) = slot.as_ref() {
+        let family = match family {
+            Family::Store => backpack_drift::Family::Store,
+            Family::Backpack => backpack_drift::Family::Backpack,
+        };
+        watch.check_webhook(family, notification_type, body);
+    }
+}
