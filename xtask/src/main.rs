@@ -33,6 +33,10 @@ enum Command {
         /// Write nothing; exit non-zero naming every stale file.
         #[arg(long)]
         check: bool,
+        /// Exit 1 when any operation, schema or name was generated with a fallback (each is
+        /// printed as a `degraded:` line either way).
+        #[arg(long)]
+        strict: bool,
     },
     /// Semantic changelog between two versions of a document and the release each generated crate
     /// needs (docs/semver.md); exit 1 when any generated crate needs a major release.
@@ -49,12 +53,22 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let root = workspace_root();
+    // `XTASK_ROOT` runs the tasks on another tree (the tests' scratch copies).
+    let root = std::env::var_os("XTASK_ROOT").map_or_else(workspace_root, PathBuf::from);
     let result = match cli.command {
         Command::Pull { name, url, timeout } => {
             pull::run(&root, name.as_deref(), url.as_deref(), timeout)
         }
-        Command::Regen { check } => regen::run(&root, check),
+        Command::Regen { check, strict } => match regen::run_reporting(&root, check) {
+            Ok(degraded) if strict && !degraded.is_empty() => {
+                eprintln!(
+                    "error: --strict: {} degraded item(s)",
+                    degraded.items().len()
+                );
+                return ExitCode::from(1);
+            }
+            other => other.map(|_| ()),
+        },
         Command::Diff { old, new, overlay } => {
             let changes = overlay
                 .iter()
