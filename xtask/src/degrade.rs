@@ -8,6 +8,8 @@
 
 pub mod prune;
 
+use crate::codegen::{client, types};
+use crate::{Result, overlay, regen};
 use std::fmt;
 
 /// One item generated with a fallback.
@@ -77,6 +79,45 @@ impl Report {
             .iter()
             .map(|d| format!("degraded: {d}"))
             .collect()
+    }
+}
+
+/// What regen would degrade in one document (`file` is its name under `spec/`, `overlays` those of
+/// `spec/overlays/` or given to `diff`): its preparation, its types, and its client and server.
+pub fn degraded_in(file: &str, text: &str, overlays: &[overlay::Overlay]) -> Result<Report> {
+    let mut report = Report::default();
+    let mut doc = regen::prepare_reporting(file, text, overlays, &mut report)?;
+    let mut found = Report::default();
+    types::generate_module_reporting(
+        &types::ModuleInput {
+            module: "api",
+            doc: &doc,
+            event_enum: "Event",
+            doc_text: "",
+        },
+        &mut found,
+    )?;
+    client::generate_or_leave_out(&mut doc, "crate::api", &mut found)?;
+    report.extend_in(&format!("spec/{file}"), found);
+    Ok(report)
+}
+
+/// The `degraded:` section of a `diff` or `pull` report: one line per item (nothing when none).
+pub fn render(report: &Result<Report>) -> String {
+    match report {
+        Ok(report) if report.is_empty() => String::new(),
+        Ok(report) => {
+            let mut out = format!(
+                "generated with a fallback ({} item(s); `cargo xtask regen --strict` fails on them):\n",
+                report.items().len()
+            );
+            for line in report.lines() {
+                out.push_str(&line);
+                out.push('\n');
+            }
+            out
+        }
+        Err(e) => format!("degraded: regen cannot generate this document: {e}\n"),
     }
 }
 

@@ -3,7 +3,7 @@
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use xtask::{diff, pull, regen, workspace_root};
+use xtask::{degrade, diff, pull, regen, workspace_root};
 
 #[derive(Parser)]
 #[command(
@@ -51,6 +51,20 @@ enum Command {
     },
 }
 
+/// What regen would degrade in the NEW document of `diff` (with the overlays given).
+fn degraded_report(new: &std::path::Path, overlays: &[PathBuf]) -> String {
+    let report = overlays
+        .iter()
+        .map(|p| diff::read_overlay(p))
+        .collect::<xtask::Result<Vec<_>>>()
+        .and_then(|overlays| {
+            let text = std::fs::read_to_string(new).map_err(|e| xtask::Error::io(new, e))?;
+            let name = new.file_name().map(|n| n.to_string_lossy().into_owned());
+            degrade::degraded_in(&name.unwrap_or_default(), &text, &overlays)
+        });
+    degrade::render(&report)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // `XTASK_ROOT` runs the tasks on another tree (the tests' scratch copies).
@@ -78,6 +92,7 @@ fn main() -> ExitCode {
             match changes {
                 Ok(changes) => {
                     print!("{}", diff::render(&changes));
+                    print!("{}", degraded_report(&new, &overlay));
                     if diff::needs_major(&changes) {
                         return ExitCode::from(1);
                     }
