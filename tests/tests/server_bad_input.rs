@@ -690,10 +690,10 @@ async fn missing_or_non_json_content_type_is_rejected() {
             headers.push(("Content-Type", ct));
         }
         let message = s
-            .rejects(400, "POST", GAMES, &headers, Some(GAME_BODY))
+            .rejects(415, "POST", GAMES, &headers, Some(GAME_BODY))
             .await;
         assert!(message.contains("Content-Type"), "{message}");
-        s.rejects(422, "PUT", GAMES, &headers, Some(GAME_BODY))
+        s.rejects(415, "PUT", GAMES, &headers, Some(GAME_BODY))
             .await;
     }
 }

@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 pub mod codegen;
+pub mod degrade;
 pub mod diff;
 pub mod downconvert;
 pub mod drift;

@@ -3,7 +3,7 @@
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use xtask::{diff, drift, pull, regen, workspace_root};
+use xtask::{degrade, diff, drift, pull, regen, workspace_root};
 
 #[derive(Parser)]
 #[command(
@@ -33,6 +33,10 @@ enum Command {
         /// Write nothing; exit non-zero naming every stale file.
         #[arg(long)]
         check: bool,
+        /// Exit 1 when any operation, schema or name was generated with a fallback (each is
+        /// printed as a `degraded:` line either way).
+        #[arg(long)]
+        strict: bool,
     },
     /// Semantic changelog between two versions of a document and the release each generated crate
     /// needs (docs/semver.md); exit 1 when any generated crate needs a major release.
@@ -57,14 +61,38 @@ enum Command {
     },
 }
 
+/// What regen would degrade in the NEW document of `diff` (with the overlays given).
+fn degraded_report(new: &std::path::Path, overlays: &[PathBuf]) -> String {
+    let report = overlays
+        .iter()
+        .map(|p| xtask::overlay::read(p))
+        .collect::<xtask::Result<Vec<_>>>()
+        .and_then(|overlays| {
+            let text = std::fs::read_to_string(new).map_err(|e| xtask::Error::io(new, e))?;
+            let name = new.file_name().map(|n| n.to_string_lossy().into_owned());
+            degrade::degraded_in(&name.unwrap_or_default(), &text, &overlays)
+        });
+    degrade::render(&report)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let root = workspace_root();
+    // `XTASK_ROOT` runs the tasks on another tree (the tests' scratch copies).
+    let root = std::env::var_os("XTASK_ROOT").map_or_else(workspace_root, PathBuf::from);
     let result = match cli.command {
         Command::Pull { name, url, timeout } => {
             pull::run(&root, name.as_deref(), url.as_deref(), timeout)
         }
-        Command::Regen { check } => regen::run(&root, check),
+        Command::Regen { check, strict } => match regen::run_reporting(&root, check) {
+            Ok(degraded) if strict && !degraded.is_empty() => {
+                eprintln!(
+                    "error: --strict: {} degraded item(s)",
+                    degraded.items().len()
+                );
+                return ExitCode::from(1);
+            }
+            other => other.map(|_| ()),
+        },
         Command::Drift { files, out_dir } => {
             drift::run(&root, &files, out_dir.as_deref()).map(|_| ())
         }
@@ -77,6 +105,7 @@ fn main() -> ExitCode {
             match changes {
                 Ok(changes) => {
                     print!("{}", diff::render(&changes));
+                    print!("{}", degraded_report(&new, &overlay));
                     if diff::needs_major(&changes) {
                         return ExitCode::from(1);
                     }

@@ -18,21 +18,18 @@ pub fn hoist_inline_schemas(doc: &mut Value) -> Result<()> {
         let Some(Value::Object(items)) = doc.get_mut(section) else {
             continue;
         };
-        for (_, item) in items.iter_mut() {
+        for (path, item) in items.iter_mut() {
             for method in METHODS {
                 let Some(op) = item.get_mut(method) else {
                     continue;
                 };
+                // regen gives every operation an id first (`degrade::prune`); `diff` reads
+                // documents as published, so a missing one is named after its place.
                 let op_name = op
                     .get("operationId")
                     .and_then(Value::as_str)
-                    .map(|s| s.to_upper_camel_case())
-                    .ok_or_else(|| {
-                        Error::invalid(
-                            format!("{section} {method}"),
-                            "operation has no operationId",
-                        )
-                    })?;
+                    .map_or_else(|| format!("{method} {path}"), str::to_string)
+                    .to_upper_camel_case();
                 hoist_operation(op, &op_name, &mut hoisted);
             }
         }

@@ -67,6 +67,44 @@ pub fn is_json(media_type: &str) -> bool {
     essence == "application/json" || essence.ends_with("+json")
 }
 
+/// How a request body travels, by its media type. The server and the client generator both
+/// read it from here, so they agree on what is sent and accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyKind {
+    /// JSON (`application/json`, `…+json`): the model type.
+    Json,
+    /// `text/plain`: a `String`.
+    Text,
+    /// `application/x-www-form-urlencoded`: the model type, form-encoded.
+    Form,
+    /// `multipart/form-data`: the raw body with its content type (boundary included).
+    Multipart,
+    /// `application/octet-stream` and every other media type: the raw bytes, sent and accepted
+    /// with exactly that content type.
+    Bytes,
+}
+
+/// The media type without parameters, lower case (`Text/Plain; charset=utf-8` → `text/plain`).
+pub fn essence(media_type: &str) -> String {
+    media_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// What a request body of `media_type` becomes.
+pub fn body_kind(media_type: &str) -> BodyKind {
+    match essence(media_type).as_str() {
+        m if is_json(m) => BodyKind::Json,
+        "text/plain" => BodyKind::Text,
+        "application/x-www-form-urlencoded" => BodyKind::Form,
+        "multipart/form-data" => BodyKind::Multipart,
+        _ => BodyKind::Bytes,
+    }
+}
+
 /// Every operation under `paths` and `x-webhooks`, in document order (a path's methods together,
 /// in [`METHODS`] order).
 pub fn operations(doc: &Value) -> Vec<OperationRef<'_>> {

@@ -5,8 +5,9 @@
 //! Xsolla links each bundle as `index.yaml` and as `index.json?download`; either is accepted, and
 //! the rest of the pipeline reads both forms.
 
+use crate::degrade::{self, Report};
 use crate::sources::{Provenance, Sources, sha256_hex};
-use crate::{Error, Result, diff, load};
+use crate::{Error, Result, diff, load, regen};
 use std::path::Path;
 use std::time::Duration;
 
@@ -35,6 +36,10 @@ pub fn run(root: &Path, name: Option<&str>, url: Option<&str>, timeout_secs: u64
             None => println!("(no previous version to compare with)"),
         }
     }
+    // What the pulled documents degrade (the drift PR body carries this report).
+    let mut degraded = Report::default();
+    let generated = regen::generate_all_reporting(root, &mut degraded).map(|_| degraded);
+    print!("{}", degrade::render(&generated));
     println!(
         "next: `cargo xtask regen`, then `cargo test --workspace` and review the snapshot changes"
     );

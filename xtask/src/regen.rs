@@ -2,6 +2,7 @@
 //! inline schemas → generate → format → write (or `--check`).
 
 use crate::codegen::{self as codegen, GeneratedFile, client, httpmock, server, types};
+use crate::degrade::{Report, prune};
 use crate::sources::Sources;
 use crate::{
     Error, Result, downconvert, load, normalize, openapi, output, overlay, simplify, validate,
@@ -17,16 +18,30 @@ pub const WEBHOOKS: &str = "webhooks.yaml";
 
 /// Turns a document's text into the normalized 3.0 value the generators read.
 pub fn prepare_document(file: &str, text: &str, overlays: &[overlay::Overlay]) -> Result<Value> {
+    prepare_reporting(file, text, overlays, &mut Report::default())
+}
+
+/// [`prepare_document`], recording every fallback it takes in `report`.
+pub fn prepare_reporting(
+    file: &str,
+    text: &str,
+    overlays: &[overlay::Overlay],
+    report: &mut Report,
+) -> Result<Value> {
     let raw = load::parse_document(&format!("spec/{file}"), text)?;
     let mut doc = downconvert::to_openapi_30(raw);
     // The server must still require headers that overlays hide from the client (X-HOST-ID).
     let before_overlays = doc.clone();
     overlay::apply_all(&mut doc, file, overlays)?;
     openapi::record_removed_headers(&before_overlays, &mut doc)?;
-    simplify::simplify(&mut doc).map_err(|e| in_file(file, e))?;
+    let mut found = Report::default();
+    simplify::simplify(&mut doc, &mut found).map_err(|e| in_file(file, e))?;
+    prune::before_validate(&mut doc, &mut found);
     // Validate before naming inline schemas, so every problem is reported with its operation.
     validate::validate(&doc).map_err(|e| in_file(file, e))?;
     normalize::hoist_inline_schemas(&mut doc)?;
+    prune::after_normalize(&mut doc, &mut found);
+    report.extend_in(&format!("spec/{file}"), found);
     Ok(doc)
 }
 
@@ -50,14 +65,33 @@ pub fn read_prepared(root: &Path, file: &str, overlays: &[overlay::Overlay]) -> 
 
 /// Everything regen produces for the tree at `root`.
 pub fn generate_all(root: &Path) -> Result<Vec<GeneratedFile>> {
+    generate_all_reporting(root, &mut Report::default())
+}
+
+/// [`generate_all`], recording every fallback it takes in `report`.
+pub fn generate_all_reporting(root: &Path, report: &mut Report) -> Result<Vec<GeneratedFile>> {
     let overlays = overlay::load_overlays(&root.join("spec/overlays"))?;
-    let backpack = read_prepared(root, BACKPACK, &overlays)?;
-    let webhooks = read_prepared(root, WEBHOOKS, &overlays)?;
-    generate_from(&backpack, &webhooks)
+    let mut read = |file: &str| -> Result<Value> {
+        let path = root.join("spec").join(file);
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        prepare_reporting(file, &text, &overlays, report)
+    };
+    let backpack = read(BACKPACK)?;
+    let webhooks = read(WEBHOOKS)?;
+    generate_from_reporting(&backpack, &webhooks, report)
 }
 
 /// The generation step proper, from two prepared documents.
 pub fn generate_from(backpack: &Value, webhooks: &Value) -> Result<Vec<GeneratedFile>> {
+    generate_from_reporting(backpack, webhooks, &mut Report::default())
+}
+
+/// [`generate_from`], recording every fallback it takes in `report`.
+pub fn generate_from_reporting(
+    backpack: &Value,
+    webhooks: &Value,
+    report: &mut Report,
+) -> Result<Vec<GeneratedFile>> {
     // `generated/*/src/lib.rs` are hand-written (they hold `#[rustfmt::skip]` on the generated
     // modules, and the client's hooks), as is `backpack-types/src/support.rs` (it does not depend
     // on the spec); the rest of `generated/*/src` is produced here. Regen deletes only files that
@@ -66,18 +100,22 @@ pub fn generate_from(backpack: &Value, webhooks: &Value) -> Result<Vec<Generated
     let wh = "spec/webhooks.yaml";
     let api_doc = "Backpack API models and the Backpack webhooks (`spec/backpack.yaml`).";
     let webhooks_doc = "Payments and store webhooks (`spec/webhooks.yaml`).";
+    let (mut found, mut found_webhooks) = (Report::default(), Report::default());
     let mut files = vec![
         file(
             "generated/backpack-types/src/api.rs",
             codegen::render(
                 "types api.rs",
                 bp,
-                types::generate_module(&types::ModuleInput {
-                    module: "api",
-                    doc: backpack,
-                    event_enum: "BackpackWebhookEvent",
-                    doc_text: api_doc,
-                })?,
+                types::generate_module_reporting(
+                    &types::ModuleInput {
+                        module: "api",
+                        doc: backpack,
+                        event_enum: "BackpackWebhookEvent",
+                        doc_text: api_doc,
+                    },
+                    &mut found,
+                )?,
             )?,
         ),
         file(
@@ -85,17 +123,24 @@ pub fn generate_from(backpack: &Value, webhooks: &Value) -> Result<Vec<Generated
             codegen::render(
                 "types webhooks.rs",
                 wh,
-                types::generate_module(&types::ModuleInput {
-                    module: "webhooks",
-                    doc: webhooks,
-                    event_enum: "WebhookEvent",
-                    doc_text: webhooks_doc,
-                })?,
+                types::generate_module_reporting(
+                    &types::ModuleInput {
+                        module: "webhooks",
+                        doc: webhooks,
+                        event_enum: "WebhookEvent",
+                        doc_text: webhooks_doc,
+                    },
+                    &mut found_webhooks,
+                )?,
             )?,
         ),
     ];
-    let client_doc = simplify::progenitor_view::view(backpack);
-    let client_tokens = client::generate(&client_doc, "::backpack_types::api")?;
+    // The client goes first: an operation progenitor fails on is left out of the document the
+    // server and the mocks are generated from, so all three agree.
+    let mut backpack = backpack.clone();
+    let client_tokens =
+        client::generate_or_leave_out(&mut backpack, "::backpack_types::api", &mut found)?;
+    let backpack = &backpack;
     files.push(file(
         "generated/backpack-client/src/generated.rs",
         codegen::render("client", bp, quote!(#client_tokens))?,
@@ -117,6 +162,8 @@ pub fn generate_from(backpack: &Value, webhooks: &Value) -> Result<Vec<Generated
             codegen::drift::generate(backpack, webhooks)?,
         )?,
     ));
+    report.extend_in(bp, found);
+    report.extend_in(wh, found_webhooks);
     Ok(files)
 }
 
@@ -129,9 +176,18 @@ fn file(path: &str, contents: String) -> GeneratedFile {
 
 /// Runs regen on `root`; with `check`, writes nothing and fails on any drift.
 pub fn run(root: &Path, check: bool) -> Result<()> {
+    run_reporting(root, check).map(|_| ())
+}
+
+/// [`run`], printing one line per degraded item (see [`crate::degrade`]) and returning them.
+pub fn run_reporting(root: &Path, check: bool) -> Result<Report> {
     let sources = Sources::load(root)?;
     let edited = sources.mismatches(root)?;
-    let files = generate_all(root)?;
+    let mut degraded = Report::default();
+    let files = generate_all_reporting(root, &mut degraded)?;
+    for line in degraded.lines() {
+        println!("{line}");
+    }
     if check {
         let mut report = Vec::new();
         for path in &edited {
@@ -165,5 +221,5 @@ pub fn run(root: &Path, check: bool) -> Result<()> {
             }
         }
     }
-    Ok(())
+    Ok(degraded)
 }

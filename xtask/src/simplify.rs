@@ -6,7 +6,8 @@
 //!
 //! * [`refs`] — `$ref`s to `components.responses` / `components.requestBodies` are inlined;
 //! * [`media`] — of several media types (or `application/json; charset=utf-8`) the JSON one is
-//!   kept as `application/json`, and the operation's description says what was published;
+//!   kept as `application/json`, and the operation's description says what was published; a
+//!   request body without JSON keeps one other media type (reported);
 //! * [`responses`] — `default` responses become `4XX`/`5XX` (see [`responses`] for the rule);
 //!   response `headers` and `links` are dropped (header names noted in the description);
 //! * [`compose`] — `allOf` compositions are merged into one object; `readOnly`/`writeOnly`
@@ -28,12 +29,14 @@ pub mod rustdoc;
 pub mod walk;
 
 use crate::Result;
+use crate::degrade::Report;
 use serde_json::Value;
 
-/// Runs every pass on a 3.0 document (already overlaid).
-pub fn simplify(doc: &mut Value) -> Result<()> {
+/// Runs every pass on a 3.0 document (already overlaid); what is kept from the JSON path goes to
+/// `report`.
+pub fn simplify(doc: &mut Value, report: &mut Report) -> Result<()> {
     refs::inline_bodies(doc)?;
-    media::keep_json(doc)?;
+    media::keep_json(doc, report)?;
     responses::simplify(doc)?;
     compose::simplify(doc)?;
     extensions::strip(doc);

@@ -10,8 +10,8 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use std::path::{Path, PathBuf};
 use xtask::codegen::{client, render, server, types};
-use xtask::regen::prepare_document;
-use xtask::simplify::progenitor_view;
+use xtask::degrade::Report;
+use xtask::regen::prepare_reporting;
 
 fn corpus_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
@@ -42,36 +42,69 @@ fn module_name(stem: &str) -> String {
 
 /// Types, client and server of one document, as the regen pipeline makes them.
 fn generate(stem: &str, text: &str) -> xtask::Result<TokenStream> {
-    let doc = prepare_document(&format!("{stem}.yaml"), text, &[])?;
+    generate_reporting(stem, text).map(|(tokens, _)| tokens)
+}
+
+/// [`generate`], with the fallbacks regen took (one line each).
+fn generate_reporting(stem: &str, text: &str) -> xtask::Result<(TokenStream, Vec<String>)> {
+    let mut report = Report::default();
+    let file = format!("{stem}.yaml");
+    let mut doc = prepare_reporting(&file, text, &[], &mut report)?;
     let module = module_name(stem);
     let doc_text = format!("Generated from `xtask/tests/corpus/{stem}.yaml`.");
-    let types = types::generate_module(&types::ModuleInput {
-        module: &module,
-        doc: &doc,
-        event_enum: "Event",
-        doc_text: &doc_text,
-    })?;
-    let client = client::generate(&progenitor_view::view(&doc), &format!("crate::{module}"))?;
-    // The server generator names the Backpack model crate; here the models are this module.
-    let server_text = server::generate(&doc)?
-        .to_string()
-        .replace(":: backpack_types :: api", &format!("crate :: {module}"))
-        .replace(":: backpack_types :: support", "crate :: support");
-    let server: TokenStream = server_text.parse().map_err(|e| xtask::Error::Generate {
-        what: format!("corpus {stem} server"),
-        reason: format!("{e}"),
-    })?;
-    Ok(quote! {
-        #types
-        /// The progenitor client.
-        pub mod client {
+    let mut found = Report::default();
+    let types = types::generate_module_reporting(
+        &types::ModuleInput {
+            module: &module,
+            doc: &doc,
+            event_enum: "Event",
+            doc_text: &doc_text,
+        },
+        &mut found,
+    )?;
+    // A document with webhooks only has no client or server.
+    let has_paths = doc
+        .get("paths")
+        .and_then(serde_json::Value::as_object)
+        .is_some_and(|p| !p.is_empty());
+    let (client, server) = if has_paths {
+        let client =
+            client::generate_or_leave_out(&mut doc, &format!("crate::{module}"), &mut found)?;
+        // The server generator names the Backpack model crate; here the models are this module.
+        let server_text = server::generate(&doc)?
+            .to_string()
+            .replace(":: backpack_types :: api", &format!("crate :: {module}"))
+            .replace(":: backpack_types :: support", "crate :: support");
+        let server: TokenStream = server_text.parse().map_err(|e| xtask::Error::Generate {
+            what: format!("corpus {stem} server"),
+            reason: format!("{e}"),
+        })?;
+        (
+            quote! {
+                /// The progenitor client.
+                pub mod client {
+                    #client
+                }
+            },
+            quote! {
+                /// The server trait and router.
+                pub mod server {
+                    #server
+                }
+            },
+        )
+    } else {
+        (TokenStream::new(), TokenStream::new())
+    };
+    report.extend_in(&format!("spec/{file}"), found);
+    Ok((
+        quote! {
+            #types
             #client
-        }
-        /// The server trait and router.
-        pub mod server {
             #server
-        }
-    })
+        },
+        report.lines(),
+    ))
 }
 
 /// Every file of `xtask/corpus/src` that the corpus produces: `(path under src, contents)`.
@@ -79,19 +112,23 @@ fn expected_files() -> Vec<(String, String)> {
     let docs = documents(&corpus_dir());
     let mut files = Vec::new();
     let mut modules = Vec::new();
+    let mut with_client = Vec::new();
     for (stem, text) in &docs {
         let tokens = generate(stem, text)
             .unwrap_or_else(|e| panic!("corpus/{stem}.yaml must generate: {e}"));
         let source = format!("xtask/tests/corpus/{stem}.yaml");
         files.push((
             format!("corpus/{}.rs", module_name(stem)),
-            render(&format!("corpus {stem}"), &source, tokens).unwrap(),
+            render(&format!("corpus {stem}"), &source, tokens.clone()).unwrap(),
         ));
         modules.push(format_ident!("{}", module_name(stem)));
+        if tokens.to_string().contains("pub mod client") {
+            with_client.push(format_ident!("{}", module_name(stem)));
+        }
     }
     let list = quote! {
         #(pub mod #modules;)*
-        #(impl ::progenitor_client::ClientHooks<crate::Hooks> for #modules::client::Client {})*
+        #(impl ::progenitor_client::ClientHooks<crate::Hooks> for #with_client::client::Client {})*
     };
     files.push((
         "corpus.rs".into(),
@@ -224,13 +261,6 @@ fn unsupported_constructs_fail_naming_where_and_what() {
             ],
         ),
         ("all-of-one-of", &["schema Thing", "allOf part is a oneOf"]),
-        (
-            "no-json-request",
-            &[
-                "operation upload-file (PUT /upload)",
-                "request body media types `application/octet-stream`",
-            ],
-        ),
     ];
     let docs = documents(&corpus_dir().join("fail"));
     let names: Vec<&str> = docs.iter().map(|(s, _)| s.as_str()).collect();
@@ -253,4 +283,158 @@ fn unsupported_constructs_fail_naming_where_and_what() {
             );
         }
     }
+}
+
+/// The corpus document `stem`, as written.
+fn corpus_text(stem: &str) -> String {
+    std::fs::read_to_string(corpus_dir().join(format!("{stem}.yaml"))).unwrap()
+}
+
+#[test]
+fn a_document_mixing_every_refused_construct_degrades_only_those_items() {
+    // `cargo xtask regen` on a tree whose Backpack document is the mixed one.
+    let dir = tempfile::tempdir().unwrap();
+    crate::common::scratch_tree(dir.path());
+    std::fs::remove_dir_all(dir.path().join("spec/overlays")).unwrap();
+    std::fs::write(
+        dir.path().join("spec/backpack.yaml"),
+        corpus_text("degrade-mixed"),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(args)
+            .env("XTASK_ROOT", dir.path())
+            .output()
+            .unwrap()
+    };
+    let out = run(&["regen"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("degraded: "))
+        .collect();
+    let expected = [
+        "operation set-name (PUT /v1/whoami/name): `text/plain` request body → `String`",
+        "operation device-auth (POST /device/auth): `application/x-www-form-urlencoded` request body → the typed struct, form-encoded",
+        "operation create-menu-item (POST /menu): `multipart/form-data` request body → the raw body with its `multipart/form-data` content type",
+        "operation get-session (GET /session): parameters in \"cookie\" are not supported → left out of client, server and mocks",
+        "operation get-key (GET /key/{query}): parameter \"request\" would take a name the server input already uses → server input field `request_2`",
+        "webhook publishNewEvent: payload Museum has no `notification_type` with one value",
+    ];
+    assert_eq!(lines.len(), expected.len(), "{stdout}");
+    for (line, fragment) in lines.iter().zip(expected) {
+        assert!(line.starts_with("degraded: spec/backpack.yaml: "), "{line}");
+        assert!(line.contains(fragment), "{fragment:?} not in {line:?}");
+    }
+    // The rest generated: the served operations and the undispatched payload type.
+    let server = std::fs::read_to_string(
+        dir.path()
+            .join("generated/backpack-server/src/generated.rs"),
+    )
+    .unwrap();
+    for op in [
+        "fn set_name(",
+        "fn device_auth(",
+        "fn get_key(",
+        "fn create_menu_item(",
+        "fn ok(",
+    ] {
+        assert!(server.contains(op), "{op}");
+    }
+    assert!(!server.contains("fn get_session("));
+    let types =
+        std::fs::read_to_string(dir.path().join("generated/backpack-types/src/api.rs")).unwrap();
+    assert!(
+        types.contains("pub const UNDISPATCHED: &'static [&'static str] = &[\"publishNewEvent\"];"),
+        "{types}"
+    );
+    // `--strict` turns degraded items into a failure.
+    let strict = run(&["regen", "--strict"]);
+    assert_eq!(
+        strict.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&strict.stderr)
+    );
+    assert!(String::from_utf8_lossy(&strict.stderr).contains("--strict: 6 degraded item(s)"));
+}
+
+#[test]
+fn bodies_names_and_webhooks_generate_what_they_mean() {
+    let names = output("names");
+    for expected in [
+        "#[serde(rename = \"fooBar\", default, skip_serializing_if = \"Option::is_none\")]\n    pub foo_bar: Option<String>,",
+        "#[serde(rename = \"foo_bar\", default, skip_serializing_if = \"Option::is_none\")]\n    pub foo_bar_2: Option<String>,",
+        "pub foo_bar_3: Option<i64>,",
+        "#[serde(rename = \"2fa\", default, skip_serializing_if = \"Option::is_none\")]\n    pub f_2fa: Option<bool>,",
+        "pub r#type: String,",
+        "pub self_: Option<String>,",
+        "pub struct Thing {",
+        "pub struct Thing2 {",
+        "pub struct SelfValue {",
+        "pub struct V1thing {",
+        "pub struct Uc9VUe9Nement {",
+        "pub struct Event2 {",
+        "AB2,",
+        "/// `a_b`",
+        "UnknownValue(String),",
+        "pub request_2: ::std::option::Option<::std::string::String>,",
+        "pub body_2: ::std::option::Option<::std::string::String>,",
+        "pub ctx_2: ::std::option::Option<::std::string::String>,",
+        "pub user_id_2: ::std::option::Option<::std::string::String>,",
+        "fn get_thing_2(",
+        "fn r#match(",
+    ] {
+        assert!(names.contains(expected), "{expected:?} in {names}");
+    }
+    // Line breaks depend on line lengths: compare without whitespace.
+    let flat = |stem: &str| output(stem).split_whitespace().collect::<String>();
+    let text = flat("body-text-plain");
+    assert!(
+        text.contains("HeaderValue::from_static(\"text/plain\")"),
+        "{text}"
+    );
+    assert!(text.contains("pubbody:::std::string::String,"), "{text}");
+    let form = flat("body-form");
+    assert!(form.contains(".form_urlencoded(&body)?"), "{form}");
+    assert!(
+        form.contains("runtime::form_body::<crate::body_form::DeviceAuthRequest,>"),
+        "{form}"
+    );
+    let raw = flat("body-octet-stream");
+    assert!(
+        raw.contains("HeaderValue::from_static(\"application/xml\")"),
+        "{raw}"
+    );
+    assert!(
+        raw.contains("pubbody:::std::option::Option<runtime::RawBody>,"),
+        "{raw}"
+    );
+    let hooks = flat("webhooks-31");
+    assert!(hooks.contains("pubfnnew(order:i64)->Self"), "{hooks}");
+    assert!(
+        hooks.contains("NOTIFICATION_TYPES:&'static[&'staticstr]=&[\"order_paid\"];"),
+        "{hooks}"
+    );
+    assert!(
+        hooks.contains(
+            "UNDISPATCHED:&'static[&'staticstr]=&[\"publishNewEvent\",\"inlinePayload\",];"
+        ),
+        "{hooks}"
+    );
+    assert!(
+        hooks.contains("pubstructMuseumEvent{") && hooks.contains("pubstructInlinePayloadRequest{"),
+        "{hooks}"
+    );
+    let x = flat("x-webhooks");
+    assert!(
+        x.contains("ItemGranted(ItemGranted)") && x.contains("=&[\"audit\"];"),
+        "{x}"
+    );
 }

@@ -103,3 +103,27 @@ fn overlays_apply_to_new_and_must_extend_it() {
     ]);
     assert_eq!((code, out.as_str()), (2, ""));
 }
+
+#[test]
+fn the_new_documents_degraded_items_are_listed() {
+    let spec = std::fs::read_to_string(xtask::workspace_root().join("spec/backpack.yaml")).unwrap();
+    let mixed = std::fs::read_to_string(
+        xtask::workspace_root().join("xtask/tests/corpus/degrade-mixed.yaml"),
+    )
+    .unwrap();
+    let (code, out) = run_diff(&spec, &mixed);
+    assert_eq!(code, 1, "{out}"); // every Backpack operation removed: major
+    let lines: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("degraded: "))
+        .collect();
+    assert_eq!(lines.len(), 6, "{out}");
+    assert!(
+        out.contains("generated with a fallback (6 item(s)"),
+        "{out}"
+    );
+    assert!(
+        lines.iter().any(|l| l.contains("spec/new.yaml: operation create-menu-item (POST /menu): `multipart/form-data` request body")),
+        "{out}"
+    );
+}

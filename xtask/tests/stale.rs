@@ -81,21 +81,29 @@ fn files_no_longer_generated_are_reported_and_deleted() {
 }
 
 #[test]
-fn validation_names_the_operation() {
+fn a_missing_operation_id_is_derived_and_reported_naming_the_operation() {
     let text = std::fs::read_to_string(xtask::workspace_root().join("spec/backpack.yaml")).unwrap();
     let mut doc: serde_json::Value = serde_norway::from_str(&text).unwrap();
     doc["paths"]["/web/backpack/items"]["get"]
         .as_object_mut()
         .unwrap()
         .remove("operationId");
-    let err = regen::prepare_document(
+    let mut report = xtask::degrade::Report::default();
+    let prepared = regen::prepare_reporting(
         "backpack.yaml",
         &serde_norway::to_string(&doc).unwrap(),
         &[],
+        &mut report,
     )
-    .unwrap_err()
-    .to_string();
-    assert!(err.contains("spec/backpack.yaml"), "{err}");
-    assert!(err.contains("GET /web/backpack/items"), "{err}");
-    assert!(err.contains("no operationId"), "{err}");
+    .unwrap();
+    assert_eq!(
+        prepared["paths"]["/web/backpack/items"]["get"]["operationId"],
+        "get-web-backpack-items"
+    );
+    let lines = report.lines();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].starts_with("degraded: spec/backpack.yaml: operation GET /web/backpack/items (paths): no `operationId` → generated as operation `get-web-backpack-items`"),
+        "{lines:?}"
+    );
 }

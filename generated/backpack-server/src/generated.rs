@@ -44,7 +44,7 @@ pub trait BackpackApi: Send + Sync + 'static {
     ///
     /// Updates a game entity's details. The game is identified by `external_game_id` in the body.
     ///
-    /// `PUT /web/backpack/merchants/{merchantId}/projects/{projectId}/games` (operation `update-game-details`). Bad input is answered with 422 before this method is called; a missing or malformed `Authorization: Bearer` header with 401; a body over the size limit with 413.
+    /// `PUT /web/backpack/merchants/{merchantId}/projects/{projectId}/games` (operation `update-game-details`). Bad input is answered with 422 before this method is called; a missing or malformed `Authorization: Bearer` header with 401; a body over the size limit with 413, a body sent with a `Content-Type` other than `application/json` with 415.
     fn update_game_details(
         &self,
         ctx: runtime::RequestContext,
@@ -62,7 +62,7 @@ pub trait BackpackApi: Send + Sync + 'static {
     ///
     /// Creates a game entity for the project.
     ///
-    /// `POST /web/backpack/merchants/{merchantId}/projects/{projectId}/games` (operation `create-game`). Bad input is answered with 400 before this method is called; a missing or malformed `Authorization: Bearer` header with 400; a body over the size limit with 413.
+    /// `POST /web/backpack/merchants/{merchantId}/projects/{projectId}/games` (operation `create-game`). Bad input is answered with 400 before this method is called; a missing or malformed `Authorization: Bearer` header with 400; a body over the size limit with 413, a body sent with a `Content-Type` other than `application/json` with 415.
     fn create_game(
         &self,
         ctx: runtime::RequestContext,
@@ -84,7 +84,7 @@ pub trait BackpackApi: Send + Sync + 'static {
     /// The request fields after `description` and all responses are UNKNOWN upstream; the
     /// responses here follow the sibling create calls (see spec/NOTES.md).
     ///
-    /// `POST /web/backpack/merchants/{merchantId}/projects/{projectId}/user/{userId}/game_keys` (operation `create-game-keys`). Bad input is answered with 400 before this method is called; a missing or malformed `Authorization: Bearer` header with 400; a body over the size limit with 413.
+    /// `POST /web/backpack/merchants/{merchantId}/projects/{projectId}/user/{userId}/game_keys` (operation `create-game-keys`). Bad input is answered with 400 before this method is called; a missing or malformed `Authorization: Bearer` header with 400; a body over the size limit with 413, a body sent with a `Content-Type` other than `application/json` with 415.
     fn create_game_keys(
         &self,
         ctx: runtime::RequestContext,
@@ -104,7 +104,7 @@ pub trait BackpackApi: Send + Sync + 'static {
     /// the user copies the promo code from Backpack and enters it on the gaming platform or in
     /// the game; redemption is built in the partner's game.
     ///
-    /// `POST /web/backpack/merchants/{merchantId}/projects/{projectId}/user/{userId}/promo_codes` (operation `create-promo-codes`). Bad input is answered with 400 before this method is called; a missing or malformed `Authorization: Bearer` header with 400; a body over the size limit with 413.
+    /// `POST /web/backpack/merchants/{merchantId}/projects/{projectId}/user/{userId}/promo_codes` (operation `create-promo-codes`). Bad input is answered with 400 before this method is called; a missing or malformed `Authorization: Bearer` header with 400; a body over the size limit with 413, a body sent with a `Content-Type` other than `application/json` with 415.
     fn create_promo_codes(
         &self,
         ctx: runtime::RequestContext,
@@ -125,7 +125,7 @@ pub trait BackpackApi: Send + Sync + 'static {
     /// The request fields after `game_image_url` and all responses are UNKNOWN upstream; the
     /// responses here follow the sibling create calls (see spec/NOTES.md).
     ///
-    /// `POST /web/backpack/merchants/{merchantId}/projects/{projectId}/user/{userId}/virtual_currency` (operation `create-virtual-currency`). Bad input is answered with 400 before this method is called; a missing or malformed `Authorization: Bearer` header with 400; a body over the size limit with 413.
+    /// `POST /web/backpack/merchants/{merchantId}/projects/{projectId}/user/{userId}/virtual_currency` (operation `create-virtual-currency`). Bad input is answered with 400 before this method is called; a missing or malformed `Authorization: Bearer` header with 400; a body over the size limit with 413, a body sent with a `Content-Type` other than `application/json` with 415.
     fn create_virtual_currency(
         &self,
         ctx: runtime::RequestContext,
@@ -148,7 +148,7 @@ pub trait BackpackApi: Send + Sync + 'static {
     /// must link that game-platform account in Backpack and press "Receive item"; otherwise the
     /// user types their in-game ID.
     ///
-    /// `POST /web/backpack/merchants/{merchantId}/projects/{projectId}/user/{userId}/virtual_items` (operation `create-virtual-items`). Bad input is answered with 400 before this method is called; a missing or malformed `Authorization: Bearer` header with 400; a body over the size limit with 413.
+    /// `POST /web/backpack/merchants/{merchantId}/projects/{projectId}/user/{userId}/virtual_items` (operation `create-virtual-items`). Bad input is answered with 400 before this method is called; a missing or malformed `Authorization: Bearer` header with 400; a body over the size limit with 413, a body sent with a `Content-Type` other than `application/json` with 415.
     fn create_virtual_items(
         &self,
         ctx: runtime::RequestContext,
@@ -249,7 +249,7 @@ pub trait BackpackApi: Send + Sync + 'static {
     ///
     /// Grants the user, in the game, virtual currency held in Backpack.
     ///
-    /// `POST /web/backpack/virtual_currency/move_to_game` (operation `move-user-virtual-currency-to-game`). Bad input is answered with 400 before this method is called; a missing or malformed `Authorization: Bearer` header with 400; a body over the size limit with 413.
+    /// `POST /web/backpack/virtual_currency/move_to_game` (operation `move-user-virtual-currency-to-game`). Bad input is answered with 400 before this method is called; a missing or malformed `Authorization: Bearer` header with 400; a body over the size limit with 413, a body sent with a `Content-Type` other than `application/json` with 415.
     fn move_user_virtual_currency_to_game(
         &self,
         ctx: runtime::RequestContext,
@@ -270,7 +270,7 @@ pub trait BackpackApi: Send + Sync + 'static {
     ///
     /// Grants the user, in Xsolla Wallet, virtual currency held in Backpack.
     ///
-    /// `POST /web/backpack/virtual_currency/receive` (operation `move-user-virtual-currency-to-wallet`). Bad input is answered with 400 before this method is called; a missing or malformed `Authorization: Bearer` header with 400; a body over the size limit with 413.
+    /// `POST /web/backpack/virtual_currency/receive` (operation `move-user-virtual-currency-to-wallet`). Bad input is answered with 400 before this method is called; a missing or malformed `Authorization: Bearer` header with 400; a body over the size limit with 413, a body sent with a `Content-Type` other than `application/json` with 415.
     fn move_user_virtual_currency_to_wallet(
         &self,
         ctx: runtime::RequestContext,
@@ -291,7 +291,7 @@ pub trait BackpackApi: Send + Sync + 'static {
     ///
     /// Grants the user, in the game, a virtual item held in Backpack.
     ///
-    /// `POST /web/backpack/virtual_items/move_to_game` (operation `move-user-virtual-item-to-game`). Bad input is answered with 400 before this method is called; a missing or malformed `Authorization: Bearer` header with 400; a body over the size limit with 413.
+    /// `POST /web/backpack/virtual_items/move_to_game` (operation `move-user-virtual-item-to-game`). Bad input is answered with 400 before this method is called; a missing or malformed `Authorization: Bearer` header with 400; a body over the size limit with 413, a body sent with a `Content-Type` other than `application/json` with 415.
     fn move_user_virtual_item_to_game(
         &self,
         ctx: runtime::RequestContext,

@@ -83,9 +83,10 @@
 //!
 //! | problem | status |
 //! |---|---|
-//! | malformed or missing path, query or header value; missing or non-UUID `X-HOST-ID`; missing or non-JSON `Content-Type`; invalid JSON; a body of the wrong shape; an enum value the spec does not list | `400` if the operation documents it, else `422` if documented, else `400` (the operation documents no client error; `400` is HTTP's general answer) |
+//! | malformed or missing path, query or header value; missing or non-UUID `X-HOST-ID`; invalid JSON (or form, or UTF-8 text); a body of the wrong shape; an enum value the spec does not list | `400` if the operation documents it, else `422` if documented, else `400` (the operation documents no client error; `400` is HTTP's general answer) |
 //! | missing or malformed `Authorization: Bearer <token>` | `401` if documented, else the operation's bad-input status above when that one is documented, else `401` |
 //! | body larger than [`ServerConfig::body_limit`] (default 1 MiB) | `413` (checked against `Content-Length` first, then while reading) |
+//! | body sent without the operation's `Content-Type` (JSON: `application/json` or `…+json`; else the media type the spec gives, parameters aside) | `415` |
 //! | no route for the path | `404` |
 //! | route exists, method does not | `405` (with `Allow`) |
 //!

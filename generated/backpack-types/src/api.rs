@@ -1359,6 +1359,10 @@ impl BackpackWebhookEvent {
         "move_to_game",
     ];
 
+    /// The webhooks of the document this enum does not dispatch (no one-value
+    /// `notification_type`); their payload types are generated.
+    pub const UNDISPATCHED: &'static [&'static str] = &[];
+
     /// The delivery's `notification_type`.
     pub fn notification_type(&self) -> &str {
         match self {

@@ -3099,6 +3099,10 @@ impl WebhookEvent {
         "non_renewal_subscription",
     ];
 
+    /// The webhooks of the document this enum does not dispatch (no one-value
+    /// `notification_type`); their payload types are generated.
+    pub const UNDISPATCHED: &'static [&'static str] = &[];
+
     /// The delivery's `notification_type`.
     pub fn notification_type(&self) -> &str {
         match self {

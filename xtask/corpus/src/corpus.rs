@@ -3,7 +3,17 @@ pub mod all_of;
 
 pub mod all_of_31;
 
+pub mod body_form;
+
+pub mod body_multipart;
+
+pub mod body_octet_stream;
+
+pub mod body_text_plain;
+
 pub mod default_responses;
+
+pub mod degrade_mixed;
 
 pub mod descriptions;
 
@@ -15,6 +25,20 @@ pub mod media_examples;
 
 pub mod media_types;
 
+pub mod names;
+
+pub mod oai_api_with_examples;
+
+pub mod oai_callback_example;
+
+pub mod oai_link_example;
+
+pub mod oai_petstore_expanded;
+
+pub mod oai_uspto;
+
+pub mod oai_webhook_example_31;
+
 pub mod one_of_discriminator;
 
 pub mod one_of_discriminator_31;
@@ -25,12 +49,27 @@ pub mod servers;
 
 pub mod shared_refs;
 
+pub mod webhooks_31;
+
+pub mod x_webhooks;
+
 impl ::progenitor_client::ClientHooks<crate::Hooks> for all_of::client::Client {}
 
 impl ::progenitor_client::ClientHooks<crate::Hooks> for all_of_31::client::Client {}
 
+impl ::progenitor_client::ClientHooks<crate::Hooks> for body_form::client::Client {}
+
+impl ::progenitor_client::ClientHooks<crate::Hooks> for body_multipart::client::Client {}
+
+impl ::progenitor_client::ClientHooks<crate::Hooks>
+for body_octet_stream::client::Client {}
+
+impl ::progenitor_client::ClientHooks<crate::Hooks> for body_text_plain::client::Client {}
+
 impl ::progenitor_client::ClientHooks<crate::Hooks>
 for default_responses::client::Client {}
+
+impl ::progenitor_client::ClientHooks<crate::Hooks> for degrade_mixed::client::Client {}
 
 impl ::progenitor_client::ClientHooks<crate::Hooks> for descriptions::client::Client {}
 
@@ -41,6 +80,22 @@ impl ::progenitor_client::ClientHooks<crate::Hooks> for headers_links::client::C
 impl ::progenitor_client::ClientHooks<crate::Hooks> for media_examples::client::Client {}
 
 impl ::progenitor_client::ClientHooks<crate::Hooks> for media_types::client::Client {}
+
+impl ::progenitor_client::ClientHooks<crate::Hooks> for names::client::Client {}
+
+impl ::progenitor_client::ClientHooks<crate::Hooks>
+for oai_api_with_examples::client::Client {}
+
+impl ::progenitor_client::ClientHooks<crate::Hooks>
+for oai_callback_example::client::Client {}
+
+impl ::progenitor_client::ClientHooks<crate::Hooks>
+for oai_link_example::client::Client {}
+
+impl ::progenitor_client::ClientHooks<crate::Hooks>
+for oai_petstore_expanded::client::Client {}
+
+impl ::progenitor_client::ClientHooks<crate::Hooks> for oai_uspto::client::Client {}
 
 impl ::progenitor_client::ClientHooks<crate::Hooks>
 for one_of_discriminator::client::Client {}

@@ -1,6 +1,5 @@
 //! A `oneOf` with a `discriminator` parses into the variant its property selects, keeps an unknown
 //! value as raw JSON, and serializes back unchanged (3.0 mapping and 3.1 default names).
-#![allow(clippy::unwrap_used)]
 
 use construct_corpus::{one_of_discriminator as v30, one_of_discriminator_31 as v31};
 use serde_json::json;

@@ -5,12 +5,67 @@
 //! `inner` is the hand-written `crate::Hooks` and `HooksMode::Expected` makes a missing
 //! `ClientHooks` impl a compile error, because X-HOST-ID and the bearer token depend on it.
 
+use super::names::type_name;
 use super::progenitor_run::{catch_panic, replace_component_schemas};
+use crate::degrade::{Report, prune};
+use crate::openapi::METHODS;
+use crate::simplify::progenitor_view::{MULTIPART_BOUNDARY, SEND_AS, view};
 use crate::{Error, Result};
 use proc_macro2::TokenStream;
 use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle};
 use quote::quote;
 use serde_json::Value;
+
+/// [`generate`] on the client view of `doc`; when progenitor fails, each operation is tried alone
+/// and those it fails on are left out of `doc` (so server and mocks, generated from `doc`
+/// afterwards, agree) and reported. Fails only when progenitor fails with every operation fine
+/// alone.
+pub fn generate_or_leave_out(
+    doc: &mut Value,
+    types_module: &str,
+    report: &mut Report,
+) -> Result<TokenStream> {
+    let whole = match generate(&view(doc), types_module) {
+        Ok(tokens) => return Ok(tokens),
+        Err(e) => e,
+    };
+    let mut failing = Vec::new();
+    for op in crate::openapi::path_operations(doc) {
+        let mut alone = doc.clone();
+        let mut item = doc
+            .pointer(&format!(
+                "/paths/{}",
+                crate::simplify::refs::escape(op.path)
+            ))
+            .cloned()
+            .unwrap_or(Value::Null);
+        if let Value::Object(map) = &mut item {
+            map.retain(|k, _| k == op.method || !METHODS.contains(&k.as_str()));
+        }
+        alone["paths"] = serde_json::json!({ op.path: item });
+        if let Err(e) = generate(&view(&alone), types_module) {
+            let reason = match e {
+                Error::Generate { reason, .. } => reason,
+                other => other.to_string(),
+            };
+            failing.push((op.path.to_string(), op.method, op.label(), reason));
+        }
+    }
+    if failing.is_empty() {
+        return Err(whole);
+    }
+    for (path, method, label, reason) in failing {
+        prune::leave_out(
+            doc,
+            &path,
+            method,
+            &label,
+            &format!("client generator: {reason}"),
+            report,
+        );
+    }
+    generate(&view(doc), types_module)
+}
 
 /// Generates the client module for the (normalized, overlaid) Backpack document.
 pub fn generate(doc: &Value, types_module: &str) -> Result<TokenStream> {
@@ -29,8 +84,10 @@ pub fn generate(doc: &Value, types_module: &str) -> Result<TokenStream> {
     let replaced = replace_component_schemas(&mut settings, doc, types_module);
     let mut generator = Generator::new(&settings);
     let tokens = catch_panic(|| generator.generate_tokens(&spec)).map_err(fail)?;
-    // progenitor silently re-generates a type whose replacement did not apply; refuse that.
-    let text = tokens.to_string();
+    let tokens = send_raw_bodies_as_published(doc, tokens).map_err(fail)?;
+    // progenitor silently re-generates a type whose replacement did not apply; refuse that. Only
+    // its `types` module counts: the `builder` module names structs after operations.
+    let text = types_module_text(&tokens);
     for name in &replaced {
         for kind in ["struct", "enum"] {
             if text.contains(&format!("pub {kind} {name} ")) {
@@ -41,4 +98,91 @@ pub fn generate(doc: &Value, types_module: &str) -> Result<TokenStream> {
         }
     }
     Ok(tokens)
+}
+
+/// The text of progenitor's `pub mod types { … }`, empty when it has none.
+fn types_module_text(tokens: &TokenStream) -> String {
+    let Ok(file) = syn::parse2::<syn::File>(tokens.clone()) else {
+        return tokens.to_string();
+    };
+    file.items
+        .iter()
+        .filter_map(|item| match item {
+            syn::Item::Mod(m) if m.ident == "types" => Some(quote!(#m).to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// progenitor sends every raw body as `application/octet-stream`; an operation whose body was
+/// published as another media type (`progenitor_view::SEND_AS`) sends it with that one, so the
+/// client and the server agree. The literal is replaced inside that operation's builder only.
+fn send_raw_bodies_as_published(
+    doc: &Value,
+    tokens: TokenStream,
+) -> std::result::Result<TokenStream, String> {
+    let targets: Vec<(String, String)> = crate::openapi::path_operations(doc)
+        .filter_map(|op| {
+            let content = op.op.pointer("/requestBody/content")?.as_object()?;
+            let send_as = content.values().next()?.get(SEND_AS)?.as_str()?;
+            Some((type_name(op.id()?), send_as.to_string()))
+        })
+        .collect();
+    if targets.is_empty() {
+        return Ok(tokens);
+    }
+    let mut file: syn::File =
+        syn::parse2(tokens).map_err(|e| format!("progenitor output does not parse: {e}"))?;
+    let mut done = 0;
+    for item in &mut file.items {
+        let syn::Item::Mod(module) = item else {
+            continue;
+        };
+        if module.ident != "builder" {
+            continue;
+        }
+        for inner in module
+            .content
+            .iter_mut()
+            .flat_map(|(_, items)| items.iter_mut())
+        {
+            let syn::Item::Impl(imp) = inner else {
+                continue;
+            };
+            let syn::Type::Path(path) = imp.self_ty.as_ref() else {
+                continue;
+            };
+            let Some(name) = path.path.segments.last().map(|s| s.ident.to_string()) else {
+                continue;
+            };
+            let Some((_, send_as)) = targets.iter().find(|(t, _)| *t == name) else {
+                continue;
+            };
+            let text = quote!(#imp).to_string();
+            let octet = "\"application/octet-stream\"";
+            if !text.contains(octet) {
+                return Err(format!("progenitor's builder {name} sends no octet stream"));
+            }
+            let replaced = text.replace(octet, &format!("{send_as:?}"));
+            *imp = syn::parse_str(&replaced)
+                .map_err(|e| format!("builder {name} does not parse after the rewrite: {e}"))?;
+            done += 1;
+        }
+    }
+    if done != targets.len() {
+        return Err(format!(
+            "found {done} of the {} builders whose raw body needs its published media type",
+            targets.len()
+        ));
+    }
+    let boundary = MULTIPART_BOUNDARY;
+    let uses_multipart = targets.iter().any(|(_, m)| m.contains(boundary));
+    let boundary_const = uses_multipart.then(|| {
+        quote! {
+            /// The boundary every raw `multipart/form-data` body this client sends must use
+            /// (it is sent in the `Content-Type`).
+            pub const MULTIPART_BOUNDARY: &str = #boundary;
+        }
+    });
+    Ok(quote!(#file #boundary_const))
 }

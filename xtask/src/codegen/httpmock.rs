@@ -29,7 +29,7 @@ pub fn generate(doc: &Value, types_module: &str) -> Result<TokenStream> {
         what: "backpack-httpmock".into(),
         reason,
     };
-    let doc = &without_array_query_params(doc);
+    let doc = &without_array_query_params(&crate::simplify::progenitor_view::client_bodies(doc));
     let spec: openapiv3::OpenAPI = serde_json::from_value(doc.clone())
         .map_err(|e| fail(format!("openapiv3 cannot read the document: {e}")))?;
     let mut settings = GenerationSettings::new();

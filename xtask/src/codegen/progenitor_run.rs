@@ -24,10 +24,39 @@ pub fn replace_component_schemas(
             Vec::new()
         };
         let target = format!("{types_module}::{}", type_name(name));
-        settings.with_replacement(name, target, impls.into_iter());
+        settings.with_replacement(typify_key(name), target, impls.into_iter());
         replaced.push(type_name(name));
     }
     replaced
+}
+
+/// The name typify looks a schema's replacement up by: the schema name with `'` dropped, other
+/// non-identifier characters as word breaks, in PascalCase, an `X` prefix when it does not start
+/// with a letter, and `_` after a keyword (`Self`).
+fn typify_key(name: &str) -> String {
+    use heck::ToUpperCamelCase;
+    let words: String = name
+        .chars()
+        .filter(|c| *c != '\'')
+        .map(|c| {
+            if c.is_alphanumeric() || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let camel = words.to_upper_camel_case();
+    let camel = match camel.chars().next() {
+        None => "X".to_string(),
+        Some(c) if c.is_alphabetic() => camel,
+        Some(_) => format!("X{camel}"),
+    };
+    if camel == "Self" {
+        "Self_".into()
+    } else {
+        camel
+    }
 }
 
 /// Runs a progenitor generator. progenitor panics on some inputs (validation is meant to prevent
@@ -35,7 +64,13 @@ pub fn replace_component_schemas(
 pub fn catch_panic<T, E: std::fmt::Display>(
     generate: impl FnOnce() -> std::result::Result<T, E>,
 ) -> std::result::Result<T, String> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(generate))
+    // The panic is reported as an error (and its operation degraded by the caller): keep the
+    // default hook from printing it as a crash meanwhile.
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(generate));
+    std::panic::set_hook(hook);
+    outcome
         .map_err(|panic| {
             let msg = panic
                 .downcast_ref::<&str>()

@@ -57,7 +57,15 @@ pub fn rust_type(schema: &Value, paths: &Paths, location: &str) -> Result<TokenS
             _ => quote!(::serde_json::Value),
         });
     }
-    let ty = map.get("type").and_then(Value::as_str);
+    // A 3.1 `const` (a one-value `enum` after down-conversion) often has no `type`.
+    let string_values = map
+        .get("enum")
+        .and_then(Value::as_array)
+        .is_some_and(|values| values.iter().all(Value::is_string));
+    let ty = map
+        .get("type")
+        .and_then(Value::as_str)
+        .or(string_values.then_some("string"));
     let format = map.get("format").and_then(Value::as_str);
     Ok(match ty {
         Some("string") => {

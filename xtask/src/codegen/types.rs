@@ -6,8 +6,9 @@
 //! a string where Xsolla's documents disagree with its samples.
 
 use super::imports;
-use super::names::{field_ident, ref_name, type_ident, type_name};
+use super::names::{distinct, distinct_type, field_ident, ref_name, type_ident, type_name};
 use super::schema::{Paths, doc_attrs, is_nullable, rust_type};
+use crate::degrade::Report;
 use crate::openapi::operations;
 use crate::{Error, Result};
 use proc_macro2::{Ident, TokenStream};
@@ -29,6 +30,15 @@ pub struct ModuleInput<'a> {
 
 /// Generates one module's code.
 pub fn generate_module(input: &ModuleInput<'_>) -> Result<TokenStream> {
+    generate_module_reporting(input, &mut Report::default())
+}
+
+/// [`generate_module`], recording in `report` every schema generated as raw JSON and every webhook
+/// left out of the event enum.
+pub fn generate_module_reporting(
+    input: &ModuleInput<'_>,
+    report: &mut Report,
+) -> Result<TokenStream> {
     let module_ident = format_ident!("{}", input.module);
     let paths = Paths {
         models: quote!(crate::#module_ident),
@@ -40,9 +50,19 @@ pub fn generate_module(input: &ModuleInput<'_>) -> Result<TokenStream> {
         .and_then(Value::as_object);
     let mut items = Vec::new();
     for (name, schema) in schemas.into_iter().flatten() {
-        items.push(generate_schema(name, schema, &paths)?);
+        match generate_schema(name, schema, &paths) {
+            Ok(item) => items.push(item),
+            Err(e) => {
+                report.add(
+                    format!("schema {name}"),
+                    reason_of(e),
+                    "a `serde_json::Value` newtype (raw JSON)",
+                );
+                items.push(raw_json_schema(name, schema));
+            }
+        }
     }
-    items.push(generate_event_enum(input)?);
+    items.push(generate_event_enum(input, report)?);
     let doc_text = format!(" {}", input.doc_text);
     let tokens = quote! {
         #![doc = #doc_text]
@@ -58,6 +78,36 @@ pub fn generate_module(input: &ModuleInput<'_>) -> Result<TokenStream> {
         &["crate", input.module],
         &[&["crate", "support"]],
     ))
+}
+
+/// What an error says, without the location the report names anyway.
+fn reason_of(e: Error) -> String {
+    match e {
+        Error::Invalid { reason, .. } => reason,
+        other => other.to_string(),
+    }
+}
+
+/// The fallback for a schema the generator cannot type: its name, holding the raw JSON.
+fn raw_json_schema(name: &str, schema: &Value) -> TokenStream {
+    let ident = type_ident(name);
+    let docs = doc_attrs(schema);
+    quote! {
+        #docs
+        ///
+        /// Held as raw JSON: regen could not type this schema (see its report).
+        #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize, ::schemars::JsonSchema)]
+        #[serde(transparent)]
+        #[non_exhaustive]
+        pub struct #ident(pub ::serde_json::Value);
+        impl #ident {
+            /// Wraps the value.
+            #[must_use]
+            pub fn new(value: ::serde_json::Value) -> Self {
+                Self(value)
+            }
+        }
+    }
 }
 
 fn generate_schema(name: &str, schema: &Value, paths: &Paths) -> Result<TokenStream> {
@@ -151,6 +201,8 @@ fn struct_members(
         .unwrap_or_default();
     let mut fields = Vec::new();
     let mut members = Vec::new();
+    // `fooBar` and `foo_bar`, `a-b` and `a.b`, …: one Rust name each (the wire names stay).
+    let mut taken: Vec<String> = vec!["additional_properties".into()];
     let props = schema
         .get("properties")
         .and_then(Value::as_object)
@@ -159,6 +211,12 @@ fn struct_members(
     for (prop, prop_schema) in props {
         let location = format!("schema {name}.{prop}");
         let field = field_ident(prop);
+        let spelled = distinct(&field.to_string(), &mut taken);
+        let field = if field == spelled {
+            field
+        } else {
+            format_ident!("{}", spelled)
+        };
         let ty = rust_type(prop_schema, paths, &location)?;
         let mut field_docs = doc_attrs(prop_schema);
         let mut constant = None;
@@ -418,23 +476,16 @@ fn generate_enum(name: &str, schema: &Value) -> Result<TokenStream> {
         .flatten()
         .filter_map(Value::as_str)
         .collect();
+    // Values that spell the same variant (`a-b`, `a_b`) get numbered ones; the wire values stay.
+    let mut taken: Vec<String> = Vec::new();
     let mut variants = Vec::new();
     for value in &values {
-        let variant = format_ident!("{}", type_name(value));
-        if variants
-            .iter()
-            .any(|(v, _): &(proc_macro2::Ident, &str)| *v == variant)
-        {
-            return Err(Error::invalid(
-                format!("schema {name}"),
-                format!("enum values collide as Rust variant {variant}"),
-            ));
-        }
+        let variant = format_ident!("{}", distinct_type(&type_name(value), &mut taken));
         variants.push((variant, *value));
     }
     // The catch-all is `Unknown`, unless the spec itself has a value `unknown`.
-    let catch_all = if variants.iter().any(|(v, _)| v == "Unknown") {
-        format_ident!("UnknownValue")
+    let catch_all = if taken.iter().any(|v| v == "Unknown") {
+        format_ident!("{}", distinct_type("UnknownValue", &mut taken))
     } else {
         format_ident!("Unknown")
     };
@@ -514,53 +565,55 @@ fn generate_enum(name: &str, schema: &Value) -> Result<TokenStream> {
 }
 
 /// The webhook event enum: one variant per `notification_type`, dispatching on that field.
-fn generate_event_enum(input: &ModuleInput<'_>) -> Result<TokenStream> {
+fn generate_event_enum(input: &ModuleInput<'_>, report: &mut Report) -> Result<TokenStream> {
     let enum_ident = format_ident!("{}", input.event_enum);
     let mut variants: Vec<(proc_macro2::Ident, proc_macro2::Ident, String)> = Vec::new();
+    // Webhooks the enum cannot dispatch: `(webhook name, why)`. Their payload types are generated
+    // like every schema; they are listed in the enum's docs and `UNDISPATCHED`.
+    let mut undispatched: Vec<(String, String)> = Vec::new();
+    let mut taken: Vec<String> = vec!["Unknown".into()];
     for op in operations(input.doc)
         .into_iter()
         .filter(|o| o.section == "x-webhooks")
     {
-        let label = op.label();
-        let schema_ref = op
-            .op
-            .pointer("/requestBody/content")
-            .and_then(Value::as_object)
-            .and_then(|c| c.values().next())
-            .and_then(|m| m.pointer("/schema/$ref"))
-            .and_then(Value::as_str)
-            .and_then(ref_name)
-            .ok_or_else(|| {
-                Error::invalid(
-                    &label,
-                    "webhook request body must be a $ref to a component schema",
-                )
-            })?;
-        let schema = input
-            .doc
-            .pointer(&format!(
-                "/components/schemas/{}",
-                schema_ref.replace('~', "~0").replace('/', "~1")
-            ))
-            .ok_or_else(|| Error::invalid(&label, format!("schema {schema_ref} not found")))?;
-        let kind = schema
-            .pointer("/properties/notification_type/enum/0")
-            .and_then(Value::as_str)
-            .ok_or_else(|| {
-                Error::invalid(&label, format!("schema {schema_ref}: notification_type needs its value as `const` or a one-value `enum`"))
-            })?;
-        if let Some((_, _, _)) = variants.iter().find(|(_, _, k)| k == kind) {
-            return Err(Error::invalid(
-                &label,
-                format!("notification_type {kind:?} is used by two webhooks"),
-            ));
+        match dispatch_kind(input.doc, op.op) {
+            Ok((kind, schema_ref)) if !variants.iter().any(|(_, _, k)| *k == kind) => {
+                variants.push((
+                    format_ident!("{}", distinct_type(&type_name(&kind), &mut taken)),
+                    type_ident(&schema_ref),
+                    kind,
+                ));
+            }
+            Ok((kind, _)) => undispatched.push((
+                op.path.to_string(),
+                format!("its `notification_type` {kind:?} is also another webhook's"),
+            )),
+            Err(why) => undispatched.push((op.path.to_string(), why)),
         }
-        variants.push((
-            format_ident!("{}", type_name(kind)),
-            type_ident(schema_ref),
-            kind.to_string(),
-        ));
     }
+    for (name, why) in &undispatched {
+        report.add(
+            format!("webhook {name}"),
+            why.clone(),
+            format!(
+                "payload types generated; not dispatchable by `{}` (listed in `UNDISPATCHED`)",
+                input.event_enum
+            ),
+        );
+    }
+    let undispatched_names: Vec<&String> = undispatched.iter().map(|(n, _)| n).collect();
+    let undispatched_doc = if undispatched.is_empty() {
+        String::new()
+    } else {
+        let list: Vec<String> = undispatched
+            .iter()
+            .map(|(n, why)| format!(" - `{n}`: {why}"))
+            .collect();
+        format!(
+            "\n\n Webhooks of the document this enum does not dispatch (their payload types are generated; parse them directly):\n\n{}",
+            list.join("\n")
+        )
+    };
     let defs = variants.iter().map(|(v, ty, kind)| {
         let text = format!(" `notification_type: {kind}`");
         quote!(#[doc = #text] #v(#ty))
@@ -579,7 +632,9 @@ fn generate_event_enum(input: &ModuleInput<'_>) -> Result<TokenStream> {
     let ser_arms = variants
         .iter()
         .map(|(v, _, _)| quote!(Self::#v(payload) => payload.serialize(serializer)));
-    let enum_doc = " A webhook delivery from this document, chosen by its `notification_type`.\n\n An unknown `notification_type` is kept as raw JSON in `Unknown`, so a new webhook type never fails parsing.".to_string();
+    let enum_doc = format!(
+        " A webhook delivery from this document, chosen by its `notification_type`.\n\n An unknown `notification_type` is kept as raw JSON in `Unknown`, so a new webhook type never fails parsing.{undispatched_doc}"
+    );
     Ok(quote! {
         #[doc = #enum_doc]
         #[derive(Debug, Clone, PartialEq)]
@@ -592,6 +647,9 @@ fn generate_event_enum(input: &ModuleInput<'_>) -> Result<TokenStream> {
         impl #enum_ident {
             /// Every `notification_type` this version knows.
             pub const NOTIFICATION_TYPES: &'static [&'static str] = &[#(#kinds),*];
+            /// The webhooks of the document this enum does not dispatch (no one-value
+            /// `notification_type`); their payload types are generated.
+            pub const UNDISPATCHED: &'static [&'static str] = &[#(#undispatched_names),*];
             /// The delivery's `notification_type`.
             pub fn notification_type(&self) -> &str {
                 match self {
@@ -648,6 +706,29 @@ fn generate_event_enum(input: &ModuleInput<'_>) -> Result<TokenStream> {
             }
         }
     })
+}
+
+/// The `notification_type` a webhook's payload fixes, and the payload schema's name; else why not.
+fn dispatch_kind(doc: &Value, op: &Value) -> std::result::Result<(String, String), String> {
+    let schema_ref = op
+        .pointer("/requestBody/content")
+        .and_then(Value::as_object)
+        .and_then(|c| c.values().next())
+        .and_then(|m| m.pointer("/schema/$ref"))
+        .and_then(Value::as_str)
+        .and_then(ref_name)
+        .ok_or("its request body is not a named schema")?;
+    let schema = crate::openapi::component_schema(doc, schema_ref)
+        .ok_or_else(|| format!("schema {schema_ref} not found"))?;
+    let kind = schema
+        .pointer("/properties/notification_type/enum")
+        .and_then(Value::as_array)
+        .filter(|values| values.len() == 1)
+        .and_then(|values| values[0].as_str())
+        .ok_or_else(|| {
+            format!("payload {schema_ref} has no `notification_type` with one value (`const` or a one-value `enum`)")
+        })?;
+    Ok((kind.to_string(), schema_ref.to_string()))
 }
 
 #[cfg(test)]

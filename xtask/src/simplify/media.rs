@@ -1,17 +1,22 @@
-//! One JSON media type per body. A body published under several media types (`application/json`
+//! One media type per body. A body published under several media types (`application/json`
 //! and `application/xml`, …) or as `application/json; charset=utf-8` keeps only its JSON entry,
 //! renamed `application/json` (what progenitor recognises), and the operation's description says
-//! what was published. A request body without a JSON media type is an error naming the operation;
-//! a response without one loses its body (noted in its description), so the call still generates.
+//! what was published. A request body without a JSON media type keeps one other, by preference
+//! form, `text/plain`, multipart, `application/octet-stream`, then the first published (its
+//! kind, [`crate::openapi::BodyKind`], decides what client and server make of it; each is
+//! reported in the [`Report`]). A response without JSON loses its body (noted in its
+//! description), so the call still generates.
 
 use super::append_note;
 use super::refs::pointer_of;
-use crate::openapi::{is_json, operations};
-use crate::{Error, Result};
+use crate::Result;
+use crate::degrade::Report;
+use crate::openapi::{BodyKind, body_kind, essence, is_json, operations};
 use serde_json::{Map, Value};
 
-/// Keeps the JSON media type of every request and response body.
-pub fn keep_json(doc: &mut Value) -> Result<()> {
+/// Keeps the JSON media type of every request and response body (one other for a request body
+/// without JSON, reported).
+pub fn keep_json(doc: &mut Value, report: &mut Report) -> Result<()> {
     let targets: Vec<(String, String)> = operations(doc)
         .iter()
         .map(|op| (pointer_of(op.section, op.path, op.method), op.label()))
@@ -24,6 +29,14 @@ pub fn keep_json(doc: &mut Value) -> Result<()> {
         if let Some(Value::Object(body)) = op.get_mut("requestBody")
             && let Some(Value::Object(content)) = body.get_mut("content")
         {
+            // A media type without a schema takes any value of its type.
+            for media in content.values_mut() {
+                if let Value::Object(media) = media {
+                    media
+                        .entry("schema")
+                        .or_insert_with(|| Value::Object(Map::new()));
+                }
+            }
             match pick(content) {
                 Pick::Unchanged => {}
                 Pick::Json(published) => notes.push(format!(
@@ -31,14 +44,15 @@ pub fn keep_json(doc: &mut Value) -> Result<()> {
                     list(&published)
                 )),
                 Pick::NoJson(published) => {
-                    return Err(Error::invalid(
-                        label,
-                        format!(
-                            "request body media types {}: none is JSON, and only JSON bodies are generated; \
-                             add a JSON media type in an overlay",
+                    let chosen = keep_preferred(content, &published);
+                    if published.len() > 1 {
+                        notes.push(format!(
+                            "Request body published as {}; generated for `{chosen}`.",
                             list(&published)
-                        ),
-                    ));
+                        ));
+                    }
+                    let (construct, fallback) = request_fallback(&chosen);
+                    report.add(&label, construct, fallback);
                 }
             }
         }
@@ -50,7 +64,21 @@ pub fn keep_json(doc: &mut Value) -> Result<()> {
                 let Some(Value::Object(content)) = response.get_mut("content") else {
                     continue;
                 };
-                match pick(content) {
+                let picked = pick(content);
+                let schemaless = content
+                    .get("application/json")
+                    .is_some_and(|m| m.get("schema").is_none());
+                if schemaless {
+                    // Examples only: nothing to type, so the response has no decoded body.
+                    response.shift_remove("content");
+                    append_note(
+                        response,
+                        "description",
+                        "Published with a JSON body without a schema, which is not decoded.",
+                    );
+                    continue;
+                }
+                match picked {
                     Pick::Unchanged => {}
                     Pick::Json(published) => notes.push(format!(
                         "Response {status} published as {}; generated for `application/json`.",
@@ -75,6 +103,44 @@ pub fn keep_json(doc: &mut Value) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Keeps the preferred non-JSON request media type (under its essence) and returns it.
+fn keep_preferred(content: &mut Map<String, Value>, published: &[String]) -> String {
+    let rank = |m: &String| match body_kind(m) {
+        BodyKind::Form => 0,
+        BodyKind::Text => 1,
+        BodyKind::Multipart => 2,
+        BodyKind::Bytes if essence(m) == "application/octet-stream" => 3,
+        BodyKind::Bytes | BodyKind::Json => 4,
+    };
+    let mut ordered: Vec<&String> = published.iter().collect();
+    ordered.sort_by_key(|m| rank(m));
+    let Some(chosen) = ordered.first().map(|m| m.to_string()) else {
+        return String::new();
+    };
+    let media = content.shift_remove(&chosen).unwrap_or(Value::Null);
+    content.clear();
+    let key = essence(&chosen);
+    content.insert(key.clone(), media);
+    strip_encoding(content);
+    key
+}
+
+/// The report's construct and fallback for a request body of `media_type` (not JSON).
+fn request_fallback(media_type: &str) -> (String, String) {
+    let construct = format!("`{media_type}` request body");
+    let fallback = match body_kind(media_type) {
+        BodyKind::Text => "`String`, sent and accepted as `text/plain`".to_string(),
+        BodyKind::Form => {
+            "the typed struct, form-encoded by the client and decoded by the server".to_string()
+        }
+        BodyKind::Multipart => "the raw body with its `multipart/form-data` content type (boundary included; parts not typed)".to_string(),
+        BodyKind::Bytes | BodyKind::Json => {
+            format!("raw bytes, sent and accepted as `{media_type}`")
+        }
+    };
+    (construct, fallback)
 }
 
 enum Pick {
@@ -139,7 +205,7 @@ mod tests {
             "200": {"description": "ok", "content": {"application/json": {"schema": {"type": "integer"}}}},
             "500": {"description": "e", "content": {"text/plain": {"schema": {"type": "string"}}}}
         }}}}});
-        keep_json(&mut doc).unwrap();
+        keep_json(&mut doc, &mut Report::default()).unwrap();
         let op = &doc["paths"]["/a"]["post"];
         assert_eq!(
             op["requestBody"]["content"],
@@ -159,14 +225,25 @@ mod tests {
     }
 
     #[test]
-    fn a_request_body_without_json_names_the_operation() {
+    fn a_request_body_without_json_keeps_one_other_and_reports_it() {
         let mut doc = json!({"paths": {"/a": {"put": {"operationId": "upload",
-            "requestBody": {"content": {"application/octet-stream": {}}}, "responses": {}}}}});
-        let err = keep_json(&mut doc).unwrap_err().to_string();
-        assert!(err.contains("operation upload (PUT /a)"), "{err}");
-        assert!(
-            err.contains("request body media types `application/octet-stream`"),
-            "{err}"
+            "requestBody": {"content": {"application/octet-stream": {},
+                "Multipart/Form-Data; boundary=x": {"encoding": {"a": {}}}}}, "responses": {}}}}});
+        let mut report = Report::default();
+        keep_json(&mut doc, &mut report).unwrap();
+        let op = &doc["paths"]["/a"]["put"];
+        assert_eq!(
+            op["requestBody"]["content"],
+            json!({"multipart/form-data": {"schema": {}}})
         );
+        assert!(
+            op["description"]
+                .as_str()
+                .unwrap()
+                .contains("generated for `multipart/form-data`")
+        );
+        let lines = report.lines();
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(lines[0].starts_with("degraded: operation upload (PUT /a): `multipart/form-data` request body → the raw body"), "{lines:?}");
     }
 }

@@ -61,10 +61,10 @@ const ELEMENTS: &[&str] = &[
 /// Elements without a closing tag.
 const VOID: &[&str] = &["br", "hr", "img", "wbr"];
 
-/// Rewrites every description, summary and title in `doc`.
+/// Rewrites every description, summary, title and `termsOfService` in `doc`.
 pub fn sanitize(doc: &mut Value) {
     walk::objects(doc, &mut |map| {
-        for key in ["description", "summary", "title"] {
+        for key in ["description", "summary", "title", "termsOfService"] {
             if let Some(Value::String(text)) = map.get_mut(key) {
                 let safe = rustdoc_safe(text);
                 if safe != *text {

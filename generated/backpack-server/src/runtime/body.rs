@@ -1,5 +1,6 @@
-//! The JSON request body: size limit, `Content-Type`, and the checks made on the parsed JSON
-//! before it becomes the model type.
+//! The JSON request body: size limit, `Content-Type` (another one is a `415`), and the checks
+//! made on the parsed JSON before it becomes the model type. The other body kinds are in
+//! `media.rs`.
 
 use axum::body::Body;
 use axum::http::{HeaderMap, header};
@@ -125,8 +126,7 @@ pub fn check_body(value: &serde_json::Value, checks: &[Check]) -> Result<(), Rej
 }
 
 fn is_json_content_type(headers: &HeaderMap) -> Result<(), Rejection> {
-    let wrong =
-        || Rejection::input("request body must be sent with `Content-Type: application/json`");
+    let wrong = || Rejection::unsupported_media_type("application/json");
     let value = headers.get(header::CONTENT_TYPE).ok_or_else(wrong)?;
     let text = value.to_str().map_err(|_| wrong())?;
     let essence = text.split(';').next().unwrap_or_default().trim();

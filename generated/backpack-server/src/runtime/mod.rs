@@ -20,6 +20,7 @@
 mod body;
 mod context;
 mod error;
+mod media;
 mod params;
 mod rejection;
 mod respond;
@@ -34,6 +35,11 @@ use std::sync::Arc;
 pub use body::{Check, Step, json_body, json_body_optional};
 pub use context::RequestContext;
 pub use error::ServerError;
+pub use media::RawBody;
+#[doc(hidden)]
+pub use media::{
+    form_body, form_body_optional, raw_body, raw_body_optional, text_body, text_body_optional,
+};
 #[doc(hidden)]
 pub use params::{
     HeaderValues, Headers, Location, OptionalParams, PathParams, Query, QueryPairs, Source,

@@ -14,6 +14,7 @@ enum Kind {
     Input,
     Auth,
     TooLarge,
+    MediaType,
 }
 
 /// Why a request was refused before reaching the implementation.
@@ -48,6 +49,14 @@ impl Rejection {
         }
     }
 
+    /// The body was sent with a `Content-Type` the operation does not take (`415`).
+    pub fn unsupported_media_type(expected: &str) -> Self {
+        Self {
+            kind: Kind::MediaType,
+            message: format!("request body must be sent with `Content-Type: {expected}`").into(),
+        }
+    }
+
     /// The message sent to the client (never contains a header value).
     pub fn message(&self) -> &str {
         &self.message
@@ -59,6 +68,7 @@ impl Rejection {
             Kind::Input => operation.input_status,
             Kind::Auth => operation.auth_status,
             Kind::TooLarge => 413,
+            Kind::MediaType => 415,
         };
         let status = status(code);
         let message_id = uuid::Uuid::new_v4().to_string();

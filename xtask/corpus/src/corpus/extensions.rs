@@ -65,6 +65,10 @@ impl Event {
     /// Every `notification_type` this version knows.
     pub const NOTIFICATION_TYPES: &'static [&'static str] = &[];
 
+    /// The webhooks of the document this enum does not dispatch (no one-value
+    /// `notification_type`); their payload types are generated.
+    pub const UNDISPATCHED: &'static [&'static str] = &[];
+
     /// The delivery's `notification_type`.
     pub fn notification_type(&self) -> &str {
         match self {

@@ -81,6 +81,10 @@ impl Event {
     /// Every `notification_type` this version knows.
     pub const NOTIFICATION_TYPES: &'static [&'static str] = &[];
 
+    /// The webhooks of the document this enum does not dispatch (no one-value
+    /// `notification_type`); their payload types are generated.
+    pub const UNDISPATCHED: &'static [&'static str] = &[];
+
     /// The delivery's `notification_type`.
     pub fn notification_type(&self) -> &str {
         match self {
@@ -468,7 +472,7 @@ pub mod server {
     pub trait BackpackApi: Send + Sync + 'static {
         /// Request body published as `application/xml`, `application/json`, `application/x-www-form-urlencoded`; generated for `application/json`. Response 200 published as `application/json; charset=utf-8`, `application/xml`; generated for `application/json`. Response 400 published as `application/problem+json`; generated for `application/json`.
         ///
-        /// `POST /things` (operation `create-thing`). Bad input is answered with 400 before this method is called; a body over the size limit with 413.
+        /// `POST /things` (operation `create-thing`). Bad input is answered with 400 before this method is called; a body over the size limit with 413, a body sent with a `Content-Type` other than `application/json` with 415.
         fn create_thing(
             &self,
             ctx: runtime::RequestContext,

@@ -71,16 +71,21 @@ impl JsonSchema for Pet {
 pub struct Cat {
     ///
     /// Always `Cat`.
-    pub kind: Value,
+    pub kind: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
 
 impl Cat {
-    /// A value from its required fields; the optional ones start empty (set them with the `with_…` setters).
+    /// A value with every optional field empty (set them with the `with_…` setters).
+    ///
+    /// `kind` is set to its only allowed value.
     #[must_use]
-    pub fn new(kind: Value) -> Self {
-        Self { kind, name: None }
+    pub fn new() -> Self {
+        Self {
+            kind: "Cat".into(),
+            name: None,
+        }
     }
 
     /// Sets `name`.
@@ -91,19 +96,33 @@ impl Cat {
     }
 }
 
+impl Default for Cat {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[non_exhaustive]
 pub struct Dog {
     ///
     /// Always `Dog`.
-    pub kind: Value,
+    pub kind: String,
 }
 
 impl Dog {
     /// A value from its fields.
+    ///
+    /// `kind` is set to its only allowed value.
     #[must_use]
-    pub fn new(kind: Value) -> Self {
-        Self { kind }
+    pub fn new() -> Self {
+        Self { kind: "Dog".into() }
+    }
+}
+
+impl Default for Dog {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -120,6 +139,10 @@ pub enum Event {
 impl Event {
     /// Every `notification_type` this version knows.
     pub const NOTIFICATION_TYPES: &'static [&'static str] = &[];
+
+    /// The webhooks of the document this enum does not dispatch (no one-value
+    /// `notification_type`); their payload types are generated.
+    pub const UNDISPATCHED: &'static [&'static str] = &[];
 
     /// The delivery's `notification_type`.
     pub fn notification_type(&self) -> &str {

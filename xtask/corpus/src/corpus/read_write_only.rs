@@ -76,6 +76,10 @@ impl Event {
     /// Every `notification_type` this version knows.
     pub const NOTIFICATION_TYPES: &'static [&'static str] = &[];
 
+    /// The webhooks of the document this enum does not dispatch (no one-value
+    /// `notification_type`); their payload types are generated.
+    pub const UNDISPATCHED: &'static [&'static str] = &[];
+
     /// The delivery's `notification_type`.
     pub fn notification_type(&self) -> &str {
         match self {
@@ -385,7 +389,7 @@ pub mod server {
     /// (`500`). A method an implementation leaves out answers `501 Not Implemented`, so a new
     /// operation upstream does not break implementations.
     pub trait BackpackApi: Send + Sync + 'static {
-        /// `POST /accounts` (operation `create-account`). Bad input is answered with 400 before this method is called; a body over the size limit with 413.
+        /// `POST /accounts` (operation `create-account`). Bad input is answered with 400 before this method is called; a body over the size limit with 413, a body sent with a `Content-Type` other than `application/json` with 415.
         fn create_account(
             &self,
             ctx: runtime::RequestContext,

@@ -1,12 +1,13 @@
-//! The request body of an operation: its model type, and the places where the JSON must hold an
-//! object or a listed enum value (checked before deserializing).
+//! The request body of an operation: how it travels ([`BodyKind`]: JSON, form, text, raw bytes),
+//! its type, and for JSON the places where it must hold an object or a listed enum value (checked
+//! before deserializing).
 
 use super::ir::{Body, Check, Step};
 use super::params::is_string_enum;
 use crate::codegen::names::{ref_name, type_ident};
 use crate::codegen::schema::{Paths, rust_type};
 use crate::openapi::component_schema;
-use crate::openapi::is_json;
+use crate::openapi::{BodyKind, body_kind, essence};
 use crate::{Error, Result};
 use quote::quote;
 use serde_json::Value;
@@ -33,26 +34,30 @@ pub(super) fn read_body(
             ));
         }
     };
-    if !is_json(media_type) {
-        return Err(Error::invalid(
-            label,
-            format!("request media type {media_type:?} is not supported; only JSON is"),
-        ));
-    }
+    let kind = body_kind(media_type);
     let schema = media.get("schema").unwrap_or(&Value::Null);
-    let ty = rust_type(schema, paths, &format!("{label}: request body"))?;
+    let ty = match kind {
+        BodyKind::Json | BodyKind::Form => {
+            rust_type(schema, paths, &format!("{label}: request body"))?
+        }
+        BodyKind::Text => quote!(::std::string::String),
+        BodyKind::Multipart | BodyKind::Bytes => quote!(runtime::RawBody),
+    };
     let mut checks = Vec::new();
-    let mut stack = Vec::new();
-    find_checks(
-        doc,
-        schema,
-        &mut Vec::new(),
-        &mut stack,
-        paths,
-        &mut checks,
-        label,
-    )?;
+    if kind == BodyKind::Json {
+        find_checks(
+            doc,
+            schema,
+            &mut Vec::new(),
+            &mut Vec::new(),
+            paths,
+            &mut checks,
+            label,
+        )?;
+    }
     Ok(Some(Body {
+        kind,
+        media_type: essence(media_type),
         ty,
         required: request_body.get("required").and_then(Value::as_bool) == Some(true),
         checks,

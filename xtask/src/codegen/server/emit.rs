@@ -5,6 +5,7 @@
 use super::ir::{Auth, Check, Operation, Param, ParamKind, StatusKey, Step, X_HOST_ID};
 use super::responses::reason;
 use crate::codegen::names::{field_ident, type_name};
+use crate::openapi::BodyKind;
 use heck::ToShoutySnakeCase;
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
@@ -172,8 +173,11 @@ impl Operation {
                 self.auth_status
             ));
         }
-        if self.body.is_some() {
-            text.push_str("; a body over the size limit with 413");
+        if let Some(body) = &self.body {
+            text.push_str(&format!(
+                "; a body over the size limit with 413, a body sent with a `Content-Type` other than `{}` with 415",
+                body.media_type
+            ));
         }
         text.push('.');
         text
@@ -373,24 +377,51 @@ impl Operation {
         }
         if let Some(body) = &self.body {
             let ty = &body.ty;
-            let checks = body.checks.iter().map(|(steps, check)| {
-                let steps = steps.iter().map(|s| match s {
-                    Step::Field(name) => quote!(runtime::Step::Field(#name)),
-                    Step::Each => quote!(runtime::Step::Each),
-                    Step::Values => quote!(runtime::Step::Values),
-                });
-                match check {
-                    Check::Object => quote!(runtime::Check::object(&[#(#steps),*])),
-                    Check::Enum(ty) => quote!(runtime::Check::one_of(&[#(#steps),*], #ty::KNOWN)),
+            let checks = body
+                .checks
+                .iter()
+                .map(|(steps, check)| {
+                    let steps = steps.iter().map(|s| match s {
+                        Step::Field(name) => quote!(runtime::Step::Field(#name)),
+                        Step::Each => quote!(runtime::Step::Each),
+                        Step::Values => quote!(runtime::Step::Values),
+                    });
+                    match check {
+                        Check::Object => quote!(runtime::Check::object(&[#(#steps),*])),
+                        Check::Enum(ty) => {
+                            quote!(runtime::Check::one_of(&[#(#steps),*], #ty::KNOWN))
+                        }
+                    }
+                })
+                .collect::<Vec<_>>();
+            let limit = quote!(shared.body_limit());
+            let media = &body.media_type;
+            let read = match (body.kind, body.required) {
+                (BodyKind::Json, true) => {
+                    quote!(runtime::json_body::<#ty>(&parts.headers, body, #limit, &[#(#checks),*]))
                 }
-            });
-            let read = if body.required {
-                quote!(runtime::json_body::<#ty>)
-            } else {
-                quote!(runtime::json_body_optional::<#ty>)
+                (BodyKind::Json, false) => {
+                    quote!(runtime::json_body_optional::<#ty>(&parts.headers, body, #limit, &[#(#checks),*]))
+                }
+                (BodyKind::Form, true) => {
+                    quote!(runtime::form_body::<#ty>(&parts.headers, body, #limit))
+                }
+                (BodyKind::Form, false) => {
+                    quote!(runtime::form_body_optional::<#ty>(&parts.headers, body, #limit))
+                }
+                (BodyKind::Text, true) => quote!(runtime::text_body(&parts.headers, body, #limit)),
+                (BodyKind::Text, false) => {
+                    quote!(runtime::text_body_optional(&parts.headers, body, #limit))
+                }
+                (BodyKind::Multipart | BodyKind::Bytes, true) => {
+                    quote!(runtime::raw_body(&parts.headers, body, #limit, #media))
+                }
+                (BodyKind::Multipart | BodyKind::Bytes, false) => {
+                    quote!(runtime::raw_body_optional(&parts.headers, body, #limit, #media))
+                }
             };
             steps.push(quote! {
-                let body = #read(&parts.headers, body, shared.body_limit(), &[#(#checks),*]).await?;
+                let body = #read.await?;
             });
         }
         let input = self.input_ident();

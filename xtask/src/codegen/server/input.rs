@@ -4,6 +4,7 @@
 
 use super::emit::doc_lines;
 use super::ir::{Auth, Operation, Param};
+use crate::openapi::BodyKind;
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
@@ -128,11 +129,24 @@ impl Operation {
             fields.extend(params.iter().map(|p| Field::param(p, noun)));
         }
         if let Some(body) = &self.body {
+            let doc = match body.kind {
+                BodyKind::Json => "The JSON request body.".to_string(),
+                BodyKind::Form => format!(
+                    "The request body, sent form-encoded (`{}`).",
+                    body.media_type
+                ),
+                BodyKind::Text => format!("The request body, sent as `{}`.", body.media_type),
+                BodyKind::Multipart => format!(
+                    "The raw request body and its `Content-Type` (`{}`, boundary included); the parts are not decoded.",
+                    body.media_type
+                ),
+                BodyKind::Bytes => format!("The raw request body, sent as `{}`.", body.media_type),
+            };
             fields.push(Field::fixed(
                 format_ident!("body"),
                 body.ty.clone(),
                 body.required,
-                "The JSON request body.",
+                &doc,
             ));
         }
         fields

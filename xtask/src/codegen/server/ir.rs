@@ -5,9 +5,9 @@
 use super::body::read_body;
 use super::params::{check_path_template, default_expr, param_kind};
 use super::responses::read_responses;
-use crate::codegen::names::field_ident;
+use crate::codegen::names::{distinct, field_ident};
 use crate::codegen::schema::Paths;
-use crate::openapi::{self, REMOVED_HEADERS};
+use crate::openapi::{self, BodyKind, REMOVED_HEADERS};
 use crate::{Error, Result};
 use proc_macro2::{Ident, TokenStream};
 use serde_json::Value;
@@ -17,16 +17,10 @@ pub(super) const X_HOST_ID: &str = "X-HOST-ID";
 
 /// Every operation under `paths`, read (webhooks are not served: Xsolla sends them).
 pub(super) fn read(doc: &Value, paths: &Paths) -> Result<Vec<Operation>> {
-    let ops = openapi::path_operations(doc)
+    // No operations (a webhooks-only document, or all left out) is an empty trait and router.
+    openapi::path_operations(doc)
         .map(|op| Operation::read(doc, op.path, op.method, op.op, paths))
-        .collect::<Result<Vec<_>>>()?;
-    if ops.is_empty() {
-        return Err(Error::Generate {
-            what: "backpack-server".into(),
-            reason: "the document has no operations under `paths`".into(),
-        });
-    }
-    Ok(ops)
+        .collect::<Result<Vec<_>>>()
 }
 
 /// What a parameter's value is parsed into.
@@ -57,6 +51,10 @@ pub(super) struct Param {
 }
 
 pub(super) struct Body {
+    /// How it travels (which runtime reader takes it).
+    pub(super) kind: BodyKind,
+    /// The media type it is sent with (its essence).
+    pub(super) media_type: String,
     pub(super) ty: TokenStream,
     pub(super) required: bool,
     /// Where the body must hold an object (a struct) or a listed enum value.
@@ -258,14 +256,16 @@ impl Operation {
             input_status,
             auth_status,
         };
-        op.check_idents(&label)?;
+        let mut op = op;
+        op.distinct_idents();
         Ok(op)
     }
 
-    pub(super) fn check_idents(&self, label: &str) -> Result<()> {
-        // Inputs become fields of one struct and locals of the handler: names must not collide
-        // with each other, with the fixed fields, or with the handler's own locals.
-        let mut seen: Vec<String> = [
+    /// Inputs become fields of one struct and locals of the handler: a parameter whose name
+    /// would collide with another input, a fixed field or a handler local gets a numbered
+    /// spelling (`request_2`); its wire name is unchanged (the field's docs give it).
+    fn distinct_idents(&mut self) {
+        let mut taken: Vec<String> = [
             "self",
             "bearer",
             "x_host_id",
@@ -283,24 +283,17 @@ impl Operation {
         .map(|s| s.to_string())
         .collect();
         for p in self
-            .path_params
-            .iter()
-            .chain(&self.header_params)
-            .chain(&self.query_params)
+            .header_params
+            .iter_mut()
+            .chain(&mut self.path_params)
+            .chain(&mut self.query_params)
         {
             let name = p.ident.to_string();
-            if seen.contains(&name) {
-                return Err(Error::invalid(
-                    label,
-                    format!(
-                        "parameter {:?} becomes the input field `{name}`, which is already taken",
-                        p.name
-                    ),
-                ));
+            let chosen = distinct(&name, &mut taken);
+            if chosen != name {
+                p.ident = Ident::new(&chosen, p.ident.span());
             }
-            seen.push(name);
         }
-        Ok(())
     }
 }
 

@@ -49,6 +49,51 @@ pub fn generate(doc: &Value) -> Result<TokenStream> {
     Ok(emit::file(&ops))
 }
 
+/// What the server generator makes of each operation under `paths`, before generating.
+#[derive(Debug, Default)]
+pub struct Survey {
+    /// Operations it cannot serve: `(path, method, label, why)`. Regen leaves them out (of the
+    /// client too, so that both agree) instead of refusing the document.
+    pub unservable: Vec<(String, &'static str, String, String)>,
+    /// Parameters whose input field got a numbered name: `(label, wire name, field)`.
+    pub renamed: Vec<(String, String, String)>,
+}
+
+/// Reads every operation as the generator would ([`Survey`]).
+pub fn survey(doc: &Value) -> Survey {
+    let paths = Paths {
+        models: quote!(crate::models),
+        support: quote!(crate::support),
+    };
+    let mut out = Survey::default();
+    for op in crate::openapi::path_operations(doc) {
+        match ir::Operation::read(doc, op.path, op.method, op.op, &paths) {
+            Ok(read) => {
+                for p in read
+                    .header_params
+                    .iter()
+                    .chain(&read.path_params)
+                    .chain(&read.query_params)
+                {
+                    if p.ident != crate::codegen::names::field_ident(&p.name) {
+                        out.renamed
+                            .push((op.label(), p.name.clone(), p.ident.to_string()));
+                    }
+                }
+            }
+            Err(crate::Error::Invalid { reason, .. }) => {
+                out.unservable
+                    .push((op.path.to_string(), op.method, op.label(), reason));
+            }
+            Err(e) => {
+                out.unservable
+                    .push((op.path.to_string(), op.method, op.label(), e.to_string()))
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,23 +240,58 @@ mod tests {
     }
 
     #[test]
-    fn input_names_must_not_collide() {
+    fn colliding_input_names_get_distinct_fields() {
         let param = |name: &str, place: &str| json!({"name": name, "in": place, "required": place == "path", "schema": {"type": "string"}});
-        for params in [
-            vec![param("ctx", "query")],
-            vec![param("body", "header")],
-            vec![param("raw_query", "query")],
-            vec![param("id", "path"), param("id", "query")],
+        let d = doc(json!({"/a/{id}": {"get": {
+            "operationId": "x",
+            "parameters": [param("id", "path"), param("ctx", "query"), param("body", "header"),
+                           param("request", "query"), param("id", "query"), param("Id", "header")],
+            "responses": {"200": {"description": "ok"}}
+        }}}));
+        let flat: String = generate_text(&d).split_whitespace().collect();
+        for field in [
+            "pubbody_2:",
+            "pubid:",
+            "pubid_2:",
+            "pubctx_2:",
+            "pubrequest_2:",
         ] {
-            let all: Vec<Value> = std::iter::once(param("id", "path"))
-                .chain(params.clone())
-                .collect();
-            let d = doc(json!({"/a/{id}": {"get": {
-                "operationId": "x",
-                "parameters": all,
-                "responses": {"200": {"description": "ok"}}
-            }}}));
-            assert!(generate(&d).is_err(), "{params:?}");
+            assert!(flat.contains(field), "{field} in {flat}");
+        }
+        assert!(
+            flat.contains("letrequest_2=raw_query.scalar::<::std::string::String>(\"request\""),
+            "{flat}"
+        );
+    }
+
+    #[test]
+    fn every_body_kind_has_its_reader() {
+        let body = |media: &str, schema: Value| {
+            json!({"post": {"operationId": format!("op-{}", media.replace('/', "-")),
+            "requestBody": {"required": true, "content": {media: {"schema": schema}}},
+            "responses": {"204": {"description": "ok"}}}})
+        };
+        let thing = json!({"$ref": "#/components/schemas/Thing"});
+        let d = doc(json!({
+            "/text": body("text/plain", json!({"type": "string"})),
+            "/form": body("application/x-www-form-urlencoded", thing.clone()),
+            "/multi": body("multipart/form-data", thing),
+            "/bin": body("application/octet-stream", json!({"type": "string", "format": "binary"})),
+            "/xml": body("application/xml", json!({"type": "string"}))
+        }));
+        let flat: String = generate_text(&d).split_whitespace().collect();
+        let flat = flat.replace(",)", ")").replace(",>", ">");
+        for read in [
+            "runtime::text_body(&parts.headers,body,shared.body_limit())",
+            "runtime::form_body::<::backpack_types::api::Thing>(&parts.headers,body,shared.body_limit())",
+            "runtime::raw_body(&parts.headers,body,shared.body_limit(),\"multipart/form-data\")",
+            "runtime::raw_body(&parts.headers,body,shared.body_limit(),\"application/octet-stream\")",
+            "runtime::raw_body(&parts.headers,body,shared.body_limit(),\"application/xml\")",
+            "pubbody:runtime::RawBody,",
+            "pubbody:::std::string::String,",
+            "otherthan`text/plain`with415",
+        ] {
+            assert!(flat.contains(read), "{read} in {flat}");
         }
     }
 
@@ -224,13 +304,11 @@ mod tests {
             json!({"/a": {"get": {"operationId": "x", "parameters": [
                 {"name": "c", "in": "cookie", "schema": {"type": "string"}}],
                 "responses": {"200": {"description": "ok"}}}}}),
-            json!({"/a": {"post": {"operationId": "x",
-                "requestBody": {"content": {"text/plain": {"schema": {"type": "string"}}}},
-                "responses": {"200": {"description": "ok"}}}}}),
             json!({"/a/{id}": {"get": {"operationId": "x", "responses": {"200": {"description": "ok"}}}}}),
         ];
         for paths in cases {
             assert!(generate(&doc(paths.clone())).is_err(), "{paths}");
+            assert_eq!(survey(&doc(paths.clone())).unservable.len(), 1, "{paths}");
         }
     }
 }
