@@ -45,6 +45,9 @@ CREATE TABLE IF NOT EXISTS meta (
 const READERS: u32 = 2;
 /// How long a statement waits for another process's lock on the file.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Rows a connection's SQLite thread may hand over before waiting for them to be taken: a whole
+/// Backpack listing, so that the thread does not stop and wake the caller every few rows.
+const ROW_BUFFER: usize = 1024;
 
 /// A database failure.
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +55,9 @@ pub enum DbError {
     /// SQLite (or the connection pool) refused.
     #[error("database error: {0}")]
     Sqlite(#[from] sqlx::Error),
+    /// Stored data did not have the expected shape.
+    #[error("stored data cannot be read: {0}")]
+    Corrupt(#[from] serde_json::Error),
 }
 
 /// A connection from the emulator's pools (derefs to [`SqliteConnection`]).
@@ -116,7 +122,8 @@ impl Db {
     pub async fn open(path: &Path) -> Result<Arc<Self>, DbError> {
         let options = SqliteConnectOptions::new()
             .filename(path)
-            .busy_timeout(BUSY_TIMEOUT);
+            .busy_timeout(BUSY_TIMEOUT)
+            .row_buffer_size(ROW_BUFFER);
         let writer = pool_options(1)
             .connect_with(
                 options
@@ -143,7 +150,8 @@ impl Db {
     pub async fn open_in_memory() -> Result<Arc<Self>, DbError> {
         // A shared-cache database with a name unique to this call, so that the keep-alive
         // connection and the pool's see the same data, and no other `Db` does.
-        let options = SqliteConnectOptions::from_str("sqlite::memory:")?;
+        let options =
+            SqliteConnectOptions::from_str("sqlite::memory:")?.row_buffer_size(ROW_BUFFER);
         let keep_alive = options.connect().await?;
         let writer = pool_options(1).connect_with(options).await?;
         prepare(&mut *writer.acquire().await?).await?;
