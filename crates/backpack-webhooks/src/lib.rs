@@ -162,14 +162,19 @@ pub mod dedup_key;
 pub mod events;
 pub mod handler;
 pub mod ip;
+pub mod observe;
 pub mod parse;
 pub mod receiver;
 pub mod response;
 pub mod secret;
 pub mod signature;
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
+#[cfg(feature = "_sql")]
 pub mod transactional;
 
+#[cfg(feature = "mysql")]
+pub use dedup::MySqlStore;
+#[cfg(feature = "_sql")]
+pub use dedup::PoolSettings;
 #[cfg(feature = "postgres")]
 pub use dedup::PostgresStore;
 #[cfg(feature = "sqlite")]
@@ -185,7 +190,7 @@ pub use parse::{
     Family, ParseError, Parsed, WebhookError, parse, parse_backpack, verify_and_parse,
     verify_and_parse_backpack,
 };
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
+#[cfg(feature = "_sql")]
 pub use receiver::TransactionalReceiver;
 pub use receiver::{BackpackReceiver, Clock, ReceiverConfig, SystemClock, WebhookReceiver};
 pub use response::ErrorCode;
@@ -193,9 +198,9 @@ pub use secret::{SecretError, WebhookSecret, WebhookSecrets};
 pub use signature::{
     SignatureError, authorization_value, sign, verify, verify_headers, verify_headers_any,
 };
-#[cfg(feature = "postgres")]
-pub use transactional::PostgresHandler;
-#[cfg(feature = "sqlite")]
-pub use transactional::SqliteHandler;
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
-pub use transactional::TransactionalHandler;
+/// The sqlx version the stores and [`TransactionalHandler`] are built on: use it (or the same
+/// version) so that your `sqlx::Transaction` is the type the handler receives.
+#[cfg(feature = "_sql")]
+pub use sqlx;
+#[cfg(feature = "_sql")]
+pub use transactional::{SqlStore, TransactionalHandler};

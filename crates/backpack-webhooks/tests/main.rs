@@ -9,7 +9,7 @@ mod common;
 mod crash;
 mod dedup;
 mod fuzz;
-mod postgres;
 mod samples;
 mod signature;
+mod sql;
 mod tcp;
