@@ -59,8 +59,11 @@ start() {
             sudo=(sudo -n)
         fi
         log "installing mariadb-server (apt-get)"
-        "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update >&2
-        "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+        # One apt at a time: .ci/run starts the PostgreSQL and MariaDB scripts together.
+        "${sudo[@]}" flock "${TMPDIR:-/tmp}/backpack-apt.lock" \
+            env DEBIAN_FRONTEND=noninteractive apt-get update >&2
+        "${sudo[@]}" flock "${TMPDIR:-/tmp}/backpack-apt.lock" \
+            env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
             mariadb-server mariadb-client >&2
         server="$(find_server)" || { log "mariadb-server installed but mariadbd not found"; exit 1; }
     fi
