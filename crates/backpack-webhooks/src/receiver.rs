@@ -240,7 +240,7 @@ impl<P: Plain, S: DedupStore> Pipeline<S> for P {
                 outcome = &mut handler => break outcome,
                 _ = renew.tick() => {
                     if let Err(err) = store.renew(key.as_str(), &token, lease).await {
-                        tracing::warn!(error = %err, %key, "could not renew the claim");
+                        tracing::warn!(error = %err, "could not renew the claim");
                     }
                 }
             }
@@ -249,12 +249,12 @@ impl<P: Plain, S: DedupStore> Pipeline<S> for P {
         let answer = answer(P::Event::FAMILY, outcome);
         if temporary {
             if let Err(err) = store.release(key.as_str(), &token).await {
-                tracing::warn!(error = %err, %key, "could not release the claim");
+                tracing::warn!(error = %err, "could not release the claim");
             }
         } else if let Err(err) = store.complete(key.as_str(), &token, &answer).await {
             // The handler's work is done: answer as it decided, so Xsolla does not retry.
             // (This window is why the plain handler is "once while the process lives".)
-            tracing::error!(error = %err, %key, "could not record the webhook answer");
+            tracing::error!(error = %err, "could not record the webhook answer");
         }
         answer
     }
@@ -263,9 +263,11 @@ impl<P: Plain, S: DedupStore> Pipeline<S> for P {
 /// Runs a plain handler, turning panics into temporary failures.
 async fn plain_outcome<P: Plain>(plain: &P, event: P::Event, delivery: Delivery) -> Outcome {
     let notification_type = delivery.notification_type.clone();
+    let started = Instant::now();
     let result = AssertUnwindSafe(plain.dispatch(event, delivery))
         .catch_unwind()
         .await;
+    observe::handler_finished(&notification_type, started.elapsed());
     outcome_of(result, &notification_type)
 }
 
@@ -567,7 +569,7 @@ impl<F: Pipeline<S>, S: DedupStore> Core<F, S> {
                 .await
             {
                 Err(err) => {
-                    tracing::error!(error = %err, %key, "dedup store failed; answering 500");
+                    tracing::error!(error = %err, "dedup store failed; answering 500");
                     return answer(family, Outcome::Temporary(TEMPORARY));
                 }
                 Ok(Claim::Done(previous)) => {
@@ -589,7 +591,7 @@ impl<F: Pipeline<S>, S: DedupStore> Core<F, S> {
                 Ok(Claim::InProgress) => {
                     let now = Instant::now();
                     if now >= deadline {
-                        tracing::debug!(%key, "duplicate still in progress; answering 500");
+                        tracing::debug!("duplicate still in progress; answering 500");
                         return answer(family, Outcome::Temporary(IN_PROGRESS));
                     }
                     self.store
@@ -612,7 +614,7 @@ impl<F: Pipeline<S>, S: DedupStore> Core<F, S> {
             Err(err) => {
                 // Not recorded: the key must stay free for a body that does parse.
                 if let Err(store_err) = self.store.release(key.as_str(), &token).await {
-                    tracing::warn!(error = %store_err, %key, "could not release the claim");
+                    tracing::warn!(error = %store_err, "could not release the claim");
                 }
                 return body_refused(F::Event::FAMILY, &err);
             }
@@ -632,7 +634,7 @@ impl<F: Pipeline<S>, S: DedupStore> Core<F, S> {
         if let Some(other) = obsolete.filter(|_| answer.status < 300)
             && let Err(err) = self.store.forget(other.as_str()).await
         {
-            tracing::warn!(error = %err, key = %other, "could not forget an obsolete record");
+            tracing::warn!(error = %err, "could not forget an obsolete record");
         }
         self.purge_if_due().await;
         answer

@@ -9,6 +9,7 @@ mod common;
 mod crash;
 mod dedup;
 mod fuzz;
+mod observe;
 mod samples;
 mod signature;
 mod sql;
