@@ -71,8 +71,11 @@ start() {
             sudo=(sudo -n)
         fi
         log "installing postgresql (apt-get)"
-        "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update >&2
-        "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql >&2
+        # One apt at a time: .ci/run starts the PostgreSQL and MariaDB scripts together.
+        "${sudo[@]}" flock "${TMPDIR:-/tmp}/backpack-apt.lock" \
+            env DEBIAN_FRONTEND=noninteractive apt-get update >&2
+        "${sudo[@]}" flock "${TMPDIR:-/tmp}/backpack-apt.lock" \
+            env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql >&2
         bindir="$(find_bindir)" || { log "postgresql installed but pg_ctl not found"; exit 1; }
     fi
     if [[ "$(id -u)" == 0 ]] && ! id postgres >/dev/null 2>&1; then

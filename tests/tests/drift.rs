@@ -53,11 +53,11 @@ async fn serve() -> String {
         )
         .route_service(
             "/xsolla/webhook",
-            WebhookReceiver::new(secret.clone(), Accept, MemoryStore::new()),
+            WebhookReceiver::new(secret.clone(), Accept, MemoryStore::new()).unwrap(),
         )
         .route_service(
             "/backpack/webhook",
-            BackpackReceiver::new(secret, Accept, MemoryStore::new()),
+            BackpackReceiver::new(secret, Accept, MemoryStore::new()).unwrap(),
         );
     tokio::spawn(async move {
         axum::serve(

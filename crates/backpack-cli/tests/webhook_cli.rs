@@ -338,6 +338,31 @@ fn startup_errors_exit_2_with_one_line() {
             vec!["webhook", "listen", "--listen", "127.0.0.1:0"],
             "missing webhook secret",
         ),
+        // An empty secret is no secret: anyone could sign with sha1(body).
+        (
+            vec![
+                "webhook",
+                "listen",
+                "--listen",
+                "127.0.0.1:0",
+                "--secret",
+                "",
+            ],
+            "missing webhook secret",
+        ),
+        (
+            vec![
+                "webhook",
+                "listen",
+                "--listen",
+                "127.0.0.1:0",
+                "--secret",
+                "s",
+                "--secret",
+                "",
+            ],
+            "missing webhook secret",
+        ),
         (
             vec!["webhook", "listen", "--listen", "bad", "--secret", "s"],
             "invalid listen address",

@@ -82,7 +82,8 @@ async fn grant_move_and_retried_order_paid_grant_exactly_once() {
         WebhookSecret::new(SECRET),
         Game::default(),
         MemoryStore::new(),
-    );
+    )
+    .unwrap();
     let webhook_url = serve(receiver.clone()).await;
     let game = receiver.handler();
 

@@ -125,7 +125,9 @@ fn receiver(c: &mut Criterion) {
             .map(|(_, b, a)| (Bytes::from(b.clone()), a.clone()))
             .unwrap()
     };
-    let app = WebhookReceiver::new(secret, Accept, MemoryStore::new()).into_router();
+    let app = WebhookReceiver::new(secret, Accept, MemoryStore::new())
+        .unwrap()
+        .into_router();
     let bare = axum::Router::new().route(
         "/",
         axum::routing::post(|body: Bytes| async move {
@@ -245,8 +247,9 @@ fn paired_report() {
         .enable_all()
         .build()
         .unwrap();
-    let app =
-        WebhookReceiver::new(WebhookSecret::new(SECRET), Accept, MemoryStore::new()).into_router();
+    let app = WebhookReceiver::new(WebhookSecret::new(SECRET), Accept, MemoryStore::new())
+        .unwrap()
+        .into_router();
     let bare = axum::Router::new().route(
         "/",
         axum::routing::post(|body: Bytes| async move {

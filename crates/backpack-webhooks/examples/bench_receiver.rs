@@ -33,12 +33,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         WebhookSecret::new(secret.clone()),
         Accept,
         MemoryStore::new(),
-    );
+    )?;
     let sqlite = WebhookReceiver::new(
         WebhookSecret::new(secret),
         Accept,
-        SqliteStore::open(dir.join("dedup.sqlite3"))?,
-    );
+        SqliteStore::open(dir.join("dedup.sqlite3")).await?,
+    )?;
     let app = axum::Router::new()
         .route(
             "/bare",

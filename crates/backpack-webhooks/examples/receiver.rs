@@ -1,7 +1,8 @@
 //! A webhook receiver that grants items on `order_paid` into a `grants` table and rejects
-//! unknown users on `user_validation`. The grant and the record of the delivery commit in one
-//! SQLite transaction ([`TransactionalReceiver`]): a paid order is granted exactly once, even if
-//! the process is killed at any moment.
+//! unknown users on `user_validation`. The claim of the delivery, the grant and the recorded
+//! answer commit in one SQLite transaction ([`TransactionalReceiver`]): a paid order is granted
+//! exactly once, even if the process is killed at any moment. Metrics (the `metrics` facade) are
+//! served in Prometheus format at `http://<METRICS_BIND>/metrics`.
 //!
 //! ```text
 //! XSOLLA_WEBHOOK_SECRET=... \
@@ -11,17 +12,18 @@
 //!
 //! Environment: `XSOLLA_WEBHOOK_SECRET` (required), `BIND` (default `127.0.0.1:8080`),
 //! `DEDUP_DB` (default `webhooks-dedup.sqlite3`), `KNOWN_USERS` (comma-separated user IDs,
-//! default `player-1,1234567`), `XSOLLA_IP_ALLOWLIST=1` to accept only Xsolla's addresses.
+//! default `player-1,1234567`), `XSOLLA_IP_ALLOWLIST=1` to accept only Xsolla's addresses,
+//! `METRICS_BIND` (default `127.0.0.1:9090`).
 //! The webhook URL is `http://<BIND>/xsolla/webhook`.
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
 
+use backpack_webhooks::sqlx::{self, Sqlite, Transaction};
 use backpack_webhooks::{
-    Delivery, HandlerError, HandlerResult, IpAllowlist, ReceiverConfig, SqliteHandler, SqliteStore,
-    TransactionalReceiver, WebhookEvent, WebhookSecret,
+    Delivery, HandlerError, HandlerResult, IpAllowlist, ReceiverConfig, SqliteStore,
+    TransactionalHandler, TransactionalReceiver, WebhookEvent, WebhookSecret,
 };
-use rusqlite::{Transaction, params};
 
 /// The game's side: who exists. What they own is the `grants` table.
 struct Game {
@@ -35,12 +37,12 @@ const GRANTS: &str = "CREATE TABLE IF NOT EXISTS grants (
     quantity INTEGER NOT NULL
 )";
 
-impl SqliteHandler for Game {
-    fn handle(
+impl TransactionalHandler<Sqlite> for Game {
+    async fn handle(
         &self,
         event: WebhookEvent,
         delivery: &Delivery,
-        tx: &Transaction<'_>,
+        tx: &mut Transaction<'_, Sqlite>,
     ) -> HandlerResult {
         match event {
             WebhookEvent::UserValidation(event) => {
@@ -57,14 +59,18 @@ impl SqliteHandler for Game {
                 };
                 for item in &event.items {
                     // Committed together with the record of this delivery, or not at all.
-                    tx.execute(
-                        "INSERT INTO grants (order_id, user_id, sku, quantity) VALUES (?1, ?2, ?3, ?4)",
-                        params![event.order.id, user, item.sku, item.quantity],
+                    sqlx::query(
+                        "INSERT INTO grants (order_id, user_id, sku, quantity) VALUES (?, ?, ?, ?)",
                     )
+                    .bind(event.order.id)
+                    .bind(&user)
+                    .bind(&item.sku)
+                    .bind(item.quantity)
+                    .execute(&mut **tx)
+                    .await
                     .map_err(HandlerError::temporary)?;
                     tracing::info!(
                         %user, sku = %item.sku, quantity = item.quantity, sandbox = delivery.sandbox,
-                        key = delivery.dedup_key.as_deref().unwrap_or(""),
                         "granted"
                     );
                 }
@@ -100,11 +106,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if std::env::var("XSOLLA_IP_ALLOWLIST").as_deref() == Ok("1") {
         config = config.with_ip_allowlist(IpAllowlist::xsolla());
     }
-    let store = SqliteStore::open(&db)?;
+    let store = SqliteStore::open(&db).await?;
     // The grants live in the same file as the dedup records, so that both commit together.
-    rusqlite::Connection::open(&db)?.execute_batch(GRANTS)?;
+    sqlx::query(GRANTS).execute(store.pool()).await?;
     let game = Game { users };
-    let receiver = TransactionalReceiver::with_config(secret, game, store, config);
+    let receiver = TransactionalReceiver::with_config(secret, game, store, config)?;
+
+    // The library only calls the `metrics` facade; this binary chooses Prometheus.
+    let metrics_bind: SocketAddr = std::env::var("METRICS_BIND")
+        .unwrap_or_else(|_| "127.0.0.1:9090".into())
+        .parse()?;
+    metrics_exporter_prometheus::PrometheusBuilder::new()
+        .with_http_listener(metrics_bind)
+        .install()?;
     let app = axum::Router::new().route_service("/xsolla/webhook", receiver);
 
     let listener = tokio::net::TcpListener::bind(bind).await?;

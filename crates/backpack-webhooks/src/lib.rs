@@ -6,21 +6,25 @@
 //!   [`BackpackWebhookEvent`]) plus deduplication key and sandbox flag.
 //! * [`WebhookReceiver`] / [`BackpackReceiver`]: axum routers / tower services running the whole
 //!   pipeline and calling your [`WebhookHandler`] / [`BackpackHandler`].
-//! * `TransactionalReceiver` with a `SqliteHandler` / `PostgresHandler`: your writes and the
-//!   recorded answer commit in one database transaction — exactly once, even across `kill -9`
-//!   (see the `transactional` module).
-//! * [`DedupStore`] with [`MemoryStore`], [`SqliteStore`] (feature `sqlite`, default) and
-//!   `PostgresStore` (feature `postgres`); recorded answers are purged after a retention period
+//! * `TransactionalReceiver` with a `TransactionalHandler<DB>`: the delivery's claim, your
+//!   writes (through `&mut sqlx::Transaction`) and the recorded answer commit in one database
+//!   transaction — exactly once, even across `kill -9`, one commit per first delivery (see the
+//!   `transactional` module for what each path does).
+//! * [`DedupStore`] with [`MemoryStore`] and the sqlx stores [`SqliteStore`] (feature `sqlite`,
+//!   default), `PostgresStore` (feature `postgres`) and `MySqlStore` (feature `mysql`, MySQL and
+//!   MariaDB), configured with `PoolSettings` (pool size, lock and statement timeouts; TLS in
+//!   the URL); [`sqlx`] is re-exported. Recorded answers are purged after a retention period
 //!   (7 days by default, [`ReceiverConfig::with_retention`]).
+//! * [`observe`]: one `tracing` span per delivery and metrics through the `metrics` facade.
 //! * [`WebhookSecrets`]: the current and previous secret keys, for rotating the key without
 //!   losing a webhook.
 //!
 //! # What "exactly once" means here
 //!
-//! * **Transactional handler** (`TransactionalReceiver`): the handler's writes and the record of
-//!   the answer are one transaction. A crash at any point leaves both or neither; a retry after
-//!   "neither" runs the handler on a clean slate, a retry after "both" gets the recorded answer.
-//!   Grants must live in the dedup store's database.
+//! * **Transactional handler** (`TransactionalReceiver`): the claim of the delivery, the
+//!   handler's writes and the record of the answer are one transaction. A crash at any point
+//!   leaves all or nothing; a retry after "nothing" runs the handler on a clean slate, a retry
+//!   after "all" gets the recorded answer. Grants must live in the store's database.
 //! * **Plain handler** ([`WebhookHandler`]): runs once per delivery key while the process lives.
 //!   The answer is recorded in a separate write after the handler returns, so if the process dies
 //!   after the handler succeeded and before that write, Xsolla's retry runs the handler again.
@@ -60,6 +64,7 @@
 //! | unknown `notification_type` | handler's `unknown` (default: accept → 204) | `unknown` (default: accept → 200) |
 //! | handler rejects (`INVALID_USER`, `INCORRECT_AMOUNT`, `INCORRECT_INVOICE`, `INVALID_PARAMETER`) | 400 with that code (recorded, replayed) | 404 with that code (recorded, replayed) |
 //! | handler temporary failure or panic; dedup store down | 500 `SERVER_ERROR` (not recorded: the retry runs the handler) | 500 `SERVER_ERROR` |
+//! | empty webhook secret | refused when the receiver is built ([`SecretError::Empty`]) | same |
 //! | same event still being handled elsewhere after the wait (default 5 s) | 500 `SERVER_ERROR` | 500 `SERVER_ERROR` |
 //!
 //! Choices behind the table:
@@ -142,8 +147,9 @@
 //! If the store fails, the receiver answers 500 without calling the handler (never risk a double
 //! grant); if only recording the answer fails after a plain handler succeeded, the handler's
 //! answer is still sent (logged at `error`). With the transactional handler, recording the answer
-//! is part of the handler's transaction: if it fails, the handler's writes are rolled back and
-//! the answer is 500.
+//! is part of the handler's transaction, and so is the claim: there is no lease, a concurrent
+//! duplicate waits on the key inside the database (see the `transactional` module). If the commit
+//! fails, the handler's writes are rolled back and the answer is 500.
 //!
 //! Recorded answers are deleted after the retention ([`ReceiverConfig::with_retention`], 7 days
 //! by default: Xsolla's retries end within 48 hours of the first attempt, `spec/NOTES.md` W38). The purge runs on
@@ -164,14 +170,19 @@ pub mod drift;
 pub mod events;
 pub mod handler;
 pub mod ip;
+pub mod observe;
 pub mod parse;
 pub mod receiver;
 pub mod response;
 pub mod secret;
 pub mod signature;
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
+#[cfg(feature = "_sql")]
 pub mod transactional;
 
+#[cfg(feature = "mysql")]
+pub use dedup::MySqlStore;
+#[cfg(feature = "_sql")]
+pub use dedup::PoolSettings;
 #[cfg(feature = "postgres")]
 pub use dedup::PostgresStore;
 #[cfg(feature = "sqlite")]
@@ -187,7 +198,7 @@ pub use parse::{
     Family, ParseError, Parsed, WebhookError, parse, parse_backpack, verify_and_parse,
     verify_and_parse_backpack,
 };
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
+#[cfg(feature = "_sql")]
 pub use receiver::TransactionalReceiver;
 pub use receiver::{BackpackReceiver, Clock, ReceiverConfig, SystemClock, WebhookReceiver};
 pub use response::ErrorCode;
@@ -195,9 +206,9 @@ pub use secret::{SecretError, WebhookSecret, WebhookSecrets};
 pub use signature::{
     SignatureError, authorization_value, sign, verify, verify_headers, verify_headers_any,
 };
-#[cfg(feature = "postgres")]
-pub use transactional::PostgresHandler;
-#[cfg(feature = "sqlite")]
-pub use transactional::SqliteHandler;
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
-pub use transactional::TransactionalHandler;
+/// The sqlx version the stores and [`TransactionalHandler`] are built on: use it (or the same
+/// version) so that your `sqlx::Transaction` is the type the handler receives.
+#[cfg(feature = "_sql")]
+pub use sqlx;
+#[cfg(feature = "_sql")]
+pub use transactional::{SqlStore, TransactionalHandler};

@@ -29,12 +29,13 @@ use crate::handler::{
     BackpackHandler, Delivery, FoundUser, HandlerError, HandlerResult, WebhookHandler,
 };
 use crate::ip::{ClientIpSource, IpAllowlist};
+use crate::observe::{self, DeliverySpan};
 use crate::parse::{Family, FamilyEvent, ParseError};
 use crate::response::{ErrorCode, Outcome, answer};
-use crate::secret::WebhookSecrets;
+use crate::secret::{SecretError, WebhookSecrets};
 use crate::signature;
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
-use crate::transactional::TxDispatch;
+#[cfg(feature = "_sql")]
+use crate::transactional::{SqlStore, TransactionalHandler, TxDispatch};
 
 /// Upper bound for configured durations (keeps `Instant` arithmetic far from overflow).
 const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
@@ -176,6 +177,10 @@ pub(crate) trait Plain: Send + Sync + 'static {
 pub(crate) trait Pipeline<S>: Send + Sync + 'static {
     /// The family's event (which knows how it is parsed).
     type Event: FamilyEvent;
+    /// Whether a deduplicated delivery goes to [`run_keyed`](Self::run_keyed) (claim, handler
+    /// and answer in one transaction) instead of the claim protocol and
+    /// [`run_claimed`](Self::run_claimed).
+    const ONE_TRANSACTION: bool = false;
     /// Runs the handler for a delivery that is never deduplicated; returns the answer to send.
     fn run(
         &self,
@@ -194,6 +199,20 @@ pub(crate) trait Pipeline<S>: Send + Sync + 'static {
         delivery: Delivery,
         lease: Duration,
     ) -> impl Future<Output = StoredAnswer> + Send;
+    /// With [`ONE_TRANSACTION`](Self::ONE_TRANSACTION): claims `key`, runs the handler and
+    /// records the answer, waiting at most `wait` for a concurrent delivery of the same key.
+    fn run_keyed(
+        &self,
+        store: &S,
+        key: DedupKey,
+        event: Self::Event,
+        delivery: Delivery,
+        wait: Duration,
+    ) -> impl Future<Output = StoredAnswer> + Send {
+        // Only called when ONE_TRANSACTION is set; anything else is a retryable error.
+        let _ = (store, key, event, delivery, wait);
+        std::future::ready(answer(Self::Event::FAMILY, Outcome::Temporary(TEMPORARY)))
+    }
 }
 
 impl<P: Plain, S: DedupStore> Pipeline<S> for P {
@@ -221,7 +240,7 @@ impl<P: Plain, S: DedupStore> Pipeline<S> for P {
                 outcome = &mut handler => break outcome,
                 _ = renew.tick() => {
                     if let Err(err) = store.renew(key.as_str(), &token, lease).await {
-                        tracing::warn!(error = %err, %key, "could not renew the claim");
+                        tracing::warn!(error = %err, "could not renew the claim");
                     }
                 }
             }
@@ -230,12 +249,12 @@ impl<P: Plain, S: DedupStore> Pipeline<S> for P {
         let answer = answer(P::Event::FAMILY, outcome);
         if temporary {
             if let Err(err) = store.release(key.as_str(), &token).await {
-                tracing::warn!(error = %err, %key, "could not release the claim");
+                tracing::warn!(error = %err, "could not release the claim");
             }
         } else if let Err(err) = store.complete(key.as_str(), &token, &answer).await {
             // The handler's work is done: answer as it decided, so Xsolla does not retry.
             // (This window is why the plain handler is "once while the process lives".)
-            tracing::error!(error = %err, %key, "could not record the webhook answer");
+            tracing::error!(error = %err, "could not record the webhook answer");
         }
         answer
     }
@@ -244,9 +263,11 @@ impl<P: Plain, S: DedupStore> Pipeline<S> for P {
 /// Runs a plain handler, turning panics into temporary failures.
 async fn plain_outcome<P: Plain>(plain: &P, event: P::Event, delivery: Delivery) -> Outcome {
     let notification_type = delivery.notification_type.clone();
+    let started = Instant::now();
     let result = AssertUnwindSafe(plain.dispatch(event, delivery))
         .catch_unwind()
         .await;
+    observe::handler_finished(&notification_type, started.elapsed());
     outcome_of(result, &notification_type)
 }
 
@@ -391,7 +412,7 @@ struct Core<F, S> {
 }
 
 pub(crate) const TEMPORARY: &str = "Temporary error, retry later";
-const IN_PROGRESS: &str = "This delivery is being processed, retry later";
+pub(crate) const IN_PROGRESS: &str = "This delivery is being processed, retry later";
 
 /// Public text for a parse error: fixed strings and our own field names only, never body content.
 fn public_message(err: &ParseError) -> String {
@@ -407,7 +428,21 @@ fn public_message(err: &ParseError) -> String {
 }
 
 impl<F: Pipeline<S>, S: DedupStore> Core<F, S> {
+    /// The whole pipeline for one request, in the delivery's span (see [`crate::observe`]).
     async fn process(self: &Arc<Self>, request: Request<Body>) -> StoredAnswer {
+        let mut span = DeliverySpan::new(F::Event::FAMILY);
+        let outer = span.span().clone();
+        let (answer, replayed) =
+            observe::in_delivery(&outer, self.process_in_span(request, &mut span)).await;
+        span.finish(&answer, replayed);
+        answer
+    }
+
+    async fn process_in_span(
+        self: &Arc<Self>,
+        request: Request<Body>,
+        span: &mut DeliverySpan,
+    ) -> StoredAnswer {
         let family = F::Event::FAMILY;
         let (parts, body) = request.into_parts();
         if parts.method != Method::POST {
@@ -474,6 +509,7 @@ impl<F: Pipeline<S>, S: DedupStore> Core<F, S> {
             DedupPolicy::Never => None,
             DedupPolicy::Key(key) => Some(key),
         };
+        span.routed(&notification_type, dedup_key.as_ref());
         let delivery = Delivery {
             notification_type,
             dedup_key: dedup_key.as_ref().map(|k| k.as_str().to_owned()),
@@ -485,7 +521,36 @@ impl<F: Pipeline<S>, S: DedupStore> Core<F, S> {
                 Ok(event) => self.dispatch.run(&self.store, event, delivery).await,
                 Err(err) => body_refused(family, &err),
             },
+            Some(key) if F::ONE_TRANSACTION => self.in_one_transaction(key, raw, delivery).await,
             Some(key) => self.deduplicated(key, raw, delivery).await,
+        }
+    }
+
+    /// A deduplicated delivery whose claim, handler and answer share one transaction.
+    async fn in_one_transaction(
+        self: &Arc<Self>,
+        key: DedupKey,
+        raw: Bytes,
+        delivery: Delivery,
+    ) -> StoredAnswer {
+        let event = match F::Event::typed(&delivery.notification_type, &raw) {
+            Ok(event) => event,
+            Err(err) => return body_refused(F::Event::FAMILY, &err),
+        };
+        // Own task: finishes (commits or rolls back) even if the client hangs up.
+        let core = Arc::clone(self);
+        let task = tokio::spawn(observe::carry(async move {
+            let wait = core.config.in_progress_wait;
+            let answer = core
+                .dispatch
+                .run_keyed(&core.store, key, event, delivery, wait)
+                .await;
+            core.purge_if_due().await;
+            answer
+        }));
+        match task.await {
+            Ok(answer) => answer,
+            Err(_) => answer(F::Event::FAMILY, Outcome::Temporary(TEMPORARY)),
         }
     }
 
@@ -504,18 +569,20 @@ impl<F: Pipeline<S>, S: DedupStore> Core<F, S> {
                 .await
             {
                 Err(err) => {
-                    tracing::error!(error = %err, %key, "dedup store failed; answering 500");
+                    tracing::error!(error = %err, "dedup store failed; answering 500");
                     return answer(family, Outcome::Temporary(TEMPORARY));
                 }
                 Ok(Claim::Done(previous)) => {
-                    tracing::debug!(%key, status = previous.status, "duplicate webhook replayed");
+                    observe::replayed();
+                    tracing::debug!(status = previous.status, "duplicate webhook replayed");
                     return previous;
                 }
                 Ok(Claim::Acquired(token)) => {
                     // Own task: finishes (and records the answer) even if the client hangs up.
                     let core = Arc::clone(self);
-                    let task =
-                        tokio::spawn(async move { core.claimed(key, token, raw, delivery).await });
+                    let task = tokio::spawn(observe::carry(async move {
+                        core.claimed(key, token, raw, delivery).await
+                    }));
                     return match task.await {
                         Ok(answer) => answer,
                         Err(_) => answer(family, Outcome::Temporary(TEMPORARY)),
@@ -524,7 +591,7 @@ impl<F: Pipeline<S>, S: DedupStore> Core<F, S> {
                 Ok(Claim::InProgress) => {
                     let now = Instant::now();
                     if now >= deadline {
-                        tracing::debug!(%key, "duplicate still in progress; answering 500");
+                        tracing::debug!("duplicate still in progress; answering 500");
                         return answer(family, Outcome::Temporary(IN_PROGRESS));
                     }
                     self.store
@@ -547,7 +614,7 @@ impl<F: Pipeline<S>, S: DedupStore> Core<F, S> {
             Err(err) => {
                 // Not recorded: the key must stay free for a body that does parse.
                 if let Err(store_err) = self.store.release(key.as_str(), &token).await {
-                    tracing::warn!(error = %store_err, %key, "could not release the claim");
+                    tracing::warn!(error = %store_err, "could not release the claim");
                 }
                 return body_refused(F::Event::FAMILY, &err);
             }
@@ -567,7 +634,7 @@ impl<F: Pipeline<S>, S: DedupStore> Core<F, S> {
         if let Some(other) = obsolete.filter(|_| answer.status < 300)
             && let Err(err) = self.store.forget(other.as_str()).await
         {
-            tracing::warn!(error = %err, key = %other, "could not forget an obsolete record");
+            tracing::warn!(error = %err, "could not forget an obsolete record");
         }
         self.purge_if_due().await;
         answer
@@ -655,27 +722,34 @@ macro_rules! receiver_type {
         impl<$($gen)*> $name<H, $S> {
             /// A receiver with the default [`ReceiverConfig`]. `secrets` is one
             /// [`WebhookSecret`](crate::WebhookSecret), or [`WebhookSecrets`] (current and previous keys, while you
-            /// rotate the project's secret key).
-            pub fn new(secrets: impl Into<WebhookSecrets>, handler: H, store: $S) -> Self {
+            /// rotate the project's secret key). An empty secret is refused
+            /// ([`SecretError::Empty`]): anyone could sign with it.
+            pub fn new(
+                secrets: impl Into<WebhookSecrets>,
+                handler: H,
+                store: $S,
+            ) -> Result<Self, SecretError> {
                 Self::with_config(secrets, handler, store, ReceiverConfig::default())
             }
 
-            /// A receiver with explicit settings.
+            /// A receiver with explicit settings. An empty secret is refused.
             pub fn with_config(
                 secrets: impl Into<WebhookSecrets>,
                 handler: H,
                 store: $S,
                 config: ReceiverConfig,
-            ) -> Self {
-                Self {
+            ) -> Result<Self, SecretError> {
+                let secrets = secrets.into();
+                secrets.check()?;
+                Ok(Self {
                     core: Arc::new(Core {
                         dispatch: $dispatch::new(handler),
                         store,
-                        secrets: secrets.into(),
+                        secrets,
                         config,
                         last_purge: std::sync::Mutex::new(None),
                     }),
-                }
+                })
             }
 
             /// Handles one request (any framework): the full pipeline.
@@ -736,7 +810,7 @@ receiver_type! {
     ///     WebhookSecret::from_env("XSOLLA_WEBHOOK_SECRET")?,
     ///     Shop,
     ///     MemoryStore::new(),
-    /// );
+    /// )?;
     /// let app = axum::Router::new().route_service("/xsolla/webhook", receiver);
     /// let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
     /// axum::serve(
@@ -757,13 +831,13 @@ receiver_type! {
     impl[H: BackpackHandler, S: DedupStore] S;
 }
 
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
+#[cfg(feature = "_sql")]
 receiver_type! {
     /// Receiver for payments/store webhooks whose handler writes in the same database
-    /// transaction that records the answer: exactly once, even across `kill -9` (see
-    /// [`crate::transactional`]). Built on a `SqliteStore` with a
-    /// `SqliteHandler` (feature `sqlite`), or on a `PostgresStore` with a
-    /// `PostgresHandler` (feature `postgres`). Answers as [`WebhookReceiver`].
+    /// transaction that claims the delivery and records the answer: exactly once, even across
+    /// `kill -9`, with one commit per delivery (see [`crate::transactional`]). Built on a
+    /// [`SqlStore`] (`SqliteStore`, `PostgresStore` or `MySqlStore`) with a
+    /// [`TransactionalHandler`] for its database. Answers as [`WebhookReceiver`].
     TransactionalReceiver, TxDispatch;
-    impl[H: crate::transactional::TransactionalHandler<S>, S: DedupStore] S;
+    impl[H: TransactionalHandler<S::Db>, S: SqlStore] S;
 }

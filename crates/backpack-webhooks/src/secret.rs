@@ -81,6 +81,15 @@ impl WebhookSecrets {
     pub fn current(&self) -> &WebhookSecret {
         &self.0[0]
     }
+
+    /// Refuses an empty secret (current or previous): with it anyone can sign a body.
+    pub(crate) fn check(&self) -> Result<(), SecretError> {
+        if self.0.iter().any(|secret| secret.0.is_empty()) {
+            Err(SecretError::Empty)
+        } else {
+            Ok(())
+        }
+    }
 }
 
 impl From<WebhookSecret> for WebhookSecrets {

@@ -1,111 +1,129 @@
-//! Transactional handlers: the game's writes and the recorded answer commit in **one** database
-//! transaction (the inbox pattern), so a paid order is granted exactly once even when the
-//! process is killed at any moment.
+//! Transactional handlers: the delivery's claim, your writes and the recorded answer commit in
+//! **one** database transaction (sqlx: PostgreSQL, MySQL/MariaDB or SQLite).
 //!
-//! With a plain [`WebhookHandler`](crate::WebhookHandler) the handler runs, *then* the answer is
-//! recorded in a separate write. If the process dies between the two, the claim's lease runs out
-//! and Xsolla's next retry runs the handler again. A [`TransactionalReceiver`] closes that window:
+//! A plain [`WebhookHandler`](crate::WebhookHandler) records the answer in a separate write after
+//! the handler returns, so a crash in between runs the handler again on Xsolla's retry. A
+//! [`TransactionalReceiver`] closes that window. For a deduplicated delivery it:
 //!
-//! 1. the delivery's key is claimed as usual (a concurrent duplicate waits);
-//! 2. one transaction is opened on the dedup database; it first checks that the claim is still
-//!    ours (and locks it: SQLite `BEGIN IMMEDIATE`, PostgreSQL `SELECT … FOR UPDATE`);
-//! 3. your handler runs with that transaction and does its writes through it;
-//! 4. on `Ok` or a rejection, the answer (204, or 400 with its code) is recorded **in the same
-//!    transaction**, which then commits: both or neither survive a crash;
-//! 5. on a temporary failure or a panic the transaction rolls back (your writes are undone) and
-//!    the key is freed, so Xsolla's retry runs the handler again: 500.
+//! 1. opens a transaction on the store's pool and inserts the delivery's key (recorded in advance
+//!    as a 204), then sets a savepoint — one round trip. A concurrent duplicate (another request,
+//!    process or instance) blocks on that key until this transaction ends, at most the
+//!    [lock timeout](crate::PoolSettings::with_lock_timeout), and then replays the committed
+//!    answer; so the handler never runs twice at once;
+//! 2. calls your handler with `&mut sqlx::Transaction`; do every write through it;
+//! 3. then, by what the handler returned:
 //!
-//! A crash before the commit leaves neither the writes nor the answer, and the claim's lease
-//! expires, so the retry runs the handler on a clean slate; a crash after the commit leaves both,
-//! and the retry gets the recorded answer. Deliveries that are never deduplicated
-//! (`user_validation`, `user_search`) also run in a transaction (committed on success), without a
-//! record.
+//! | handler | database | answer |
+//! |---|---|---|
+//! | `Ok(())` | writes and the recorded 204 commit together (one commit) | 204 |
+//! | rejection ([`HandlerError::reject`](crate::HandlerError::reject)) | writes rolled back to the savepoint; the 400 is recorded and committed | 400 with the code, replayed to retries |
+//! | temporary error, or a panic | everything rolled back, nothing recorded | 500; Xsolla's retry runs the handler on a clean slate |
+//! | — key locked past the lock timeout, the database unreachable, or the commit fails | everything rolled back, the handler is not called (or its writes are undone) | 500 |
 //!
-//! Your grants must be written to the **same database** as the dedup table (SQLite file or
-//! PostgreSQL database), through the `tx` you are given.
+//! For `payment_account_add` / `payment_account_remove`, the record of the other one of the pair
+//! is deleted in the same transaction (adding an account again after removing it is handled, not
+//! replayed). A crash at any point leaves all of it or none of it: the database rolls back a
+//! transaction whose connection died. Every answer is read from the database, never from a
+//! per-process cache, so processes sharing the database always agree.
 //!
-//! The two stores offer the same shape: `SqliteHandler` (feature `sqlite`; synchronous methods, since
-//! `rusqlite` is blocking and its transaction cannot cross threads; they run on a blocking thread)
-//! and `PostgresHandler` (feature `postgres`; `async` methods with a `tokio_postgres::Transaction`). Each has a
-//! `handle` method for every event except `user_search`, which has its own method (it answers
-//! with a user). Only the payments/store family is offered (the Backpack webhooks are deprecated,
-//! see the crate docs).
+//! Deliveries that are never deduplicated (`user_validation`, `user_search`) run in a transaction
+//! too, committed only on `Ok`.
 //!
-//! While the transaction runs it holds the database's write lock (SQLite) or the delivery's row
-//! lock (PostgreSQL), so the lease is not renewed: another claimer cannot take the delivery over
-//! until the transaction ends. Keep handlers short (Xsolla recommends answering `order_paid` in
-//! under 3 s).
+//! Your grants must live in the **same database** as the store, written through `tx`. Do not
+//! commit or roll back `tx` yourself; nested `tx.begin()` (a savepoint) is fine. Map a database
+//! error to [`HandlerError::temporary`](crate::HandlerError::temporary).
+//!
+//! ```
+//! use backpack_webhooks::sqlx::{self, Sqlite, Transaction};
+//! use backpack_webhooks::{
+//!     Delivery, HandlerError, HandlerResult, SqliteStore, TransactionalHandler,
+//!     TransactionalReceiver, WebhookEvent, WebhookSecret, authorization_value,
+//! };
+//!
+//! struct Grants;
+//!
+//! impl TransactionalHandler<Sqlite> for Grants {
+//!     async fn handle(
+//!         &self,
+//!         event: WebhookEvent,
+//!         _delivery: &Delivery,
+//!         tx: &mut Transaction<'_, Sqlite>,
+//!     ) -> HandlerResult {
+//!         if let WebhookEvent::OrderPaid(paid) = event {
+//!             let Some(user) = paid.user.external_id else {
+//!                 return Err(HandlerError::invalid_user()); // 400, recorded, nothing granted
+//!             };
+//!             for item in &paid.items {
+//!                 sqlx::query("INSERT INTO grants (order_id, user_id, sku) VALUES (?, ?, ?)")
+//!                     .bind(paid.order.id)
+//!                     .bind(&user)
+//!                     .bind(&item.sku)
+//!                     .execute(&mut **tx)
+//!                     .await
+//!                     .map_err(HandlerError::temporary)?; // 500, all rolled back, retried
+//!             }
+//!         }
+//!         Ok(()) // 204: the grants and the recorded answer commit together
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let store = SqliteStore::open_in_memory().await?; // SqliteStore::open("game.db") in production
+//! sqlx::query("CREATE TABLE grants (order_id INTEGER, user_id TEXT, sku TEXT)")
+//!     .execute(store.pool())
+//!     .await?;
+//! let secret = WebhookSecret::try_new("project secret key")?;
+//! let receiver = TransactionalReceiver::new(secret.clone(), Grants, store.clone())?;
+//! // Serve it: axum::Router::new().route_service("/xsolla/webhook", receiver)
+//!
+//! let body = br#"{"notification_type":"order_paid","items":[{"sku":"gold","type":"virtual_currency","quantity":1,"amount":"1","promotions":[]}],"order":{"id":7,"mode":"default","currency_type":"real","currency":"USD","amount":"1","status":"paid","platform":"xsolla"},"user":{"external_id":"p1","email":"p@example.com"}}"#;
+//! for _ in 0..2 {
+//!     // Xsolla's delivery, then its retry: granted once, both answered 204.
+//!     let request = http::Request::post("/")
+//!         .header("authorization", authorization_value(body, &secret))
+//!         .body(axum::body::Body::from(&body[..]))?;
+//!     assert_eq!(receiver.handle(request).await.status(), 204);
+//! }
+//! let granted: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM grants")
+//!     .fetch_one(store.pool())
+//!     .await?;
+//! assert_eq!(granted, 1);
+//! # Ok(()) }
+//! ```
 
-#[cfg(feature = "postgres")]
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
-#[cfg(feature = "postgres")]
 use futures::FutureExt;
+use sqlx::{Database, Pool, Transaction};
+use tokio::time::Instant;
 
-#[cfg(feature = "postgres")]
-use crate::dedup::PostgresStore;
-#[cfg(feature = "sqlite")]
-use crate::dedup::SqliteStore;
 use crate::dedup::{ClaimToken, DedupStore, StoreError, StoredAnswer};
-use crate::dedup_key::DedupKey;
+use crate::dedup_key::{self, DedupKey};
 use crate::events::{UserSearch, WebhookEvent};
 use crate::handler::{Delivery, FoundUser, HandlerResult};
+use crate::observe;
 use crate::parse::Family;
-use crate::receiver::{Pipeline, TEMPORARY, found_user_body, outcome_of};
+use crate::receiver::{IN_PROGRESS, Pipeline, TEMPORARY, found_user_body, outcome_of};
 use crate::response::{Outcome, answer};
 
 #[cfg(doc)]
 use crate::receiver::TransactionalReceiver;
 
 /// Handler for payments/store webhooks whose writes commit together with the recorded answer,
-/// in a SQLite transaction on the [`SqliteStore`]'s file. Use with
-/// [`TransactionalReceiver`]. See the [module docs](self).
-///
-/// Write your grants with `tx.execute(…)`; map a database error to
-/// [`HandlerError::temporary`](crate::HandlerError::temporary) (the transaction then rolls back
-/// and Xsolla retries). Do not commit or roll back `tx` yourself.
-#[cfg(feature = "sqlite")]
-pub trait SqliteHandler: Send + Sync + 'static {
+/// in a transaction on database `DB` (`sqlx::Postgres`, `sqlx::MySql` or `sqlx::Sqlite`). Use
+/// with a [`TransactionalReceiver`] on the matching store. See the [module docs](self).
+pub trait TransactionalHandler<DB: Database>: Send + Sync + 'static {
     /// Any event except `user_search` (which goes to [`user_search`](Self::user_search)),
     /// including [`WebhookEvent::Unknown`]. `Ok(())` accepts (204).
     fn handle(
         &self,
         event: WebhookEvent,
         delivery: &Delivery,
-        tx: &rusqlite::Transaction<'_>,
-    ) -> HandlerResult;
-
-    /// `user_search`: `Some(user)` → 200 with the user, `None` (default) → 204.
-    fn user_search(
-        &self,
-        event: UserSearch,
-        delivery: &Delivery,
-        tx: &rusqlite::Transaction<'_>,
-    ) -> HandlerResult<Option<FoundUser>> {
-        let _ = (event, delivery, tx);
-        Ok(None)
-    }
-}
-
-/// Handler for payments/store webhooks whose writes commit together with the recorded answer,
-/// in a PostgreSQL transaction on the [`PostgresStore`]'s database. Use with
-/// [`TransactionalReceiver`]. See the [module docs](self).
-///
-/// Write your grants with `tx.execute(…).await`; map a database error to
-/// [`HandlerError::temporary`](crate::HandlerError::temporary) (the transaction then rolls back
-/// and Xsolla retries). Do not commit or roll back `tx` yourself.
-#[cfg(feature = "postgres")]
-pub trait PostgresHandler: Send + Sync + 'static {
-    /// Any event except `user_search` (which goes to [`user_search`](Self::user_search)),
-    /// including [`WebhookEvent::Unknown`]. `Ok(())` accepts (204).
-    fn handle(
-        &self,
-        event: WebhookEvent,
-        delivery: &Delivery,
-        tx: &tokio_postgres::Transaction<'_>,
+        tx: &mut Transaction<'_, DB>,
     ) -> impl Future<Output = HandlerResult> + Send;
 
     /// `user_search`: `Some(user)` → 200 with the user, `None` (default) → 204.
@@ -113,73 +131,67 @@ pub trait PostgresHandler: Send + Sync + 'static {
         &self,
         event: UserSearch,
         delivery: &Delivery,
-        tx: &tokio_postgres::Transaction<'_>,
+        tx: &mut Transaction<'_, DB>,
     ) -> impl Future<Output = HandlerResult<Option<FoundUser>>> + Send {
         let _ = (event, delivery, tx);
         std::future::ready(Ok(None))
     }
 }
 
-/// A handler that can run in a transaction of store `S`: implemented for every
-/// `SqliteHandler` with `SqliteStore` and every `PostgresHandler` with `PostgresStore`.
-/// Sealed: implement one of those two traits instead.
-pub trait TransactionalHandler<S>: sealed::Sealed<S> + Send + Sync + 'static {}
-
 pub(crate) mod sealed {
-    use std::future::Future;
-    use std::sync::Arc;
-
-    use crate::dedup::{ClaimToken, StoredAnswer};
-    use crate::dedup_key::DedupKey;
-    use crate::events::WebhookEvent;
-    use crate::handler::Delivery;
-
-    /// The store-specific transaction work of a [`TransactionalHandler`](super::TransactionalHandler).
-    pub trait Sealed<S> {
-        /// A delivery that is never deduplicated, in a transaction of its own.
-        fn run(
-            handler: Arc<Self>,
-            store: &S,
-            event: WebhookEvent,
-            delivery: Delivery,
-        ) -> impl Future<Output = StoredAnswer> + Send;
-
-        /// A claimed delivery: handler and recorded answer in one transaction.
-        fn run_claimed(
-            handler: Arc<Self>,
-            store: &S,
-            key: DedupKey,
-            token: ClaimToken,
-            event: WebhookEvent,
-            delivery: Delivery,
-        ) -> impl Future<Output = StoredAnswer> + Send;
-    }
+    /// Only this crate's stores are [`SqlStore`](super::SqlStore)s.
+    pub trait Sealed {}
 }
 
-impl<S: DedupStore, H: TransactionalHandler<S>> Pipeline<S> for TxDispatch<H> {
-    type Event = WebhookEvent;
+/// Where the key claim of a transactional delivery landed.
+#[doc(hidden)]
+#[derive(Debug)]
+pub enum TxClaim {
+    /// Inserted by this transaction (or taken over from a dead plain claim): run the handler.
+    Owned,
+    /// Answered before: replay.
+    Done(StoredAnswer),
+    /// A plain (lease) claim of another receiver is live.
+    InProgress,
+}
 
-    fn run(
-        &self,
-        store: &S,
-        event: WebhookEvent,
-        delivery: Delivery,
-    ) -> impl std::future::Future<Output = StoredAnswer> + Send {
-        H::run(Arc::clone(&self.0), store, event, delivery)
-    }
+/// A sqlx store that can run a [`TransactionalReceiver`]: [`SqliteStore`](crate::SqliteStore),
+/// `PostgresStore` (feature `postgres`) or `MySqlStore` (feature `mysql`). Sealed.
+pub trait SqlStore: DedupStore + Clone + sealed::Sealed {
+    /// The sqlx database.
+    type Db: Database;
 
-    fn run_claimed(
+    /// The store's connection pool: create your tables with it, or query outside webhooks.
+    fn pool(&self) -> &Pool<Self::Db>;
+
+    /// Opens the delivery's transaction.
+    #[doc(hidden)]
+    fn begin_tx(
         &self,
-        store: &S,
-        key: DedupKey,
-        token: ClaimToken,
-        event: WebhookEvent,
-        delivery: Delivery,
-        _lease: Duration,
-    ) -> impl std::future::Future<Output = StoredAnswer> + Send {
-        // No lease renewal: the transaction's lock keeps other claimers out until it ends.
-        H::run_claimed(Arc::clone(&self.0), store, key, token, event, delivery)
-    }
+    ) -> impl Future<Output = Result<Transaction<'static, Self::Db>, StoreError>> + Send;
+
+    /// Claims `key` inside `tx` and sets the handler savepoint when owned.
+    #[doc(hidden)]
+    fn claim_in<'a>(
+        tx: &'a mut Transaction<'static, Self::Db>,
+        key: &'a str,
+    ) -> impl Future<Output = Result<TxClaim, StoreError>> + Send + 'a;
+
+    /// Records `answer` for the owned `key` (after rolling back to the savepoint if `rejected`).
+    #[doc(hidden)]
+    fn record_in<'a>(
+        tx: &'a mut Transaction<'static, Self::Db>,
+        key: &'a str,
+        answer: &'a StoredAnswer,
+        rejected: bool,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send + 'a;
+
+    /// Deletes the recorded answer of `key` (not a live claim).
+    #[doc(hidden)]
+    fn forget_in<'a>(
+        tx: &'a mut Transaction<'static, Self::Db>,
+        key: &'a str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send + 'a;
 }
 
 /// The transactional handler behind a [`TransactionalReceiver`].
@@ -195,219 +207,168 @@ impl<H> TxDispatch<H> {
     }
 }
 
-/// The answer for a store failure around a transaction, after freeing the key when `claim` is
-/// still held (so that the retry need not wait for the lease).
-async fn store_failed<S: DedupStore>(
-    store: &S,
-    claim: Option<(&DedupKey, &ClaimToken)>,
-    err: StoreError,
-) -> StoredAnswer {
-    match (&err, claim) {
-        // Someone else owns the key now; the retry gets their answer.
-        (StoreError::ClaimLost, Some((key, _))) => {
-            tracing::warn!(%key, "claim lost before the transaction; answering 500");
-        }
-        (_, claim) => {
-            tracing::error!(error = %err, "transactional webhook failed; answering 500");
-            if let Some((key, token)) = claim {
-                release(store, key, token).await;
-            }
-        }
-    }
-    answer(Family::Store, Outcome::Temporary(TEMPORARY))
-}
+impl<S: SqlStore, H: TransactionalHandler<S::Db>> Pipeline<S> for TxDispatch<H> {
+    type Event = WebhookEvent;
+    const ONE_TRANSACTION: bool = true;
 
-async fn release<S: DedupStore>(store: &S, key: &DedupKey, token: &ClaimToken) {
-    if let Err(err) = store.release(key.as_str(), token).await {
-        tracing::warn!(error = %err, %key, "could not release the claim");
-    }
-}
-
-/// Answer and commit decision for a handler result.
-fn decide(
-    result: std::thread::Result<HandlerResult<Option<bytes::Bytes>>>,
-    notification_type: &str,
-) -> (StoredAnswer, bool) {
-    let outcome = outcome_of(result, notification_type);
-    let commit = !matches!(outcome, Outcome::Temporary(_));
-    (answer(Family::Store, outcome), commit)
-}
-
-/// Finishes a claimed delivery after its transaction.
-async fn after_claimed<S: DedupStore>(
-    store: &S,
-    key: &DedupKey,
-    token: &ClaimToken,
-    result: Result<(StoredAnswer, bool), StoreError>,
-) -> StoredAnswer {
-    match result {
-        Ok((answer, true)) => answer,
-        Ok((answer, false)) => {
-            release(store, key, token).await;
-            answer
-        }
-        Err(err) => store_failed(store, Some((key, token)), err).await,
-    }
-}
-
-#[cfg(feature = "sqlite")]
-fn sqlite_work<H: SqliteHandler>(
-    handler: Arc<H>,
-    event: WebhookEvent,
-    delivery: Delivery,
-) -> impl FnOnce(&rusqlite::Transaction<'_>) -> (StoredAnswer, bool) + Send + 'static {
-    move |tx| {
-        let result = std::panic::catch_unwind(AssertUnwindSafe(|| match event {
-            WebhookEvent::UserSearch(e) => {
-                handler.user_search(e, &delivery, tx).map(found_user_body)
-            }
-            other => handler.handle(other, &delivery, tx).map(|()| None),
-        }));
-        decide(result, &delivery.notification_type)
-    }
-}
-
-#[cfg(feature = "sqlite")]
-impl<H: SqliteHandler> sealed::Sealed<SqliteStore> for H {
-    async fn run(
-        handler: Arc<Self>,
-        store: &SqliteStore,
-        event: WebhookEvent,
-        delivery: Delivery,
-    ) -> StoredAnswer {
-        let work = sqlite_work(handler, event, delivery);
-        match store.transact(None, work).await {
-            Ok((answer, _)) => answer,
-            Err(err) => store_failed(store, None, err).await,
-        }
+    async fn run(&self, store: &S, event: WebhookEvent, delivery: Delivery) -> StoredAnswer {
+        unkeyed(&*self.0, store, event, delivery).await
     }
 
     async fn run_claimed(
-        handler: Arc<Self>,
-        store: &SqliteStore,
+        &self,
+        store: &S,
         key: DedupKey,
         token: ClaimToken,
         event: WebhookEvent,
         delivery: Delivery,
+        lease: Duration,
     ) -> StoredAnswer {
-        let work = sqlite_work(handler, event, delivery);
-        let result = store
-            .transact(Some((key.as_str().to_owned(), token.clone())), work)
-            .await;
-        after_claimed(store, &key, &token, result).await
-    }
-}
-
-#[cfg(feature = "sqlite")]
-impl<H: SqliteHandler> TransactionalHandler<SqliteStore> for H {}
-
-/// Runs the handler in a transaction on a connection of its own; see the module docs.
-#[cfg(feature = "postgres")]
-async fn pg_transact<H: PostgresHandler>(
-    store: &PostgresStore,
-    handler: &H,
-    claim: Option<(&DedupKey, &ClaimToken)>,
-    event: WebhookEvent,
-    delivery: Delivery,
-) -> Result<(StoredAnswer, bool), StoreError> {
-    let mut client = store.checkout().await?;
-    let result = pg_in_transaction(&mut client, handler, claim, event, delivery).await;
-    store.checkin(client);
-    result
-}
-
-#[cfg(feature = "postgres")]
-async fn pg_in_transaction<H: PostgresHandler>(
-    client: &mut tokio_postgres::Client,
-    handler: &H,
-    claim: Option<(&DedupKey, &ClaimToken)>,
-    event: WebhookEvent,
-    delivery: Delivery,
-) -> Result<(StoredAnswer, bool), StoreError> {
-    let tx = client.transaction().await.map_err(StoreError::backend)?;
-    if let Some((key, token)) = claim {
-        let row = tx
-            .query_opt(
-                "SELECT token FROM backpack_webhook_deliveries WHERE key = $1 FOR UPDATE",
-                &[&key.as_str()],
-            )
-            .await
-            .map_err(StoreError::backend)?;
-        let held: Option<String> = match row {
-            Some(row) => row.try_get(0).map_err(StoreError::backend)?,
-            None => None,
-        };
-        if held.as_deref() != Some(token.as_str()) {
-            return Err(StoreError::ClaimLost);
+        // Not reached (ONE_TRANSACTION): give the plain claim back and claim inside the transaction.
+        if let Err(err) = store.release(key.as_str(), &token).await {
+            tracing::warn!(error = %err, "could not release the claim");
         }
+        self.run_keyed(store, key, event, delivery, lease).await
     }
+
+    async fn run_keyed(
+        &self,
+        store: &S,
+        key: DedupKey,
+        event: WebhookEvent,
+        delivery: Delivery,
+        wait: Duration,
+    ) -> StoredAnswer {
+        keyed(&*self.0, store, &key, event, &delivery, wait).await
+    }
+}
+
+/// Calls the handler with `tx`, catching a panic.
+async fn call<DB: Database, H: TransactionalHandler<DB>>(
+    handler: &H,
+    event: WebhookEvent,
+    delivery: &Delivery,
+    tx: &mut Transaction<'static, DB>,
+) -> Outcome {
+    let started = Instant::now();
     let call = async {
         match event {
             WebhookEvent::UserSearch(e) => handler
-                .user_search(e, &delivery, &tx)
+                .user_search(e, delivery, tx)
                 .await
                 .map(found_user_body),
-            other => handler.handle(other, &delivery, &tx).await.map(|()| None),
+            other => handler.handle(other, delivery, tx).await.map(|()| None),
         }
     };
     let result = AssertUnwindSafe(call).catch_unwind().await;
-    let (answer, commit) = decide(result, &delivery.notification_type);
-    if !commit {
-        if let Err(err) = tx.rollback().await {
-            tracing::warn!(error = %err, "rollback failed (the connection drops the transaction)");
-        }
-        return Ok((answer, false));
-    }
-    if let Some((key, token)) = claim {
-        let changed = tx
-            .execute(
-                "UPDATE backpack_webhook_deliveries
-                 SET token = NULL, lease_until = NULL, completed_at = clock_timestamp(),
-                     status = $3, body = $4
-                 WHERE key = $1 AND token = $2",
-                &[
-                    &key.as_str(),
-                    &token.as_str(),
-                    &i32::from(answer.status),
-                    &answer.body.as_ref(),
-                ],
-            )
-            .await
-            .map_err(StoreError::backend)?;
-        if changed != 1 {
-            return Err(StoreError::ClaimLost);
-        }
-    }
-    tx.commit().await.map_err(StoreError::backend)?;
-    Ok((answer, true))
+    observe::handler_finished(&delivery.notification_type, started.elapsed());
+    outcome_of(result, &delivery.notification_type)
 }
 
-#[cfg(feature = "postgres")]
-impl<H: PostgresHandler> sealed::Sealed<PostgresStore> for H {
-    async fn run(
-        handler: Arc<Self>,
-        store: &PostgresStore,
-        event: WebhookEvent,
-        delivery: Delivery,
-    ) -> StoredAnswer {
-        match pg_transact(store, &*handler, None, event, delivery).await {
-            Ok((answer, _)) => answer,
-            Err(err) => store_failed(store, None, err).await,
-        }
-    }
-
-    async fn run_claimed(
-        handler: Arc<Self>,
-        store: &PostgresStore,
-        key: DedupKey,
-        token: ClaimToken,
-        event: WebhookEvent,
-        delivery: Delivery,
-    ) -> StoredAnswer {
-        let result = pg_transact(store, &*handler, Some((&key, &token)), event, delivery).await;
-        after_claimed(store, &key, &token, result).await
+async fn rollback<DB: Database>(tx: Transaction<'static, DB>) {
+    if let Err(err) = tx.rollback().await {
+        // The pool drops or resets the connection; nothing was committed.
+        tracing::warn!(error = %err, "rollback failed");
     }
 }
 
-#[cfg(feature = "postgres")]
-impl<H: PostgresHandler> TransactionalHandler<PostgresStore> for H {}
+fn temporary() -> StoredAnswer {
+    answer(Family::Store, Outcome::Temporary(TEMPORARY))
+}
+
+/// A delivery that is never deduplicated: its own transaction, committed on `Ok` only.
+async fn unkeyed<S: SqlStore, H: TransactionalHandler<S::Db>>(
+    handler: &H,
+    store: &S,
+    event: WebhookEvent,
+    delivery: Delivery,
+) -> StoredAnswer {
+    let mut tx = match store.begin_tx().await {
+        Ok(tx) => tx,
+        Err(err) => {
+            tracing::error!(error = %err, "could not open a transaction; answering 500");
+            return temporary();
+        }
+    };
+    let outcome = call(handler, event, &delivery, &mut tx).await;
+    if !matches!(outcome, Outcome::Accepted(_)) {
+        rollback(tx).await;
+        return answer(Family::Store, outcome);
+    }
+    match tx.commit().await {
+        Ok(()) => answer(Family::Store, outcome),
+        Err(err) => {
+            tracing::error!(error = %err, "commit failed; answering 500");
+            temporary()
+        }
+    }
+}
+
+/// A deduplicated delivery: claim, handler and answer in one transaction (module docs).
+async fn keyed<S: SqlStore, H: TransactionalHandler<S::Db>>(
+    handler: &H,
+    store: &S,
+    key: &DedupKey,
+    event: WebhookEvent,
+    delivery: &Delivery,
+    wait: Duration,
+) -> StoredAnswer {
+    let deadline = Instant::now() + wait;
+    let mut tx = loop {
+        let mut tx = match store.begin_tx().await {
+            Ok(tx) => tx,
+            Err(err) => {
+                tracing::error!(error = %err, "could not open a transaction; answering 500");
+                return temporary();
+            }
+        };
+        match S::claim_in(&mut tx, key.as_str()).await {
+            Ok(TxClaim::Owned) => break tx,
+            Ok(TxClaim::Done(previous)) => {
+                rollback(tx).await;
+                observe::replayed();
+                return previous;
+            }
+            Ok(TxClaim::InProgress) => {
+                rollback(tx).await;
+                let now = Instant::now();
+                if now >= deadline {
+                    tracing::debug!("duplicate still in progress; answering 500");
+                    return answer(Family::Store, Outcome::Temporary(IN_PROGRESS));
+                }
+                store.wait_for_change(key.as_str(), deadline - now).await;
+            }
+            Err(err) => {
+                // Typically the lock timeout: the same delivery is being handled right now.
+                tracing::warn!(error = %err, "could not claim the delivery; answering 500");
+                return temporary();
+            }
+        }
+    };
+    let outcome = call(handler, event, delivery, &mut tx).await;
+    let rejected = match &outcome {
+        Outcome::Temporary(_) => {
+            rollback(tx).await;
+            return answer(Family::Store, outcome);
+        }
+        Outcome::Rejected(..) => true,
+        _ => false,
+    };
+    let answer = answer(Family::Store, outcome);
+    let finish = async {
+        if rejected || answer != StoredAnswer::empty(204) {
+            S::record_in(&mut tx, key.as_str(), &answer, rejected).await?;
+        }
+        if !rejected && let Some(other) = dedup_key::counterpart(key) {
+            S::forget_in(&mut tx, other.as_str()).await?;
+        }
+        tx.commit().await.map_err(StoreError::backend)
+    };
+    match finish.await {
+        Ok(()) => answer,
+        Err(err) => {
+            tracing::error!(error = %err, "could not commit the delivery; answering 500");
+            temporary()
+        }
+    }
+}

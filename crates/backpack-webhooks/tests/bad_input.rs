@@ -30,11 +30,11 @@ fn signature_vectors_belong_to_the_body() {
 }
 
 fn store() -> WebhookReceiver<Recorder, MemoryStore> {
-    WebhookReceiver::with_config(secret(), Recorder::new(), MemoryStore::new(), config())
+    WebhookReceiver::with_config(secret(), Recorder::new(), MemoryStore::new(), config()).unwrap()
 }
 
 fn backpack() -> BackpackReceiver<Recorder, MemoryStore> {
-    BackpackReceiver::with_config(secret(), Recorder::new(), MemoryStore::new(), config())
+    BackpackReceiver::with_config(secret(), Recorder::new(), MemoryStore::new(), config()).unwrap()
 }
 
 /// Sends to both families; checks the status/code of each and that the handler was not called.
@@ -595,7 +595,8 @@ async fn oversized_body() {
         Recorder::new(),
         MemoryStore::new(),
         config().with_body_limit(1024),
-    );
+    )
+    .unwrap();
     let big = padded_sample(3000);
     let (status, body) = parts(rx.handle(signed(&big)).await).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
@@ -634,7 +635,8 @@ async fn default_limit_is_one_mib() {
 #[tokio::test]
 async fn ip_allowlist() {
     let allow = config().with_ip_allowlist(IpAllowlist::xsolla());
-    let rx = WebhookReceiver::with_config(secret(), Recorder::new(), MemoryStore::new(), allow);
+    let rx =
+        WebhookReceiver::with_config(secret(), Recorder::new(), MemoryStore::new(), allow).unwrap();
     let body = ORDER_PAID;
     let auth = authorization_value(body, &secret());
     // Disallowed peer.
@@ -664,7 +666,8 @@ async fn ip_allowlist() {
         Recorder::new(),
         MemoryStore::new(),
         config().with_ip_allowlist(IpAllowlist::xsolla()),
-    );
+    )
+    .unwrap();
     let (status, response) = parts(bp.handle(request(body, Some(&auth), "8.8.8.8:1")).await).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(error_code(&response), "INVALID_CLIENT_IP");
@@ -686,7 +689,8 @@ async fn trusted_proxy_header() {
     let cfg = config()
         .with_ip_allowlist(IpAllowlist::xsolla())
         .with_client_ip_source(ClientIpSource::x_forwarded_for([proxy]));
-    let rx = WebhookReceiver::with_config(secret(), Recorder::new(), MemoryStore::new(), cfg);
+    let rx =
+        WebhookReceiver::with_config(secret(), Recorder::new(), MemoryStore::new(), cfg).unwrap();
     let auth = authorization_value(ORDER_PAID, &secret());
     let with_xff = |peer: &str, xff: &str| {
         let mut req = request(ORDER_PAID, Some(&auth), peer);
@@ -736,14 +740,14 @@ async fn default_handler_methods_accept() {
     let samples = fixtures("store");
     assert!(!samples.is_empty());
     for (name, body) in samples {
-        let rx = WebhookReceiver::new(secret(), Nothing, MemoryStore::new());
+        let rx = WebhookReceiver::new(secret(), Nothing, MemoryStore::new()).unwrap();
         let (status, _) = parts(rx.handle(signed(&body)).await).await;
         assert_eq!(status, StatusCode::NO_CONTENT, "{name}");
     }
     let samples = fixtures("backpack");
     assert!(!samples.is_empty());
     for (name, body) in samples {
-        let rx = BackpackReceiver::new(secret(), Nothing, MemoryStore::new());
+        let rx = BackpackReceiver::new(secret(), Nothing, MemoryStore::new()).unwrap();
         let (status, _) = parts(rx.handle(signed(&body)).await).await;
         assert_eq!(status, StatusCode::OK, "{name}");
     }
@@ -775,7 +779,8 @@ async fn handler_rejections_and_failures() {
             secret(),
             Recorder::scripted([script.clone()]),
             MemoryStore::new(),
-        );
+        )
+        .unwrap();
         let (got, body) = parts(rx.handle(signed(ORDER_PAID)).await).await;
         assert_eq!(got.as_u16(), status, "{script:?}");
         assert_eq!(error_code(&body), code);
@@ -786,7 +791,8 @@ async fn handler_rejections_and_failures() {
             secret(),
             Recorder::scripted([script.clone()]),
             MemoryStore::new(),
-        );
+        )
+        .unwrap();
         let move_body = br#"{"notification_type":"move_to_game","settings":{"merchant_id":1,"project_id":2},"items":[{"id":"i1","sku":"gold","type":"virtual_currency","quantity":5}],"user":{"id":"p1"}}"#;
         let (got, body) = parts(bp.handle(signed(move_body)).await).await;
         assert_eq!(got.as_u16(), bp_status, "{script:?}");

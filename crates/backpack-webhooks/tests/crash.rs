@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use backpack_webhooks::authorization_value;
+use backpack_webhooks::sqlx::{self, AssertSqlSafe};
 use common::{ORDER_PAID, SECRET, body_with, secret, set};
 use rand::Rng;
 use rand::seq::SliceRandom;
@@ -267,15 +268,28 @@ fn assert_exactly_once(grants: &BTreeMap<i64, i64>, base: i64, orders: i64) {
     );
 }
 
-fn sqlite_grants(path: &std::path::Path) -> BTreeMap<i64, i64> {
-    let conn = rusqlite::Connection::open(path).unwrap();
-    let mut stmt = conn
-        .prepare("SELECT order_id, COUNT(*) FROM grants GROUP BY order_id")
-        .unwrap();
-    stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
+/// Grants per order in the SQLite file.
+async fn sqlite_grants(path: &std::path::Path) -> BTreeMap<i64, i64> {
+    let store = backpack_webhooks::SqliteStore::open(path).await.unwrap();
+    count_grants(store.pool(), "grants").await
+}
+
+/// Grants per order in `table`, through any of the stores' pools.
+async fn count_grants<'p, DB, E>(pool: E, table: &str) -> BTreeMap<i64, i64>
+where
+    DB: sqlx::Database,
+    E: sqlx::Executor<'p, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    for<'r> (i64, i64): sqlx::FromRow<'r, DB::Row>,
+{
+    sqlx::query_as::<DB, (i64, i64)>(AssertSqlSafe(format!(
+        "SELECT order_id, COUNT(*) FROM {table} GROUP BY order_id"
+    )))
+    .fetch_all(pool)
+    .await
+    .unwrap()
+    .into_iter()
+    .collect()
 }
 
 const ORDERS: i64 = 200;
@@ -301,7 +315,7 @@ async fn sqlite_transactional_grants_exactly_once_across_sigkills() {
         32,
     )
     .await;
-    let grants = sqlite_grants(&db);
+    let grants = sqlite_grants(&db).await;
     assert_exactly_once(&grants, base, ORDERS);
     assert!(report.kills >= 10, "only {} kills", report.kills);
     eprintln!(
@@ -360,7 +374,7 @@ async fn kill_after_grant(mode: &str) -> i64 {
     let (status, _) = deliver(&http, &mut addrs.clone(), &body).await;
     assert_eq!(status, 204);
     second.kill().await;
-    sqlite_grants(&db).get(&777).copied().unwrap_or(0)
+    sqlite_grants(&db).await.get(&777).copied().unwrap_or(0)
 }
 
 #[tokio::test]
@@ -381,76 +395,92 @@ async fn transactional_handler_killed_after_its_grant_grants_once() {
     );
 }
 
+/// Two receiver processes on one server database, SIGKILLed in turn: `env_var` names the
+/// fault receiver's URL variable; `create`/`drop` manage the test's grants table.
+async fn two_processes_across_sigkills<DB: sqlx::Database>(
+    name: &str,
+    env_var: &str,
+    url: &str,
+    pool: &sqlx::Pool<DB>,
+    create: &str,
+) where
+    for<'c> &'c sqlx::Pool<DB>: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    for<'r> (i64, i64): sqlx::FromRow<'r, DB::Row>,
+{
+    let table = format!("grants_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(AssertSqlSafe(format!(
+        "CREATE TABLE {table} (order_id BIGINT NOT NULL, sku TEXT NOT NULL, {create})"
+    )))
+    .execute(pool)
+    .await
+    .unwrap();
+    let base = order_base();
+    let env = vec![
+        ("FAULT_MODE", "tx".to_owned()),
+        (env_var, url.to_owned()),
+        ("FAULT_GRANTS_TABLE", table.clone()),
+        ("FAULT_LEASE_MS", "1000".to_owned()),
+        ("FAULT_WAIT_MS", "300".to_owned()),
+    ];
+    let report = storm(
+        2,
+        |_| Receiver::start(&env),
+        deliveries(base, ORDERS, COPIES),
+        KILLS,
+        32,
+    )
+    .await;
+    let grants = count_grants(pool, &table).await;
+    sqlx::query(AssertSqlSafe(format!("DROP TABLE {table}")))
+        .execute(pool)
+        .await
+        .unwrap();
+    assert_exactly_once(&grants, base, ORDERS);
+    assert!(report.kills >= 10, "only {} kills", report.kills);
+    eprintln!(
+        "{name}: {} deliveries for {ORDERS} orders, {} kills (alternating over 2 processes), \
+         {} attempts, {} grants, {:?}",
+        ORDERS as usize * COPIES,
+        report.kills,
+        report.attempts,
+        grants.values().sum::<i64>(),
+        report.elapsed
+    );
+}
+
 #[cfg(feature = "postgres")]
-mod pg {
-    use super::*;
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_two_processes_grant_exactly_once_across_sigkills() {
+    let Some(url) = crate::sql::pg_url() else {
+        return;
+    };
+    let _serial = common::PG_SERIAL.lock().await;
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    two_processes_across_sigkills(
+        "postgres",
+        "FAULT_PG",
+        &url,
+        &pool,
+        "quantity BIGINT NOT NULL",
+    )
+    .await;
+}
 
-    fn pg_url() -> Option<String> {
-        match std::env::var("BACKPACK_TEST_PG_URL") {
-            Ok(url) if !url.trim().is_empty() => Some(url),
-            _ => {
-                assert!(
-                    std::env::var("BACKPACK_REQUIRE_PG").as_deref() != Ok("1"),
-                    "BACKPACK_REQUIRE_PG=1 but BACKPACK_TEST_PG_URL is not set"
-                );
-                eprintln!("PostgreSQL test DID NOT RUN: BACKPACK_TEST_PG_URL is not set");
-                None
-            }
-        }
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres_two_processes_grant_exactly_once_across_sigkills() {
-        let Some(url) = pg_url() else { return };
-        let _serial = common::PG_SERIAL.lock().await;
-        let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-            .await
-            .unwrap();
-        tokio::spawn(connection);
-        let table = format!("grants_{}", uuid::Uuid::new_v4().simple());
-        client
-            .batch_execute(&format!(
-                "CREATE TABLE {table} (order_id bigint NOT NULL, sku text NOT NULL,
-                 quantity bigint NOT NULL)"
-            ))
-            .await
-            .unwrap();
-        let base = order_base();
-        let env = vec![
-            ("FAULT_MODE", "tx".to_owned()),
-            ("FAULT_PG", url.clone()),
-            ("FAULT_GRANTS_TABLE", table.clone()),
-            ("FAULT_LEASE_MS", "1000".to_owned()),
-            ("FAULT_WAIT_MS", "300".to_owned()),
-        ];
-        let report = storm(
-            2,
-            |_| Receiver::start(&env),
-            deliveries(base, ORDERS, COPIES),
-            KILLS,
-            32,
-        )
-        .await;
-        let rows = client
-            .query(
-                &format!("SELECT order_id, COUNT(*) FROM {table} GROUP BY order_id"),
-                &[],
-            )
-            .await
-            .unwrap();
-        let grants: BTreeMap<i64, i64> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
-        client
-            .batch_execute(&format!("DROP TABLE {table}"))
-            .await
-            .unwrap();
-        assert_exactly_once(&grants, base, ORDERS);
-        assert!(report.kills >= 10, "only {} kills", report.kills);
-        eprintln!(
-            "postgres: {} deliveries, {} kills (alternating over 2 processes), {} attempts, {:?}",
-            ORDERS as usize * COPIES,
-            report.kills,
-            report.attempts,
-            report.elapsed
-        );
-    }
+#[cfg(feature = "mysql")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql_two_processes_grant_exactly_once_across_sigkills() {
+    let Some(url) = crate::sql::mysql_url() else {
+        return;
+    };
+    let _serial = common::MYSQL_SERIAL.lock().await;
+    let pool = sqlx::MySqlPool::connect(&url).await.unwrap();
+    two_processes_across_sigkills(
+        "mysql",
+        "FAULT_MYSQL",
+        &url,
+        &pool,
+        "quantity BIGINT NOT NULL",
+    )
+    .await;
 }

@@ -15,7 +15,7 @@ use serde_json::Value;
 use tokio::sync::{Semaphore, mpsc};
 
 fn receiver<S: DedupStore>(handler: Recorder, store: S) -> WebhookReceiver<Recorder, S> {
-    WebhookReceiver::with_config(secret(), handler, store, config())
+    WebhookReceiver::with_config(secret(), handler, store, config()).unwrap()
 }
 
 #[tokio::test]
@@ -90,7 +90,8 @@ async fn user_validation_is_never_deduplicated() {
     assert_eq!(rx.handler().count(), 3);
     assert!(rx.store().is_empty());
 
-    let bp = BackpackReceiver::with_config(secret(), Recorder::new(), MemoryStore::new(), config());
+    let bp = BackpackReceiver::with_config(secret(), Recorder::new(), MemoryStore::new(), config())
+        .unwrap();
     let body = br#"{"notification_type":"user_validation","settings":{"merchant_id":1,"project_id":2},"user":{"id":"p"}}"#;
     for _ in 0..3 {
         assert_eq!(parts(bp.handle(signed(body)).await).await.0, 200);
@@ -233,13 +234,13 @@ async fn sqlite_restart_still_deduplicates() {
     {
         let rx = receiver(
             Recorder::scripted([Script::Accept, Script::Reject(ErrorCode::InvalidUser)]),
-            SqliteStore::open(&path).unwrap(),
+            SqliteStore::open(&path).await.unwrap(),
         );
         assert_eq!(parts(rx.handle(signed(ORDER_PAID)).await).await.0, 204);
         assert_eq!(parts(rx.handle(signed(&rejected)).await).await.0, 400);
         assert_eq!(rx.handler().count(), 2);
     } // receiver and store dropped: "restart"
-    let rx = receiver(Recorder::new(), SqliteStore::open(&path).unwrap());
+    let rx = receiver(Recorder::new(), SqliteStore::open(&path).await.unwrap());
     let (status, body) = parts(rx.handle(signed(ORDER_PAID)).await).await;
     assert_eq!(status, 204);
     assert!(body.is_empty());
@@ -272,14 +273,14 @@ async fn sqlite_concurrent_duplicates_across_two_stores_on_one_file() {
     let rx_a = receiver(
         handler_a,
         Observed {
-            inner: SqliteStore::open(&path).unwrap(),
+            inner: SqliteStore::open(&path).await.unwrap(),
             in_progress: ip_tx.clone(),
         },
     );
     let rx_b = receiver(
         handler_b,
         Observed {
-            inner: SqliteStore::open(&path).unwrap(),
+            inner: SqliteStore::open(&path).await.unwrap(),
             in_progress: ip_tx,
         },
     );
@@ -305,8 +306,12 @@ async fn memory_retention_purges_after_seven_days() {
 #[tokio::test]
 async fn sqlite_retention_purges_after_seven_days() {
     let dir = tempfile::tempdir().unwrap();
-    retention_purges_after_seven_days(SqliteStore::open(dir.path().join("d.sqlite3")).unwrap())
-        .await;
+    retention_purges_after_seven_days(
+        SqliteStore::open(dir.path().join("d.sqlite3"))
+            .await
+            .unwrap(),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -317,7 +322,8 @@ async fn memory_payment_account_can_be_added_again_after_removal() {
 #[cfg(feature = "sqlite")]
 #[tokio::test]
 async fn sqlite_payment_account_can_be_added_again_after_removal() {
-    payment_account_can_be_added_again_after_removal(SqliteStore::open_in_memory().unwrap()).await;
+    payment_account_can_be_added_again_after_removal(SqliteStore::open_in_memory().await.unwrap())
+        .await;
 }
 
 /// A `tracing` writer into a shared buffer.

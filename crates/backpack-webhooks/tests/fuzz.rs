@@ -247,8 +247,8 @@ proptest! {
             } else {
                 http::HeaderValue::from_bytes(&header).ok()
             };
-            let rx = WebhookReceiver::new(secret(), Recorder::new(), MemoryStore::new());
-            let bp = BackpackReceiver::new(secret(), Recorder::new(), MemoryStore::new());
+            let rx = WebhookReceiver::new(secret(), Recorder::new(), MemoryStore::new()).unwrap();
+            let bp = BackpackReceiver::new(secret(), Recorder::new(), MemoryStore::new()).unwrap();
             let s = rx.handle(request_raw(&body, auth.clone(), PEER)).await.status().as_u16();
             let b = bp.handle(request_raw(&body, auth, PEER)).await.status().as_u16();
             (s, b)

@@ -132,7 +132,8 @@ async fn store_samples_are_accepted_and_typed() {
     for (name, body) in samples {
         let expected_method = name.split('.').next().unwrap().to_owned();
         let receiver =
-            WebhookReceiver::with_config(secret(), Recorder::new(), MemoryStore::new(), config());
+            WebhookReceiver::with_config(secret(), Recorder::new(), MemoryStore::new(), config())
+                .unwrap();
         let (status, response) = parts(receiver.handle(signed(&body)).await).await;
         assert_eq!(
             status,
@@ -287,7 +288,8 @@ async fn backpack_samples_are_accepted_and_typed() {
     for (name, body) in samples {
         let expected_method = name.split('.').next().unwrap().to_owned();
         let receiver =
-            BackpackReceiver::with_config(secret(), Recorder::new(), MemoryStore::new(), config());
+            BackpackReceiver::with_config(secret(), Recorder::new(), MemoryStore::new(), config())
+                .unwrap();
         let (status, response) = parts(receiver.handle(signed(&body)).await).await;
         assert_eq!(
             status,
@@ -365,7 +367,8 @@ async fn incomplete_captures_are_rejected() {
                     Recorder::new(),
                     MemoryStore::new(),
                     config(),
-                );
+                )
+                .unwrap();
                 let (got, response) = parts(rx.handle(signed(&body)).await).await;
                 (got, response, rx.handler().count(), rx.store().is_empty())
             }
@@ -375,7 +378,8 @@ async fn incomplete_captures_are_rejected() {
                     Recorder::new(),
                     MemoryStore::new(),
                     config(),
-                );
+                )
+                .unwrap();
                 let (got, response) = parts(rx.handle(signed(&body)).await).await;
                 (got, response, rx.handler().count(), rx.store().is_empty())
             }
@@ -402,7 +406,8 @@ async fn user_search_can_answer_with_a_user() {
         secret(),
         Recorder::scripted([Script::Found(found)]),
         Arc::new(MemoryStore::new()),
-    );
+    )
+    .unwrap();
     let (status, response) = parts(receiver.handle(signed(&body)).await).await;
     assert_eq!(status, 200);
     let v: Value = serde_json::from_slice(&response).unwrap();

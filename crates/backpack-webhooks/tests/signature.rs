@@ -250,7 +250,7 @@ async fn rotation_accepts_current_and_previous_secrets_only() {
     let secrets = WebhookSecrets::new(new.clone()).with_previous(old.clone());
     let shown = format!("{secrets:?}");
     assert!(!shown.contains("PROJECT_KEY"), "{shown}");
-    let rx = WebhookReceiver::new(secrets, Recorder::new(), MemoryStore::new());
+    let rx = WebhookReceiver::new(secrets, Recorder::new(), MemoryStore::new()).unwrap();
     let signed_with = |secret: &WebhookSecret, id: i64| {
         let body = body_with(ORDER_PAID, &[set("/order/id", id)]);
         request(&body, Some(&authorization_value(&body, secret)), PEER)

@@ -13,7 +13,8 @@ use common::*;
 
 async fn serve(config: ReceiverConfig) -> (SocketAddr, WebhookReceiver<Recorder, MemoryStore>) {
     let receiver =
-        WebhookReceiver::with_config(secret(), Recorder::new(), MemoryStore::new(), config);
+        WebhookReceiver::with_config(secret(), Recorder::new(), MemoryStore::new(), config)
+            .unwrap();
     let app = axum::Router::new().route_service("/webhook", receiver.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

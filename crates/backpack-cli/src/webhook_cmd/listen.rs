@@ -340,13 +340,21 @@ async fn serve<S: DedupStore>(
         }),
         None => None,
     };
+    // The library refuses an empty secret too (anyone could sign with it).
+    let empty_secret = |_| CliError::MissingSecret {
+        what: "webhook secret",
+        flag: "--secret",
+        env: SECRET_ENV,
+    };
     let app = Arc::new(ListenApp {
         store: WebhookReceiver::new(
             secret.clone(),
             StoreHandler(Arc::clone(&recorder)),
             Arc::clone(&store),
-        ),
-        backpack: BackpackReceiver::new(secret, BackpackSide(Arc::clone(&recorder)), store),
+        )
+        .map_err(empty_secret)?,
+        backpack: BackpackReceiver::new(secret, BackpackSide(Arc::clone(&recorder)), store)
+            .map_err(empty_secret)?,
         recorder,
         drift,
     });
@@ -372,10 +380,12 @@ pub async fn run(args: &ListenArgs) -> Result<(), CliError> {
     }
     match &args.db {
         Some(path) => {
-            let store = SqliteStore::open(path).map_err(|e| CliError::Database {
-                path: path.clone(),
-                reason: one_line(&e),
-            })?;
+            let store = SqliteStore::open(path)
+                .await
+                .map_err(|e| CliError::Database {
+                    path: path.clone(),
+                    reason: one_line(&e),
+                })?;
             serve(args, secret, store).await
         }
         None => serve(args, secret, MemoryStore::new()).await,

@@ -26,14 +26,22 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 
 pub mod memory;
+#[cfg(feature = "mysql")]
+pub mod mysql;
 #[cfg(feature = "postgres")]
 pub mod postgres;
+#[cfg(feature = "_sql")]
+pub mod sql;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 
 pub use memory::MemoryStore;
+#[cfg(feature = "mysql")]
+pub use mysql::MySqlStore;
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresStore;
+#[cfg(feature = "_sql")]
+pub use sql::PoolSettings;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 
@@ -229,7 +237,7 @@ impl<S: DedupStore> DedupStore for Arc<S> {
 }
 
 /// Milliseconds since the Unix epoch of `time` (0 before it, saturating), for SQL stores.
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
+#[cfg(feature = "_sql")]
 pub(crate) fn unix_millis(time: SystemTime) -> i64 {
     time.duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
@@ -237,7 +245,7 @@ pub(crate) fn unix_millis(time: SystemTime) -> i64 {
 }
 
 /// Milliseconds of a lease as `i64` (saturating), for SQL stores.
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
+#[cfg(feature = "_sql")]
 pub(crate) fn lease_millis(lease: Duration) -> i64 {
     i64::try_from(lease.as_millis()).unwrap_or(i64::MAX)
 }

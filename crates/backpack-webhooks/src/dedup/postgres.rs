@@ -1,17 +1,18 @@
-//! PostgreSQL store (feature `postgres`): one table shared by every receiver instance behind a
-//! load balancer.
+//! PostgreSQL store (feature `postgres`, sqlx): one table shared by every receiver instance
+//! behind a load balancer.
 //!
-//! * A claim is `INSERT … ON CONFLICT (key) DO NOTHING`; exactly one instance inserts the row.
+//! * A claim is `INSERT … ON CONFLICT (key) DO NOTHING`; exactly one instance inserts the row. In
+//!   a [`TransactionalReceiver`](crate::TransactionalReceiver) that insert is the first statement
+//!   of the delivery's transaction, so a concurrent duplicate waits on the key (at most the lock
+//!   timeout) and then reads the committed answer.
 //! * A claim whose lease ran out (the claimer crashed or hung) is taken over by a single
 //!   conditional `UPDATE … WHERE token IS NOT NULL AND lease_until <= clock_timestamp()`.
 //! * `complete`, `release` and `renew` only touch the row while it still carries the caller's token.
 //! * All times are the **database server's** clock (`clock_timestamp()`), so instances with
 //!   skewed clocks agree on lease expiry.
-//! * Waiting duplicates poll (the trait's default `wait_for_change`).
 //!
-//! The connection is plain TCP without TLS ([`PostgresStore::connect`]); for TLS, connect a
-//! [`tokio_postgres::Client`] yourself and use [`PostgresStore::from_client`]. A store made by
-//! `connect` reconnects when it finds the connection closed.
+//! TLS: put `sslmode=require` (or `verify-full` with `sslrootcert=…`) in the URL; rustls does it.
+//! Timeouts ([`PoolSettings`]) are set per connection (`lock_timeout`, `statement_timeout`).
 //!
 //! Table (created if missing, under an advisory lock so concurrent starts do not race):
 //!
@@ -28,15 +29,15 @@
 //! ```
 
 use std::fmt;
-use std::future::Future;
-use std::sync::Arc;
+use std::str::FromStr;
 use std::time::{Duration, SystemTime};
 
-use bytes::Bytes;
-use tokio::sync::RwLock;
-use tokio_postgres::{Client, NoTls};
+use sqlx::postgres::{PgConnectOptions, PgPool, Postgres};
+use sqlx::{AssertSqlSafe, Executor, Row, Transaction};
 
+use super::sql::{HANDLER_SAVEPOINT, PoolSettings, hex_literal, row_claim};
 use super::{Claim, ClaimToken, DedupStore, StoreError, StoredAnswer, lease_millis, unix_millis};
+use crate::transactional::{SqlStore, TxClaim, sealed};
 
 const SCHEMA: &str = "
 BEGIN;
@@ -52,277 +53,337 @@ CREATE TABLE IF NOT EXISTS backpack_webhook_deliveries (
 );
 COMMIT;";
 
-/// PostgreSQL-backed [`DedupStore`].
+/// PostgreSQL-backed [`DedupStore`] and transaction source of a
+/// [`TransactionalReceiver`](crate::TransactionalReceiver).
 #[derive(Clone)]
 pub struct PostgresStore {
-    client: Arc<RwLock<Arc<Client>>>,
-    /// Connection string, kept to reconnect; `None` for [`PostgresStore::from_client`].
-    config: Option<Arc<str>>,
-    /// Idle connections for transactional handlers (a transaction needs a connection of its
-    /// own: `tokio_postgres` transactions borrow their client mutably).
-    tx_pool: Arc<std::sync::Mutex<Vec<Client>>>,
+    pool: PgPool,
 }
-
-/// Most idle transaction connections kept.
-const TX_POOL_MAX: usize = 16;
 
 impl fmt::Debug for PostgresStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The connection string may hold a password.
+        // The connect options hold the password.
         f.debug_struct("PostgresStore").finish_non_exhaustive()
     }
 }
 
-async fn connect_client(config: &str) -> Result<Client, StoreError> {
-    let (client, connection) = tokio_postgres::connect(config, NoTls)
-        .await
-        .map_err(StoreError::backend)?;
-    tokio::spawn(async move {
-        if let Err(err) = connection.await {
-            tracing::warn!(error = %err, "PostgreSQL dedup store connection ended");
-        }
-    });
-    Ok(client)
-}
-
 impl PostgresStore {
-    /// Connects (without TLS) with a libpq-style connection string or URL, e.g.
-    /// `postgresql://user@127.0.0.1:5432/db`, and creates the table if missing.
-    pub async fn connect(config: &str) -> Result<Self, StoreError> {
-        let client = connect_client(config).await?;
-        client
-            .batch_execute(SCHEMA)
+    /// The connection pool: create your tables with it, or query outside webhooks.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Connects with a URL such as `postgresql://user:pw@db.internal/app?sslmode=verify-full`
+    /// (default [`PoolSettings`]) and creates the table if missing.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_with(url, &PoolSettings::default()).await
+    }
+
+    /// Connects with explicit pool and timeout settings.
+    pub async fn connect_with(url: &str, settings: &PoolSettings) -> Result<Self, StoreError> {
+        let options = PgConnectOptions::from_str(url).map_err(StoreError::backend)?;
+        Self::connect_options(options, settings).await
+    }
+
+    /// Connects with options you built (e.g. TLS certificates set in code).
+    pub async fn connect_options(
+        options: PgConnectOptions,
+        settings: &PoolSettings,
+    ) -> Result<Self, StoreError> {
+        let options = options.options([
+            (
+                "lock_timeout",
+                format!("{}ms", settings.lock_timeout().as_millis()),
+            ),
+            (
+                "statement_timeout",
+                format!("{}ms", settings.statement_timeout().as_millis()),
+            ),
+        ]);
+        let pool = settings
+            .pool_options::<Postgres>()
+            .connect_with(options)
             .await
             .map_err(StoreError::backend)?;
-        Ok(Self {
-            client: Arc::new(RwLock::new(Arc::new(client))),
-            config: Some(Arc::from(config)),
-            tx_pool: Arc::default(),
-        })
-    }
-
-    /// Uses a client you connected yourself (e.g. with TLS) and creates the table if missing.
-    /// Such a store cannot reconnect, and cannot open the extra connections a
-    /// [`TransactionalReceiver`](crate::TransactionalReceiver) needs (it answers 500); use
-    /// [`PostgresStore::connect`] for that.
-    pub async fn from_client(client: Client) -> Result<Self, StoreError> {
-        client
-            .batch_execute(SCHEMA)
-            .await
-            .map_err(StoreError::backend)?;
-        Ok(Self {
-            client: Arc::new(RwLock::new(Arc::new(client))),
-            config: None,
-            tx_pool: Arc::default(),
-        })
-    }
-
-    /// A connection of its own for one transaction (idle one, or a new one).
-    pub(crate) async fn checkout(&self) -> Result<Client, StoreError> {
-        let idle = {
-            let mut pool = self.tx_pool.lock().unwrap_or_else(|e| e.into_inner());
-            std::iter::from_fn(|| pool.pop()).find(|c| !c.is_closed())
-        };
-        if let Some(client) = idle {
-            return Ok(client);
-        }
-        let Some(config) = &self.config else {
-            return Err(StoreError::backend(std::io::Error::other(
-                "transactions need a store made by PostgresStore::connect",
-            )));
-        };
-        connect_client(config).await
-    }
-
-    /// Gives back a connection taken by [`checkout`](Self::checkout).
-    pub(crate) fn checkin(&self, client: Client) {
-        if client.is_closed() {
-            return;
-        }
-        let mut pool = self.tx_pool.lock().unwrap_or_else(|e| e.into_inner());
-        if pool.len() < TX_POOL_MAX {
-            pool.push(client);
-        }
-    }
-
-    async fn client(&self) -> Result<Arc<Client>, StoreError> {
-        let current = self.client.read().await.clone();
-        if !current.is_closed() {
-            return Ok(current);
-        }
-        let Some(config) = &self.config else {
-            return Ok(current); // the call will fail with "connection closed"
-        };
-        let mut slot = self.client.write().await;
-        if slot.is_closed() {
-            *slot = Arc::new(connect_client(config).await?);
-        }
-        Ok(slot.clone())
-    }
-
-    async fn claim_async(&self, key: String, lease_ms: i64) -> Result<Claim, StoreError> {
-        let client = self.client().await?;
-        for _ in 0..4 {
-            let token = ClaimToken::new();
-            let inserted = client
-                .execute(
-                    "INSERT INTO backpack_webhook_deliveries (key, token, lease_until, created_at)
-                     VALUES ($1, $2, clock_timestamp() + $3::bigint * interval '1 millisecond',
-                             clock_timestamp())
-                     ON CONFLICT (key) DO NOTHING",
-                    &[&key, &token.as_str(), &lease_ms],
-                )
-                .await
-                .map_err(StoreError::backend)?;
-            if inserted == 1 {
-                return Ok(Claim::Acquired(token));
-            }
-            let taken_over = client
-                .execute(
-                    "UPDATE backpack_webhook_deliveries
-                     SET token = $2,
-                         lease_until = clock_timestamp() + $3::bigint * interval '1 millisecond'
-                     WHERE key = $1 AND token IS NOT NULL AND lease_until <= clock_timestamp()",
-                    &[&key, &token.as_str(), &lease_ms],
-                )
-                .await
-                .map_err(StoreError::backend)?;
-            if taken_over == 1 {
-                return Ok(Claim::Acquired(token));
-            }
-            let row = client
-                .query_opt(
-                    "SELECT token, status, body FROM backpack_webhook_deliveries WHERE key = $1",
-                    &[&key],
-                )
-                .await
-                .map_err(StoreError::backend)?;
-            let Some(row) = row else {
-                continue; // released in between: try again
-            };
-            let token: Option<String> = row.try_get(0).map_err(StoreError::backend)?;
-            if token.is_some() {
-                return Ok(Claim::InProgress);
-            }
-            let status: Option<i32> = row.try_get(1).map_err(StoreError::backend)?;
-            let body: Option<Vec<u8>> = row.try_get(2).map_err(StoreError::backend)?;
-            let status = status
-                .and_then(|s| u16::try_from(s).ok())
-                .ok_or_else(|| StoreError::Corrupt(format!("bad status for key {key}")))?;
-            return Ok(Claim::Done(StoredAnswer {
-                status,
-                body: Bytes::from(body.unwrap_or_default()),
-            }));
-        }
-        Ok(Claim::InProgress)
+        pool.execute(SCHEMA).await.map_err(StoreError::backend)?;
+        Ok(Self { pool })
     }
 
     async fn owned_execute(
         &self,
         sql: &'static str,
-        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+        key: &str,
+        token: &ClaimToken,
+        extra: Option<(i32, &[u8])>,
     ) -> Result<(), StoreError> {
-        let client = self.client().await?;
-        let changed = client
-            .execute(sql, params)
+        let mut query = sqlx::query(sql).bind(key).bind(token.as_str());
+        if let Some((status, body)) = extra {
+            query = query.bind(status).bind(body);
+        }
+        let done = query
+            .execute(&self.pool)
             .await
             .map_err(StoreError::backend)?;
-        if changed == 1 {
+        if done.rows_affected() == 1 {
             Ok(())
         } else {
             Err(StoreError::ClaimLost)
         }
     }
+
+    async fn claim_once(&self, key: &str, lease_ms: i64) -> Result<Option<Claim>, StoreError> {
+        let token = ClaimToken::new();
+        let inserted = sqlx::query(
+            "INSERT INTO backpack_webhook_deliveries (key, token, lease_until, created_at)
+             VALUES ($1, $2, clock_timestamp() + $3::bigint * interval '1 millisecond',
+                     clock_timestamp())
+             ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(key)
+        .bind(token.as_str())
+        .bind(lease_ms)
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::backend)?;
+        if inserted.rows_affected() == 1 {
+            return Ok(Some(Claim::Acquired(token)));
+        }
+        let taken_over = sqlx::query(
+            "UPDATE backpack_webhook_deliveries
+             SET token = $2, lease_until = clock_timestamp() + $3::bigint * interval '1 millisecond'
+             WHERE key = $1 AND token IS NOT NULL AND lease_until <= clock_timestamp()",
+        )
+        .bind(key)
+        .bind(token.as_str())
+        .bind(lease_ms)
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::backend)?;
+        if taken_over.rows_affected() == 1 {
+            return Ok(Some(Claim::Acquired(token)));
+        }
+        let row = sqlx::query(
+            "SELECT token, status, body FROM backpack_webhook_deliveries WHERE key = $1",
+        )
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(StoreError::backend)?;
+        match row {
+            None => Ok(None), // released in between: try again
+            Some(row) => row_claim(
+                row.try_get(0).map_err(StoreError::backend)?,
+                row.try_get(1).map_err(StoreError::backend)?,
+                row.try_get(2).map_err(StoreError::backend)?,
+            )
+            .map(Some),
+        }
+    }
 }
 
 impl DedupStore for PostgresStore {
+    async fn claim(&self, key: &str, lease: Duration) -> Result<Claim, StoreError> {
+        // Bounded: the row only flips between absent and present while others release.
+        for _ in 0..4 {
+            if let Some(claim) = self.claim_once(key, lease_millis(lease)).await? {
+                return Ok(claim);
+            }
+        }
+        Ok(Claim::InProgress)
+    }
+
+    async fn complete(
+        &self,
+        key: &str,
+        token: &ClaimToken,
+        answer: &StoredAnswer,
+    ) -> Result<(), StoreError> {
+        self.owned_execute(
+            "UPDATE backpack_webhook_deliveries
+             SET token = NULL, lease_until = NULL, completed_at = clock_timestamp(),
+                 status = $3, body = $4
+             WHERE key = $1 AND token = $2",
+            key,
+            token,
+            Some((i32::from(answer.status), &answer.body)),
+        )
+        .await
+    }
+
+    async fn release(&self, key: &str, token: &ClaimToken) -> Result<(), StoreError> {
+        self.owned_execute(
+            "DELETE FROM backpack_webhook_deliveries WHERE key = $1 AND token = $2",
+            key,
+            token,
+            None,
+        )
+        .await
+    }
+
+    async fn renew(
+        &self,
+        key: &str,
+        token: &ClaimToken,
+        lease: Duration,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "UPDATE backpack_webhook_deliveries
+             SET lease_until = clock_timestamp() + $3::bigint * interval '1 millisecond'
+             WHERE key = $1 AND token = $2",
+        )
+        .bind(key)
+        .bind(token.as_str())
+        .bind(lease_millis(lease))
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::backend)?;
+        if done.rows_affected() == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::ClaimLost)
+        }
+    }
+
     async fn forget(&self, key: &str) -> Result<(), StoreError> {
-        let client = self.client().await?;
-        client
-            .execute(
-                "DELETE FROM backpack_webhook_deliveries WHERE key = $1 AND token IS NULL",
-                &[&key],
-            )
+        sqlx::query("DELETE FROM backpack_webhook_deliveries WHERE key = $1 AND token IS NULL")
+            .bind(key)
+            .execute(&self.pool)
             .await
             .map_err(StoreError::backend)?;
         Ok(())
     }
 
     async fn purge_completed_before(&self, cutoff: SystemTime) -> Result<u64, StoreError> {
-        let client = self.client().await?;
-        client
-            .execute(
-                "DELETE FROM backpack_webhook_deliveries WHERE token IS NULL
-                 AND completed_at <= to_timestamp(($1::bigint)::float8 / 1000)",
-                &[&unix_millis(cutoff)],
-            )
+        let done = sqlx::query(
+            "DELETE FROM backpack_webhook_deliveries WHERE token IS NULL
+             AND completed_at <= to_timestamp(($1::bigint)::float8 / 1000)",
+        )
+        .bind(unix_millis(cutoff))
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::backend)?;
+        Ok(done.rows_affected())
+    }
+}
+
+impl sealed::Sealed for PostgresStore {}
+
+impl SqlStore for PostgresStore {
+    type Db = Postgres;
+
+    fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    async fn begin_tx(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
+        self.pool.begin().await.map_err(StoreError::backend)
+    }
+
+    async fn claim_in(
+        tx: &mut Transaction<'static, Postgres>,
+        key: &str,
+    ) -> Result<TxClaim, StoreError> {
+        // One round trip: the claim, recorded as a 204 in advance (what `Ok` answers, so the
+        // common path needs no second write), and the savepoint a rejection rolls back to.
+        let hex = hex_literal(key);
+        let batch = format!(
+            "INSERT INTO backpack_webhook_deliveries (key, status, created_at, completed_at)
+             VALUES (convert_from(decode('{hex}', 'hex'), 'UTF8'), 204, clock_timestamp(),
+                     clock_timestamp())
+             ON CONFLICT (key) DO NOTHING;
+             SAVEPOINT {HANDLER_SAVEPOINT}"
+        );
+        let done = sqlx::raw_sql(AssertSqlSafe(batch))
+            .execute(&mut **tx)
             .await
-            .map_err(StoreError::backend)
+            .map_err(StoreError::backend)?;
+        if done.rows_affected() == 1 {
+            return Ok(TxClaim::Owned);
+        }
+        let row = sqlx::query(
+            "SELECT token, status, body, lease_until <= clock_timestamp()
+             FROM backpack_webhook_deliveries WHERE key = $1",
+        )
+        .bind(key)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(StoreError::backend)?;
+        let Some(row) = row else {
+            return Ok(TxClaim::InProgress);
+        };
+        let expired: Option<bool> = row.try_get(3).map_err(StoreError::backend)?;
+        let token: Option<String> = row.try_get(0).map_err(StoreError::backend)?;
+        if token.is_some() && expired != Some(true) {
+            return Ok(TxClaim::InProgress);
+        }
+        if token.is_none() {
+            let claim = row_claim(
+                None,
+                row.try_get(1).map_err(StoreError::backend)?,
+                row.try_get(2).map_err(StoreError::backend)?,
+            )?;
+            if let Claim::Done(answer) = claim {
+                return Ok(TxClaim::Done(answer));
+            }
+        }
+        // A plain claim whose holder died: take it over inside this transaction.
+        let taken = sqlx::query(
+            "UPDATE backpack_webhook_deliveries
+             SET token = NULL, lease_until = NULL, status = 204, body = NULL,
+                 completed_at = clock_timestamp()
+             WHERE key = $1 AND token IS NOT NULL AND lease_until <= clock_timestamp()",
+        )
+        .bind(key)
+        .execute(&mut **tx)
+        .await
+        .map_err(StoreError::backend)?;
+        if taken.rows_affected() != 1 {
+            return Ok(TxClaim::InProgress); // someone else took it first
+        }
+        tx.execute(sqlx::raw_sql(AssertSqlSafe(format!(
+            "SAVEPOINT {HANDLER_SAVEPOINT}"
+        ))))
+        .await
+        .map_err(StoreError::backend)?;
+        Ok(TxClaim::Owned)
     }
 
-    fn claim(
-        &self,
+    async fn record_in(
+        tx: &mut Transaction<'static, Postgres>,
         key: &str,
-        lease: Duration,
-    ) -> impl Future<Output = Result<Claim, StoreError>> + Send {
-        self.claim_async(key.to_owned(), lease_millis(lease))
-    }
-
-    fn complete(
-        &self,
-        key: &str,
-        token: &ClaimToken,
         answer: &StoredAnswer,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        let status = i32::from(answer.status);
-        let body = answer.body.clone();
-        let key = key.to_owned();
-        let token = token.as_str().to_owned();
-        async move {
-            self.owned_execute(
-                "UPDATE backpack_webhook_deliveries
-                 SET token = NULL, lease_until = NULL, completed_at = clock_timestamp(),
-                     status = $3, body = $4
-                 WHERE key = $1 AND token = $2",
-                &[&key, &token, &status, &body.as_ref()],
-            )
+        rejected: bool,
+    ) -> Result<(), StoreError> {
+        if rejected {
+            tx.execute(sqlx::raw_sql(AssertSqlSafe(format!(
+                "ROLLBACK TO SAVEPOINT {HANDLER_SAVEPOINT}"
+            ))))
             .await
+            .map_err(StoreError::backend)?;
         }
+        sqlx::query(
+            "UPDATE backpack_webhook_deliveries SET status = $2, body = $3,
+                 completed_at = clock_timestamp()
+             WHERE key = $1",
+        )
+        .bind(key)
+        .bind(i32::from(answer.status))
+        .bind(answer.body.as_ref())
+        .execute(&mut **tx)
+        .await
+        .map_err(StoreError::backend)?;
+        Ok(())
     }
 
-    fn release(
-        &self,
+    async fn forget_in(
+        tx: &mut Transaction<'static, Postgres>,
         key: &str,
-        token: &ClaimToken,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        let key = key.to_owned();
-        let token = token.as_str().to_owned();
-        async move {
-            self.owned_execute(
-                "DELETE FROM backpack_webhook_deliveries WHERE key = $1 AND token = $2",
-                &[&key, &token],
-            )
+    ) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM backpack_webhook_deliveries WHERE key = $1 AND token IS NULL")
+            .bind(key)
+            .execute(&mut **tx)
             .await
-        }
-    }
-
-    fn renew(
-        &self,
-        key: &str,
-        token: &ClaimToken,
-        lease: Duration,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        let key = key.to_owned();
-        let token = token.as_str().to_owned();
-        let lease_ms = lease_millis(lease);
-        async move {
-            self.owned_execute(
-                "UPDATE backpack_webhook_deliveries
-                 SET lease_until = clock_timestamp() + $3::bigint * interval '1 millisecond'
-                 WHERE key = $1 AND token = $2",
-                &[&key, &token, &lease_ms],
-            )
-            .await
-        }
+            .map_err(StoreError::backend)?;
+        Ok(())
     }
 }

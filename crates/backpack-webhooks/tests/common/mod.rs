@@ -182,7 +182,7 @@ impl Recorder {
         self.calls.lock().unwrap().len()
     }
 
-    async fn record<T: Serialize>(
+    pub async fn record<T: Serialize>(
         &self,
         method: &str,
         payload: &T,
@@ -401,7 +401,8 @@ pub async fn retention_purges_after_seven_days<S: DedupStore>(store: S) {
         Recorder::new(),
         store,
         config().with_clock(clock.clone()),
-    );
+    )
+    .unwrap();
     assert_eq!(rx.config().retention(), Duration::from_secs(7 * 24 * 3600));
     let order = |n: u64| {
         let id = (uuid::Uuid::new_v4().as_u128() as u64 >> 2) + n;
@@ -454,7 +455,7 @@ pub async fn concurrent_pair<S: DedupStore>(
 
 /// Adding a payment account again after removing it (same body) is handled, not replayed.
 pub async fn payment_account_can_be_added_again_after_removal<S: DedupStore>(store: S) {
-    let rx = WebhookReceiver::with_config(secret(), Recorder::new(), store, config());
+    let rx = WebhookReceiver::with_config(secret(), Recorder::new(), store, config()).unwrap();
     let id = (uuid::Uuid::new_v4().as_u128() as u64 >> 2).to_string();
     let add = sample_with(
         "store/payment_account_add.sdk",
@@ -491,3 +492,6 @@ pub async fn payment_account_can_be_added_again_after_removal<S: DedupStore>(sto
 /// and the retention test purges it with a clock a week ahead, which removes every completed
 /// row, other tests' included: one PostgreSQL test at a time.
 pub static PG_SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// The same for the MySQL/MariaDB tests.
+pub static MYSQL_SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());

@@ -8,8 +8,9 @@
 //!   `plain` (a [`WebhookReceiver`] whose handler grants in its own write, then the receiver
 //!   records the answer separately).
 //! * `FAULT_SQLITE` — SQLite file holding both the dedup table and `grants`; or
-//! * `FAULT_PG` — PostgreSQL URL (feature `postgres`, `tx` mode only); grants go to the table
-//!   named by `FAULT_GRANTS_TABLE` (created by the test).
+//! * `FAULT_PG` — PostgreSQL URL (feature `postgres`, `tx` mode only), or
+//! * `FAULT_MYSQL` — MySQL/MariaDB URL (feature `mysql`, `tx` mode only); on these two, grants go
+//!   to the table named by `FAULT_GRANTS_TABLE` (created by the test).
 //! * `FAULT_LEASE_MS`, `FAULT_WAIT_MS` — claim lease and in-progress wait.
 //! * `FAULT_HANG_AFTER_GRANT=1` — after writing a grant, print `granted <order id>` and hang
 //!   forever (so that the test kills the process at that exact point, without sleeping).
@@ -17,12 +18,13 @@
 //! Prints `listening <addr>` once it accepts connections (it binds `127.0.0.1:0`).
 
 use std::net::SocketAddr;
-use std::sync::Mutex;
 use std::time::Duration;
 
+use backpack_webhooks::sqlx::{self, AssertSqlSafe};
 use backpack_webhooks::{
-    Delivery, HandlerError, HandlerResult, OrderPaid, ReceiverConfig, SqliteHandler, SqliteStore,
-    TransactionalReceiver, WebhookEvent, WebhookHandler, WebhookReceiver, WebhookSecret,
+    Delivery, HandlerError, HandlerResult, OrderPaid, ReceiverConfig, SqliteStore,
+    TransactionalHandler, TransactionalReceiver, WebhookEvent, WebhookHandler, WebhookReceiver,
+    WebhookSecret,
 };
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -37,41 +39,59 @@ fn hang_after_grant(order_id: i64) {
     }
 }
 
-/// `tx` mode on SQLite: the grant is written through the receiver's transaction.
-struct TxGrants;
+/// `tx` mode: the grant is written through the receiver's transaction, with `insert` (the
+/// `INSERT` into the grants table, in the database's placeholder syntax).
+struct TxGrants {
+    insert: String,
+}
 
-impl SqliteHandler for TxGrants {
-    fn handle(
-        &self,
-        event: WebhookEvent,
-        _delivery: &Delivery,
-        tx: &rusqlite::Transaction<'_>,
-    ) -> HandlerResult {
-        if let WebhookEvent::OrderPaid(order) = event {
-            tx.execute(
-                "INSERT INTO grants (order_id, sku, quantity) VALUES (?1, ?2, ?3)",
-                rusqlite::params![order.order.id, sku(&order), quantity(&order)],
-            )
-            .map_err(HandlerError::temporary)?;
-            hang_after_grant(order.order.id);
+/// One `TransactionalHandler` impl per database (the bodies are the same).
+macro_rules! tx_grants {
+    ($($(#[$cfg:meta])* $db:ty;)+) => {$(
+        $(#[$cfg])*
+        impl TransactionalHandler<$db> for TxGrants {
+            async fn handle(
+                &self,
+                event: WebhookEvent,
+                _delivery: &Delivery,
+                tx: &mut sqlx::Transaction<'_, $db>,
+            ) -> HandlerResult {
+                if let WebhookEvent::OrderPaid(order) = event {
+                    sqlx::query(AssertSqlSafe(self.insert.as_str()))
+                        .bind(order.order.id)
+                        .bind(sku(&order))
+                        .bind(quantity(&order))
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(HandlerError::temporary)?;
+                    hang_after_grant(order.order.id);
+                }
+                Ok(())
+            }
         }
-        Ok(())
-    }
+    )+};
+}
+
+tx_grants! {
+    sqlx::Sqlite;
+    #[cfg(feature = "postgres")]
+    sqlx::Postgres;
+    #[cfg(feature = "mysql")]
+    sqlx::MySql;
 }
 
 /// `plain` mode: the grant is its own write; the receiver records the answer afterwards.
-struct PlainGrants(Mutex<rusqlite::Connection>);
+struct PlainGrants(sqlx::SqlitePool);
 
 impl WebhookHandler for PlainGrants {
     async fn order_paid(&self, order: OrderPaid, _delivery: &Delivery) -> HandlerResult {
-        {
-            let conn = self.0.lock().map_err(|_| HandlerError::retry_later())?;
-            conn.execute(
-                "INSERT INTO grants (order_id, sku, quantity) VALUES (?1, ?2, ?3)",
-                rusqlite::params![order.order.id, sku(&order), quantity(&order)],
-            )
+        sqlx::query("INSERT INTO grants (order_id, sku, quantity) VALUES (?, ?, ?)")
+            .bind(order.order.id)
+            .bind(sku(&order))
+            .bind(quantity(&order))
+            .execute(&self.0)
+            .await
             .map_err(HandlerError::temporary)?;
-        }
         hang_after_grant(order.order.id);
         Ok(())
     }
@@ -93,43 +113,6 @@ fn quantity(order: &OrderPaid) -> i64 {
 const SQLITE_GRANTS: &str = "CREATE TABLE IF NOT EXISTS grants (
     order_id INTEGER NOT NULL, sku TEXT NOT NULL, quantity INTEGER NOT NULL)";
 
-#[cfg(feature = "postgres")]
-mod pg {
-    use backpack_webhooks::{Delivery, HandlerError, HandlerResult, PostgresHandler, WebhookEvent};
-
-    /// `tx` mode on PostgreSQL.
-    pub struct PgGrants {
-        pub table: String,
-    }
-
-    impl PostgresHandler for PgGrants {
-        async fn handle(
-            &self,
-            event: WebhookEvent,
-            _delivery: &Delivery,
-            tx: &tokio_postgres::Transaction<'_>,
-        ) -> HandlerResult {
-            if let WebhookEvent::OrderPaid(order) = event {
-                let sql = format!(
-                    "INSERT INTO {} (order_id, sku, quantity) VALUES ($1, $2, $3)",
-                    self.table
-                );
-                tx.execute(
-                    &sql,
-                    &[
-                        &order.order.id,
-                        &super::sku(&order),
-                        &super::quantity(&order),
-                    ],
-                )
-                .await
-                .map_err(HandlerError::temporary)?;
-            }
-            Ok(())
-        }
-    }
-}
-
 fn millis(var: &str, default: u64) -> Duration {
     Duration::from_millis(
         std::env::var(var)
@@ -150,6 +133,18 @@ async fn serve(app: axum::Router) -> Result<(), Error> {
     Ok(())
 }
 
+/// The `INSERT` into the test's grants table (`FAULT_GRANTS_TABLE`), with `$n` or `?`.
+fn insert_into_table(numbered: bool) -> Result<String, Error> {
+    let table = std::env::var("FAULT_GRANTS_TABLE")?;
+    if !table.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err("FAULT_GRANTS_TABLE must be an identifier".into());
+    }
+    let values = if numbered { "$1, $2, $3" } else { "?, ?, ?" };
+    Ok(format!(
+        "INSERT INTO {table} (order_id, sku, quantity) VALUES ({values})"
+    ))
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let secret = WebhookSecret::from_env("FAULT_SECRET")?;
@@ -158,20 +153,16 @@ async fn main() -> Result<(), Error> {
         .with_in_progress_wait(millis("FAULT_WAIT_MS", 300));
     let mode = std::env::var("FAULT_MODE").unwrap_or_default();
     if let Ok(path) = std::env::var("FAULT_SQLITE") {
-        let store = SqliteStore::open(&path)?;
-        let grants = rusqlite::Connection::open(&path)?;
-        grants.busy_timeout(Duration::from_secs(5))?;
-        grants.execute_batch(SQLITE_GRANTS)?;
+        let store = SqliteStore::open(&path).await?;
+        sqlx::query(SQLITE_GRANTS).execute(store.pool()).await?;
         let app = if mode == "plain" {
-            let receiver = WebhookReceiver::with_config(
-                secret,
-                PlainGrants(Mutex::new(grants)),
-                store,
-                config,
-            );
+            let handler = PlainGrants(store.pool().clone());
+            let receiver = WebhookReceiver::with_config(secret, handler, store, config)?;
             axum::Router::new().route_service("/", receiver)
         } else {
-            let receiver = TransactionalReceiver::with_config(secret, TxGrants, store, config);
+            let insert = "INSERT INTO grants (order_id, sku, quantity) VALUES (?, ?, ?)".into();
+            let receiver =
+                TransactionalReceiver::with_config(secret, TxGrants { insert }, store, config)?;
             axum::Router::new().route_service("/", receiver)
         };
         return serve(app).await;
@@ -179,10 +170,21 @@ async fn main() -> Result<(), Error> {
     #[cfg(feature = "postgres")]
     if let Ok(url) = std::env::var("FAULT_PG") {
         let store = backpack_webhooks::PostgresStore::connect(&url).await?;
-        let table = std::env::var("FAULT_GRANTS_TABLE")?;
-        let receiver =
-            TransactionalReceiver::with_config(secret, pg::PgGrants { table }, store, config);
+        let handler = TxGrants {
+            insert: insert_into_table(true)?,
+        };
+        let receiver = TransactionalReceiver::with_config(secret, handler, store, config)?;
         return serve(axum::Router::new().route_service("/", receiver)).await;
     }
-    Err("set FAULT_SQLITE or FAULT_PG".into())
+    #[cfg(feature = "mysql")]
+    if let Ok(url) = std::env::var("FAULT_MYSQL") {
+        let store = backpack_webhooks::MySqlStore::connect(&url).await?;
+        let handler = TxGrants {
+            insert: insert_into_table(false)?,
+        };
+        let receiver = TransactionalReceiver::with_config(secret, handler, store, config)?;
+        return serve(axum::Router::new().route_service("/", receiver)).await;
+    }
+    let _ = insert_into_table;
+    Err("set FAULT_SQLITE, FAULT_PG or FAULT_MYSQL".into())
 }

@@ -1,0 +1,318 @@
+//! Transactional first-delivery throughput vs a hand-written baseline, on each database.
+//!
+//! * **receiver**: a signed `order_paid` through [`TransactionalReceiver::handle`] (signature,
+//!   parse, dedup key, the one transaction: claim + savepoint, the handler's `INSERT` of the
+//!   grant, commit), in process (no HTTP).
+//! * **baseline**: the minimum by hand on the same database and pool settings: `BEGIN`; `INSERT`
+//!   the key `ON CONFLICT DO NOTHING` (MySQL: `INSERT IGNORE`); `INSERT` the grant; `COMMIT`.
+//!
+//! Both run in alternating blocks (baseline, receiver, baseline, …) of `BLOCK` fresh deliveries
+//! with `CONCURRENCY` deliveries in flight, so that both see the same machine; the ratio is
+//! receiver/baseline deliveries per second, per pair of blocks and overall.
+//!
+//! ```text
+//! eval "$(scripts/pg-test-server.sh start)"; eval "$(scripts/mariadb-test-server.sh start)"
+//! cargo bench -p backpack-webhooks --all-features --bench transactional
+//! ```
+//!
+//! SQLite always runs (a temp file, WAL, `synchronous=FULL`); PostgreSQL and MySQL/MariaDB run
+//! when `BACKPACK_TEST_PG_URL` / `BACKPACK_TEST_MYSQL_URL` are set. Env: `BENCH_BLOCK`
+//! (default 400), `BENCH_PAIRS` (default 5), `BENCH_CONCURRENCY` (default `1,8`).
+
+// Test/bench code: unwrap/expect/panic are how failures are reported here.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use axum::body::Body;
+use backpack_webhooks::sqlx::{self, AssertSqlSafe, Transaction};
+use backpack_webhooks::{
+    Delivery, HandlerError, HandlerResult, PoolSettings, SqliteStore, TransactionalHandler,
+    TransactionalReceiver, WebhookEvent, WebhookSecret, authorization_value,
+};
+use http::Request;
+
+const SECRET: &str = "PROJECT_SECRET_KEY";
+const ORDER_PAID: &str = r#"{"notification_type":"order_paid","items":[{"sku":"gold","type":"virtual_currency","quantity":100,"amount":"1","promotions":[]}],"order":{"id":ID,"mode":"default","currency_type":"real","currency":"USD","amount":"1","status":"paid","platform":"xsolla"},"user":{"external_id":"player-1","email":"p@example.com"}}"#;
+
+/// The handler: one grant row, through the delivery's transaction.
+struct Grant {
+    insert: String,
+}
+
+macro_rules! grant_handler {
+    ($($(#[$cfg:meta])* $db:ty;)+) => {$(
+        $(#[$cfg])*
+        impl TransactionalHandler<$db> for Grant {
+            async fn handle(
+                &self,
+                event: WebhookEvent,
+                _delivery: &Delivery,
+                tx: &mut Transaction<'_, $db>,
+            ) -> HandlerResult {
+                if let WebhookEvent::OrderPaid(paid) = event {
+                    sqlx::query(AssertSqlSafe(self.insert.as_str()))
+                        .bind(paid.order.id)
+                        .bind(&paid.items[0].sku)
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(HandlerError::temporary)?;
+                }
+                Ok(())
+            }
+        }
+    )+};
+}
+
+grant_handler! {
+    sqlx::Sqlite;
+    #[cfg(feature = "postgres")]
+    sqlx::Postgres;
+    #[cfg(feature = "mysql")]
+    sqlx::MySql;
+}
+
+/// Fresh order ids for this run.
+struct Ids(AtomicU64);
+
+impl Ids {
+    fn new() -> Self {
+        Self(AtomicU64::new(
+            (uuid::Uuid::new_v4().as_u128() as u64 >> 20) * 1_000_000,
+        ))
+    }
+
+    fn next(&self) -> i64 {
+        self.0.fetch_add(1, Ordering::Relaxed) as i64
+    }
+}
+
+/// Runs `n` calls of `one` with `concurrency` in flight; returns deliveries per second.
+async fn throughput<F, Fut>(n: usize, concurrency: usize, one: F) -> f64
+where
+    F: Fn() -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = ()> + Send,
+{
+    let left = Arc::new(AtomicU64::new(n as u64));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let (left, one) = (left.clone(), one.clone());
+        tasks.push(tokio::spawn(async move {
+            while left
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |l| l.checked_sub(1))
+                .is_ok()
+            {
+                one().await;
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    n as f64 / started.elapsed().as_secs_f64()
+}
+
+/// One database: a receiver and a baseline on the same server, the same pool settings.
+struct Side<R, B> {
+    receiver: R,
+    baseline: B,
+}
+
+/// Alternating blocks; prints per-pair and overall results.
+async fn compare<R, RF, B, BF>(name: &str, side: Side<R, B>, block: usize, pairs: usize, c: usize)
+where
+    R: Fn() -> RF + Clone + Send + 'static,
+    RF: Future<Output = ()> + Send,
+    B: Fn() -> BF + Clone + Send + 'static,
+    BF: Future<Output = ()> + Send,
+{
+    // Warm-up: connections opened, statements prepared, first purge done.
+    throughput(block / 4, c, side.baseline.clone()).await;
+    throughput(block / 4, c, side.receiver.clone()).await;
+    let (mut base_total, mut rx_total) = (0.0, 0.0);
+    let mut ratios = Vec::new();
+    for _ in 0..pairs {
+        let base = throughput(block, c, side.baseline.clone()).await;
+        let rx = throughput(block, c, side.receiver.clone()).await;
+        base_total += base;
+        rx_total += rx;
+        ratios.push(rx / base);
+    }
+    let shown: Vec<String> = ratios.iter().map(|r| format!("{r:.2}")).collect();
+    println!(
+        "{name:<8} c={c:<2} baseline {:>7.0}/s  receiver {:>7.0}/s  ratio {:.2}  (pairs: {})",
+        base_total / pairs as f64,
+        rx_total / pairs as f64,
+        rx_total / base_total,
+        shown.join(" ")
+    );
+}
+
+fn request(id: i64, secret: &WebhookSecret) -> Request<Body> {
+    let body = ORDER_PAID.replace("ID", &id.to_string());
+    Request::post("/")
+        .header(
+            "authorization",
+            authorization_value(body.as_bytes(), secret),
+        )
+        .body(Body::from(body))
+        .unwrap()
+}
+
+fn env_usize(var: &str, default: usize) -> usize {
+    std::env::var(var)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Builds the receiver and baseline closures for store `S` (the SQL differs per database).
+macro_rules! sides {
+    ($store:expr, $grants:expr, $keys:expr, $insert_grant:expr, $insert_key:expr, $begin:expr) => {{
+        let store = $store;
+        let secret = WebhookSecret::try_new(SECRET).unwrap();
+        let suffix = uuid::Uuid::new_v4().simple().to_string();
+        let (grants, keys) = (
+            format!("bench_grants_{suffix}"),
+            format!("bench_keys_{suffix}"),
+        );
+        for sql in [
+            $grants(&grants),
+            $grants(&format!("{grants}_base")),
+            $keys(&keys),
+        ] {
+            sqlx::query(AssertSqlSafe(sql))
+                .execute(store.pool())
+                .await
+                .unwrap();
+        }
+        let handler = Grant {
+            insert: $insert_grant(&grants),
+        };
+        let receiver = TransactionalReceiver::new(secret.clone(), handler, store.clone()).unwrap();
+        let ids = Arc::new(Ids::new());
+        let rx = {
+            let ids = ids.clone();
+            move || {
+                let (receiver, ids, secret) = (receiver.clone(), ids.clone(), secret.clone());
+                async move {
+                    let response = receiver.handle(request(ids.next(), &secret)).await;
+                    assert_eq!(response.status(), 204);
+                }
+            }
+        };
+        let pool = store.pool().clone();
+        let (insert_key, insert_grant) = (
+            Arc::new($insert_key(&keys)),
+            Arc::new($insert_grant(&format!("{grants}_base"))),
+        );
+        let base = move || {
+            let (pool, ids) = (pool.clone(), ids.clone());
+            let (insert_key, insert_grant) = (insert_key.clone(), insert_grant.clone());
+            async move {
+                let id = ids.next();
+                let key = format!("store:order_paid:order.id={id}");
+                let mut tx = $begin(&pool).await;
+                sqlx::query(AssertSqlSafe(insert_key.as_str()))
+                    .bind(&key)
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap();
+                sqlx::query(AssertSqlSafe(insert_grant.as_str()))
+                    .bind(id)
+                    .bind("gold")
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap();
+                tx.commit().await.unwrap();
+            }
+        };
+        Side {
+            receiver: rx,
+            baseline: base,
+        }
+    }};
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let block = env_usize("BENCH_BLOCK", 400);
+    let pairs = env_usize("BENCH_PAIRS", 5);
+    let levels: Vec<usize> = std::env::var("BENCH_CONCURRENCY")
+        .unwrap_or_else(|_| "1,8".into())
+        .split(',')
+        .filter_map(|c| c.trim().parse().ok())
+        .collect();
+    let settings = PoolSettings::default().with_max_connections(10);
+    println!("block {block}, {pairs} pairs (baseline/receiver alternating), pool 10");
+
+    let dir = tempfile::tempdir().unwrap();
+    for &c in &levels {
+        let store =
+            SqliteStore::open_with(dir.path().join(format!("bench-{c}.sqlite3")), &settings)
+                .await
+                .unwrap();
+        let side = sides!(
+            store,
+            |t: &str| format!("CREATE TABLE {t} (order_id INTEGER NOT NULL, sku TEXT NOT NULL)"),
+            |t: &str| format!("CREATE TABLE {t} (key TEXT PRIMARY KEY)"),
+            |t: &str| format!("INSERT INTO {t} (order_id, sku) VALUES (?, ?)"),
+            |t: &str| format!("INSERT INTO {t} (key) VALUES (?) ON CONFLICT DO NOTHING"),
+            |p: &sqlx::SqlitePool| {
+                let p = p.clone();
+                async move { p.begin().await.unwrap() }
+            }
+        );
+        compare("sqlite", side, block, pairs, c).await;
+    }
+
+    #[cfg(feature = "postgres")]
+    if let Ok(url) = std::env::var("BACKPACK_TEST_PG_URL") {
+        for &c in &levels {
+            let store = backpack_webhooks::PostgresStore::connect_with(&url, &settings)
+                .await
+                .unwrap();
+            let side = sides!(
+                store,
+                |t: &str| format!("CREATE TABLE {t} (order_id bigint NOT NULL, sku text NOT NULL)"),
+                |t: &str| format!("CREATE TABLE {t} (key text PRIMARY KEY)"),
+                |t: &str| format!("INSERT INTO {t} (order_id, sku) VALUES ($1, $2)"),
+                |t: &str| format!("INSERT INTO {t} (key) VALUES ($1) ON CONFLICT DO NOTHING"),
+                |p: &sqlx::PgPool| {
+                    let p = p.clone();
+                    async move { p.begin().await.unwrap() }
+                }
+            );
+            compare("postgres", side, block, pairs, c).await;
+        }
+    }
+
+    #[cfg(feature = "mysql")]
+    if let Ok(url) = std::env::var("BACKPACK_TEST_MYSQL_URL") {
+        for &c in &levels {
+            let store = backpack_webhooks::MySqlStore::connect_with(&url, &settings)
+                .await
+                .unwrap();
+            let side = sides!(
+                store,
+                |t: &str| format!(
+                    "CREATE TABLE {t} (order_id BIGINT NOT NULL, sku TEXT NOT NULL) ENGINE=InnoDB"
+                ),
+                |t: &str| format!(
+                    "CREATE TABLE {t} (`key` VARBINARY(512) PRIMARY KEY) ENGINE=InnoDB"
+                ),
+                |t: &str| format!("INSERT INTO {t} (order_id, sku) VALUES (?, ?)"),
+                |t: &str| format!("INSERT IGNORE INTO {t} (`key`) VALUES (?)"),
+                |p: &sqlx::MySqlPool| {
+                    let p = p.clone();
+                    async move { p.begin().await.unwrap() }
+                }
+            );
+            compare("mysql", side, block, pairs, c).await;
+        }
+    }
+}

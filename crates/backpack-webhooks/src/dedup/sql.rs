@@ -1,0 +1,134 @@
+//! What the three sqlx stores share: connection-pool settings, the stored-row decoding and the
+//! SQL literal used in multi-statement batches.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use super::{Claim, StoreError, StoredAnswer};
+
+/// Connection-pool and timeout settings of a SQL store (PostgreSQL, MySQL/MariaDB, SQLite).
+///
+/// Defaults: 10 connections, 2 s to get one, 2 s lock timeout, 5 s statement timeout — all well
+/// inside the time Xsolla waits for an answer, so a stuck database gives a 500 (and a retry)
+/// rather than a timed-out request.
+///
+/// # Sizing the pool
+///
+/// A delivery holds one connection from its first statement to its commit: the key claim, your
+/// handler's statements and the commit. So the pool bounds how many deliveries are handled at
+/// once; a delivery that cannot get a connection within [`acquire_timeout`](Self::acquire_timeout)
+/// is answered 500 and retried by Xsolla. Size it as *deliveries per second × seconds per
+/// delivery* with headroom (at 100 deliveries/s and 20 ms each, 2 connections are busy on
+/// average; 10 leaves room for bursts and slow handlers). Keep the sum over all receiver
+/// instances below the server's connection limit (PostgreSQL `max_connections`, MySQL
+/// `max_connections`) minus what the rest of your application uses. SQLite allows one writer at
+/// a time: more connections only help concurrent replays (reads), so a small pool (the default is
+/// fine) is enough.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolSettings {
+    max_connections: u32,
+    acquire_timeout: Duration,
+    lock_timeout: Duration,
+    statement_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(2),
+            lock_timeout: Duration::from_secs(2),
+            statement_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+impl PoolSettings {
+    /// Most connections the store opens (at least 1).
+    pub fn with_max_connections(mut self, max: u32) -> Self {
+        self.max_connections = max.max(1);
+        self
+    }
+
+    /// How long a delivery waits for a free connection before it is answered 500.
+    pub fn with_acquire_timeout(mut self, timeout: Duration) -> Self {
+        self.acquire_timeout = timeout;
+        self
+    }
+
+    /// How long a statement waits for a row lock — e.g. a duplicate waiting for the delivery
+    /// being handled — before it fails (answer 500). PostgreSQL `lock_timeout`; MySQL/MariaDB
+    /// `innodb_lock_wait_timeout` (whole seconds, rounded up); SQLite busy timeout.
+    pub fn with_lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = timeout;
+        self
+    }
+
+    /// Longest any statement (yours included) may run. PostgreSQL `statement_timeout`; MariaDB
+    /// `max_statement_time`; MySQL `max_execution_time` (MySQL applies it to `SELECT` only).
+    /// SQLite has no statement timeout.
+    pub fn with_statement_timeout(mut self, timeout: Duration) -> Self {
+        self.statement_timeout = timeout;
+        self
+    }
+
+    /// Most connections.
+    pub fn max_connections(&self) -> u32 {
+        self.max_connections
+    }
+
+    /// Wait for a free connection.
+    pub fn acquire_timeout(&self) -> Duration {
+        self.acquire_timeout
+    }
+
+    /// Row-lock wait.
+    pub fn lock_timeout(&self) -> Duration {
+        self.lock_timeout
+    }
+
+    /// Statement time limit.
+    pub fn statement_timeout(&self) -> Duration {
+        self.statement_timeout
+    }
+
+    pub(crate) fn pool_options<DB: sqlx::Database>(&self) -> sqlx::pool::PoolOptions<DB> {
+        sqlx::pool::PoolOptions::new()
+            .max_connections(self.max_connections)
+            .acquire_timeout(self.acquire_timeout)
+    }
+}
+
+/// The name of the savepoint taken after the key claim: a rejection rolls back to it, keeping
+/// the claim and dropping the handler's writes.
+pub(crate) const HANDLER_SAVEPOINT: &str = "backpack_webhook_handler";
+
+/// `key` as hex digits, for a literal in a multi-statement batch (which cannot bind
+/// parameters). Hex cannot break out of the literal, whatever the key holds.
+pub(crate) fn hex_literal(key: &str) -> String {
+    hex::encode(key.as_bytes())
+}
+
+/// The claim state of one stored row: `(token, status, body)`.
+pub(crate) fn row_claim(
+    token: Option<String>,
+    status: Option<i32>,
+    body: Option<Vec<u8>>,
+) -> Result<Claim, StoreError> {
+    if token.is_some() {
+        return Ok(Claim::InProgress);
+    }
+    let status = status
+        .and_then(|s| u16::try_from(s).ok())
+        .ok_or_else(|| StoreError::Corrupt("stored answer without a valid status".into()))?;
+    Ok(Claim::Done(StoredAnswer {
+        status,
+        body: Bytes::from(body.unwrap_or_default()),
+    }))
+}
+
+/// Whole seconds, rounded up, at least 1 (MySQL's `innodb_lock_wait_timeout`).
+pub(crate) fn whole_seconds(duration: Duration) -> u64 {
+    (duration.as_millis().div_ceil(1000) as u64).max(1)
+}
