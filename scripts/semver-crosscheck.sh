@@ -22,7 +22,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CSC_VERSION=0.51.0
-CRATES=(backpack-types backpack-client backpack-server)
+CRATES=(backpack-types backpack-client backpack-server backpack-httpmock)
 
 only=() out="" build=1 force=0
 while [[ $# -gt 0 ]]; do
@@ -173,7 +173,7 @@ for file in "$ROOT"/xtask/tests/semver-corpus/*.yaml; do
 done
 
 table=$(
-    echo "| change | xtask (types / client / server, own API) | cargo-semver-checks $CSC_VERSION | agree? | regen | workspace build | downstream build |"
+    echo "| change | xtask (types / client / server / httpmock, own API) | cargo-semver-checks $CSC_VERSION | agree? | regen | workspace build | downstream build |"
     echo "|---|---|---|---|---|---|---|"
     printf '%s\n' "${rows[@]}"
 )

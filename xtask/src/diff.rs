@@ -6,7 +6,7 @@
 //! The Rust rules live in `docs/semver.md`; the comments below name the generated shape each rule
 //! relies on.
 
-use crate::openapi::{operations, resolve};
+use crate::openapi::{effective_parameters, operations, resolve};
 use crate::{Error, Result, downconvert, load, normalize, overlay};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -21,11 +21,13 @@ pub enum Crate {
     Client,
     /// `backpack-server` (the `BackpackApi` trait for `paths` of `backpack.yaml`).
     Server,
+    /// `backpack-httpmock` (progenitor's typed httpmock mocks for `paths` of `backpack.yaml`).
+    Httpmock,
 }
 
 impl Crate {
     /// Every generated crate, in report order.
-    pub const ALL: [Crate; 3] = [Crate::Types, Crate::Client, Crate::Server];
+    pub const ALL: [Crate; 4] = [Crate::Types, Crate::Client, Crate::Server, Crate::Httpmock];
 
     /// The package name.
     pub fn name(self) -> &'static str {
@@ -33,6 +35,7 @@ impl Crate {
             Crate::Types => "backpack-types",
             Crate::Client => "backpack-client",
             Crate::Server => "backpack-server",
+            Crate::Httpmock => "backpack-httpmock",
         }
     }
 }
@@ -142,9 +145,9 @@ pub fn verdict(changes: &[Change]) -> Vec<CrateVerdict> {
             }
         })
         .collect();
-    // The client and the server expose backpack-types' types in their signatures (and re-export
-    // them), so a new major of backpack-types is a new major of theirs (docs/semver.md, "public
-    // dependency").
+    // The client, the server and the mocks expose backpack-types' types in their signatures (and
+    // the first two re-export them), so a new major of backpack-types is a new major of theirs
+    // (docs/semver.md, "public dependency").
     if out[0].release == Release::Major {
         for v in &mut out[1..] {
             if v.release < Release::Major {
@@ -231,18 +234,6 @@ pub fn diff_files(old: &Path, new: &Path, overlays: &[overlay::Overlay]) -> Resu
     ))
 }
 
-/// Reads one Overlay file (the format of `spec/overlays/*.yaml`).
-pub fn read_overlay(path: &Path) -> Result<overlay::Overlay> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let file = path.display().to_string();
-    let mut o: overlay::Overlay = serde_norway::from_str(&text).map_err(|e| Error::Parse {
-        what: format!("overlay {file}"),
-        reason: e.to_string(),
-    })?;
-    o.file = file;
-    Ok(o)
-}
-
 /// The form both sides are compared in: 3.0, inline schemas named.
 pub fn comparable(doc: Value) -> Result<Value> {
     let mut doc = downconvert::to_openapi_30(doc);
@@ -259,11 +250,14 @@ pub fn diff_values(old: &Value, new: &Value) -> Vec<Change> {
     changes
 }
 
-use Crate::{Client, Server, Types};
+use Crate::{Client, Httpmock, Server, Types};
 use Release::{Major, Minor, Patch};
 
 const RUNTIME: &str = "compiles unchanged, but `send()` without it now returns an error";
 const NON_EXHAUSTIVE: &str = "the Rust type is #[non_exhaustive]";
+// progenitor's httpmock generator: one method per operation on the public, unsealed trait
+// `MockServerExt`, one `When` method per parameter and body, one `Then` method per status.
+const MOCK_TRAIT: &str = "a new required method of the public trait `MockServerExt`";
 
 fn eff(krate: Crate, release: Release) -> Effect {
     Effect {
@@ -296,8 +290,8 @@ fn change(
     });
 }
 
-/// operationId → (section, `METHOD path`, operation).
-type OpMap<'a> = BTreeMap<String, (&'static str, String, &'a Value)>;
+/// operationId → (section, `METHOD path`, operation, its parameters with the path item's).
+type OpMap<'a> = BTreeMap<String, (&'static str, String, &'a Value, Params)>;
 
 fn op_map(doc: &Value) -> OpMap<'_> {
     operations(doc)
@@ -309,17 +303,18 @@ fn op_map(doc: &Value) -> OpMap<'_> {
                     .and_then(Value::as_str)
                     .map(str::to_string)
                     .unwrap_or_else(|| place.clone());
-            (key, (o.section, place, o.op))
+            let params = params(doc, o.path, o.op);
+            (key, (o.section, place, o.op, params))
         })
         .collect()
 }
 
 fn diff_operations(old: &Value, new: &Value, changes: &mut Vec<Change>) {
     let (a, b) = (op_map(old), op_map(new));
-    for (id, (section, place, _)) in &a {
+    for (id, (section, place, _, _)) in &a {
         if !b.contains_key(id) {
             let effects = if *section == "paths" {
-                vec![eff(Client, Major), eff(Server, Major)]
+                vec![eff(Client, Major), eff(Server, Major), eff(Httpmock, Major)]
             } else {
                 // Its variant leaves the webhook event enum.
                 vec![eff(Types, Major)]
@@ -334,12 +329,17 @@ fn diff_operations(old: &Value, new: &Value, changes: &mut Vec<Change>) {
             );
         }
     }
-    for (id, (section, place, op_b)) in &b {
+    for (id, (section, place, op_b, params_b)) in &b {
         let subject = format!("operation {id}");
-        let Some((_, place_a, op_a)) = a.get(id) else {
+        let Some((_, place_a, op_a, params_a)) = a.get(id) else {
             let effects = if *section == "paths" {
-                // A new client method and a new trait method with a default body.
-                vec![eff(Client, Minor), eff(Server, Minor)]
+                // A new client method and a new trait method with a default body; the mocks'
+                // trait gains a method without one, which breaks any implementation of it.
+                vec![
+                    eff(Client, Minor),
+                    eff(Server, Minor),
+                    eff_note(Httpmock, Major, MOCK_TRAIT),
+                ]
             } else {
                 vec![eff_note(Types, Minor, NON_EXHAUSTIVE)]
             };
@@ -369,10 +369,11 @@ fn diff_operations(old: &Value, new: &Value, changes: &mut Vec<Change>) {
                 true,
                 &subject,
                 what,
-                vec![eff(Client, Patch), eff(Server, Patch)],
+                vec![eff(Client, Patch), eff(Server, Patch), eff(Httpmock, Patch)],
             );
         }
-        diff_parameters(&params(old, op_a), &params(new, op_b), &subject, changes);
+        diff_security(security(old, op_a), security(new, op_b), &subject, changes);
+        diff_parameters(params_a, params_b, &subject, changes);
         diff_body(body(old, op_a), body(new, op_b), &subject, changes);
         diff_responses(old, new, op_a, op_b, &subject, changes);
     }
@@ -414,7 +415,15 @@ fn diff_body(
             } else {
                 (eff(Client, Minor), eff(Server, Minor))
             };
-            change(changes, *required, subject, what, vec![client, server]);
+            // A new `body` method on the operation's `When`.
+            let mock = eff(Httpmock, Minor);
+            change(
+                changes,
+                *required,
+                subject,
+                what,
+                vec![client, server, mock],
+            );
         }
         (Some(_), None) => {
             change(
@@ -422,12 +431,12 @@ fn diff_body(
                 true,
                 subject,
                 what,
-                vec![eff(Client, Major), eff(Server, Major)],
+                vec![eff(Client, Major), eff(Server, Major), eff(Httpmock, Major)],
             );
         }
         (Some((ra, ta)), Some((rb, tb))) => {
             if ta != tb {
-                let effects = vec![eff(Client, Major), eff(Server, Major)];
+                let effects = vec![eff(Client, Major), eff(Server, Major), eff(Httpmock, Major)];
                 change(changes, true, subject, what, effects);
             } else if ra != rb {
                 let now = if *rb { "required" } else { "optional" };
@@ -509,7 +518,7 @@ fn diff_responses(
                 true,
                 subject,
                 format!("response {status} removed"),
-                vec![client.clone(), eff(Server, Major)],
+                vec![client.clone(), eff(Server, Major), eff(Httpmock, Major)],
             ),
             Some(other) if other != ty => change(
                 changes,
@@ -523,6 +532,7 @@ fn diff_responses(
                         "the operation's success or error type in the client changes",
                     ),
                     eff(Server, Major),
+                    eff(Httpmock, Major),
                 ],
             ),
             Some(_) => {}
@@ -537,9 +547,54 @@ fn diff_responses(
             vec![
                 client.clone(),
                 eff_note(Server, Minor, "the response enum is #[non_exhaustive]"),
+                eff_note(Httpmock, Minor, "a new method on the operation's `Then`"),
             ],
         );
     }
+}
+
+/// The security requirements that apply to an operation: its own, or the document's.
+fn security<'a>(doc: &'a Value, op: &'a Value) -> Option<&'a Value> {
+    op.get("security").or_else(|| doc.get("security"))
+}
+
+/// Whether an operation requires no credential: no requirement, or an empty one (`{}`) among them.
+fn anonymous(security: Option<&Value>) -> bool {
+    match security.and_then(Value::as_array) {
+        None => true,
+        Some(reqs) => {
+            reqs.is_empty()
+                || reqs
+                    .iter()
+                    .any(|r| r.as_object().is_some_and(|o| o.is_empty()))
+        }
+    }
+}
+
+fn diff_security(sa: Option<&Value>, sb: Option<&Value>, subject: &str, changes: &mut Vec<Change>) {
+    if sa == sb {
+        return;
+    }
+    let show = |s: Option<&Value>| s.map_or_else(|| "none".to_string(), Value::to_string);
+    let what = format!("security {} → {}", show(sa), show(sb));
+    // The server checks credentials itself and hands them to the method in its input struct
+    // (`BearerToken`), so the input's fields change. progenitor and its httpmock generator ignore
+    // security; the SDK adds the token whatever the spec says.
+    let newly_required = anonymous(sa) && !anonymous(sb);
+    change(
+        changes,
+        newly_required,
+        subject,
+        what,
+        vec![
+            eff_note(
+                Server,
+                Major,
+                "the operation's input struct gains or loses its credential",
+            ),
+            eff(Client, Patch),
+        ],
+    );
 }
 
 fn opt(v: &Option<String>) -> String {
@@ -547,13 +602,15 @@ fn opt(v: &Option<String>) -> String {
 }
 
 /// `in name` → (required, type).
-fn params(doc: &Value, op: &Value) -> BTreeMap<String, (bool, String)> {
-    op.get("parameters")
-        .and_then(Value::as_array)
+type Params = BTreeMap<String, (bool, String)>;
+
+/// An operation's parameters, the path item's included (what the generators see). One whose
+/// `$ref` does not resolve is left out: the document fails validation before it is generated.
+fn params(doc: &Value, path: &str, op: &Value) -> Params {
+    effective_parameters(doc, path, op)
+        .unwrap_or_default()
         .into_iter()
-        .flatten()
         .filter_map(|p| {
-            let p = resolve(doc, p);
             let name = p.get("name")?.as_str()?;
             let place = p.get("in").and_then(Value::as_str).unwrap_or("?");
             let required = p.get("required").and_then(Value::as_bool).unwrap_or(false);
@@ -628,28 +685,49 @@ fn diff_parameters(
     changes: &mut Vec<Change>,
 ) {
     // Client: a builder method per parameter, checked at `send()`. Server: a field per parameter in
-    // the operation's #[non_exhaustive] input struct, required ones in its `new(…)`.
+    // the operation's #[non_exhaustive] input struct, required ones in its `new(…)`. Mocks: a
+    // `When` method per parameter, taking `T` when required and `impl Into<Option<T>>` when not.
     for (member, what) in members("parameter", a, b) {
-        let (breaking, client, server) = match member {
-            Member::Removed => (true, eff(Client, Major), eff(Server, Major)),
+        let (breaking, client, server, mock) = match member {
+            Member::Removed => (
+                true,
+                eff(Client, Major),
+                eff(Server, Major),
+                eff(Httpmock, Major),
+            ),
             Member::Added { required: true } => (
                 true,
                 eff_note(Client, Major, RUNTIME),
                 eff_note(Server, Major, "the input's `new(…)` gains it"),
+                eff(Httpmock, Minor),
             ),
             Member::Added { required: false } => (
                 false,
                 eff(Client, Minor),
                 eff_note(Server, Minor, "a new `with_…` on the input"),
+                eff(Httpmock, Minor),
             ),
-            Member::NowRequired(true) => {
-                (true, eff_note(Client, Major, RUNTIME), eff(Server, Major))
-            }
+            Member::NowRequired(true) => (
+                true,
+                eff_note(Client, Major, RUNTIME),
+                eff(Server, Major),
+                eff(Httpmock, Major),
+            ),
             // Calls that set it keep working; the server's field goes from `T` to `Option<T>`.
-            Member::NowRequired(false) => (false, eff(Client, Patch), eff(Server, Major)),
-            Member::Retyped => (true, eff(Client, Major), eff(Server, Major)),
+            Member::NowRequired(false) => (
+                false,
+                eff(Client, Patch),
+                eff(Server, Major),
+                eff(Httpmock, Major),
+            ),
+            Member::Retyped => (
+                true,
+                eff(Client, Major),
+                eff(Server, Major),
+                eff(Httpmock, Major),
+            ),
         };
-        change(changes, breaking, subject, what, vec![client, server]);
+        change(changes, breaking, subject, what, vec![client, server, mock]);
     }
 }
 
@@ -768,6 +846,39 @@ fn part_of(krate: Crate, doc: &Value) -> Value {
             top.shift_remove("info");
             doc
         }
+        // The mocks carry no documentation: only the operations' shapes reach their code.
+        Httpmock => {
+            let mut paths = top.shift_remove("paths").unwrap_or(Value::Null);
+            strip_docs(&mut paths);
+            paths
+        }
+    }
+}
+
+/// Removes what the mocks' generator ignores (documentation, examples, security) at every
+/// depth; the keys of a `properties` map are property names, kept whatever they are called.
+fn strip_docs(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            for key in [
+                "description",
+                "summary",
+                "example",
+                "examples",
+                "externalDocs",
+                "security",
+            ] {
+                map.shift_remove(key);
+            }
+            for (key, value) in map.iter_mut() {
+                match (key.as_str(), value) {
+                    ("properties", Value::Object(props)) => props.values_mut().for_each(strip_docs),
+                    (_, value) => strip_docs(value),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_docs),
+        _ => {}
     }
 }
 
@@ -892,7 +1003,8 @@ mod tests {
             [
                 ("backpack-types", "minor", "minor"),
                 ("backpack-client", "none", "none"),
-                ("backpack-server", "none", "none")
+                ("backpack-server", "none", "none"),
+                ("backpack-httpmock", "none", "none")
             ]
         );
         assert!(!needs_major(&added));
@@ -902,10 +1014,41 @@ mod tests {
             [
                 ("backpack-types", "major", "major"),
                 ("backpack-client", "major", "none"),
-                ("backpack-server", "major", "none")
+                ("backpack-server", "major", "none"),
+                ("backpack-httpmock", "major", "none")
             ]
         );
         assert!(needs_major(&removed));
+    }
+
+    #[test]
+    fn path_level_parameters_count_and_security_is_major_for_the_server() {
+        let old = doc(false, false, &["a"]);
+        let mut new = old.clone();
+        new["paths"]["/items"]["parameters"] = json!([{"name": "X-Tenant", "in": "header", "required": true, "schema": {"type": "string"}}]);
+        let text = render(&diff_values(&old, &new));
+        assert!(
+            text.contains(
+                "operation list-items: parameter header X-Tenant added (required, string)"
+            ),
+            "{text}"
+        );
+        let mut secured = old.clone();
+        secured["paths"]["/items"]["get"]["security"] = json!([{"bearer": []}]);
+        let changes = diff_values(&old, &secured);
+        assert_eq!(
+            releases(&changes),
+            [
+                ("backpack-types", "none", "none"),
+                ("backpack-client", "patch", "patch"),
+                ("backpack-server", "major", "major"),
+                ("backpack-httpmock", "none", "none")
+            ]
+        );
+        assert!(
+            changes.iter().any(|c| c.breaking),
+            "a new credential is breaking on the wire"
+        );
     }
 
     #[test]
@@ -919,7 +1062,8 @@ mod tests {
             [
                 ("backpack-types", "patch", "patch"),
                 ("backpack-client", "none", "none"),
-                ("backpack-server", "none", "none")
+                ("backpack-server", "none", "none"),
+                ("backpack-httpmock", "none", "none")
             ]
         );
         new["paths"]["/items"]["get"]["summary"] = json!("List items.");
@@ -929,7 +1073,8 @@ mod tests {
             [
                 ("backpack-types", "patch", "patch"),
                 ("backpack-client", "patch", "patch"),
-                ("backpack-server", "patch", "patch")
+                ("backpack-server", "patch", "patch"),
+                ("backpack-httpmock", "none", "none")
             ]
         );
     }

@@ -58,7 +58,7 @@ fn main() -> ExitCode {
         Command::Diff { old, new, overlay } => {
             let changes = overlay
                 .iter()
-                .map(|p| diff::read_overlay(p))
+                .map(|p| xtask::overlay::read(p))
                 .collect::<xtask::Result<Vec<_>>>()
                 .and_then(|overlays| diff::diff_files(&old, &new, &overlays));
             match changes {

@@ -53,22 +53,22 @@ pub fn load_overlays(dir: &Path) -> Result<Vec<Overlay>> {
         Err(e) => return Err(Error::io(dir, e)),
     };
     files.sort();
-    files
-        .into_iter()
-        .map(|path| {
-            let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-            let file = path
-                .file_name()
-                .map(|f| f.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let mut overlay: Overlay = serde_norway::from_str(&text).map_err(|e| Error::Parse {
-                what: format!("overlay {file}"),
-                reason: e.to_string(),
-            })?;
-            overlay.file = file;
-            Ok(overlay)
-        })
-        .collect()
+    files.iter().map(|path| read(path)).collect()
+}
+
+/// Reads one overlay file; its [`Overlay::file`] is the file name.
+pub fn read(path: &Path) -> Result<Overlay> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let file = path
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut overlay: Overlay = serde_norway::from_str(&text).map_err(|e| Error::Parse {
+        what: format!("overlay {file}"),
+        reason: e.to_string(),
+    })?;
+    overlay.file = file;
+    Ok(overlay)
 }
 
 /// Applies the overlays that extend `document` (a file name) to `doc`.

@@ -46,7 +46,8 @@ fn a_major_release_exits_1_and_anything_less_exits_0() {
          backpack-types: minor\n  \
          minor  schema CreateGameRequest: field genre added (optional, string) (a new field and `with_…`)\n\
          backpack-client: none\n\
-         backpack-server: none\n"
+         backpack-server: none\n\
+         backpack-httpmock: none\n"
     );
 
     doc["paths"]

@@ -11,11 +11,12 @@
 //! <https://developers.xsolla.com/webhooks/operation/successful-order-payment> and applies to
 //! `order_canceled` per
 //! <https://developers.xsolla.com/doc/in-game-store/webhooks-universal-protocol/overview/>.
-//! For payment webhooks Xsolla documents only a count and a window (at most 12 re-sends at
-//! increasing intervals; <https://developers.xsolla.com/webhooks/operation/payment/>,
+//! For payment webhooks Xsolla documents only a count and a window (at most 12 retries at
+//! increasing intervals, whether the first delivery counts among them is not said;
+//! <https://developers.xsolla.com/webhooks/operation/payment/>,
 //! <https://xsolla.redoc.ly/deprecated-webhooks/overview>); the intervals above are the
-//! emulator's choice: increasing, and all 12 attempts within 12 hours (8 h 59 min after the
-//! first). The other payments webhooks have no documented schedule; the emulator gives them the
+//! emulator's choice: increasing, 12 attempts in all (the first and 11 re-sends), the last one
+//! 540 min (9 h) after the first. The other payments webhooks have no documented schedule; the emulator gives them the
 //! payment schedule (the deprecated overview's general rule). Validation webhooks answer a
 //! question while the player waits, so they are never re-sent.
 //!

@@ -11,7 +11,16 @@
 #![warn(missing_docs)]
 
 // `rustdoc::bare_urls`: the doc text is Xsolla's, copied from the spec, and may hold bare URLs.
-#[allow(missing_docs, unused_imports, dead_code, clippy::all, rustdoc::bare_urls)]
+// `clippy::unwrap_used`: progenitor's `Client::new` unwraps reqwest's builder (it fails only when
+// the TLS backend cannot start); `backpack-sdk` builds its own reqwest client and never calls it.
+#[allow(
+    missing_docs,
+    unused_imports,
+    dead_code,
+    clippy::all,
+    clippy::unwrap_used,
+    rustdoc::bare_urls
+)]
 #[rustfmt::skip]
 mod generated;
 
