@@ -528,13 +528,25 @@ impl Emulator {
         }
     }
 
-    /// Moves the manual clock forward by `by`, then [`settles`](Emulator::settle): the
-    /// retries that fell due have been made when this returns. Tokens age too.
+    /// Moves the manual clock forward by `by`, making every webhook attempt that falls due on
+    /// the way, in order, each at its due time on the emulator clock (the clock waits there
+    /// until the attempts due then are answered). When this returns, the clock is `by` later
+    /// and every delivery due by then has been attempted and answered, as with
+    /// [`settle`](Emulator::settle). Tokens age too.
     pub async fn advance(&self, by: Duration) -> Result<(), Error> {
-        if !self.clock.advance(by) {
+        if !self.clock.is_manual() {
             return Err(Error::SystemClock);
         }
-        self.settle().await;
+        let until = self.clock.now_millis().saturating_add(time::millis(by));
+        match &self.outbox {
+            Some(outbox) => outbox
+                .advance_to(until)
+                .await
+                .map_err(|source| Error::Database { path: None, source })?,
+            None => {
+                self.clock.advance_to(until);
+            }
+        }
         Ok(())
     }
 

@@ -69,6 +69,18 @@ impl Clock {
         }
     }
 
+    /// Moves a manual clock forward to `at_ms` (Unix ms), or leaves it where it is if it is
+    /// there already; `false` (and no effect) on the system clock.
+    pub(crate) fn advance_to(&self, at_ms: i64) -> bool {
+        match &*self.kind {
+            ClockKind::System => false,
+            ClockKind::Manual(now) => {
+                now.fetch_max(at_ms, Ordering::SeqCst);
+                true
+            }
+        }
+    }
+
     /// The current time in Unix milliseconds.
     pub fn now_millis(&self) -> i64 {
         match &*self.kind {
@@ -136,7 +148,12 @@ mod tests {
         assert_eq!(clock.now_millis(), start);
         assert!(shared.advance(Duration::from_secs(300)));
         assert_eq!(clock.now_millis(), start + 300_000);
+        assert!(clock.advance_to(start + 360_000));
+        assert_eq!(clock.now_millis(), start + 360_000);
+        assert!(clock.advance_to(start));
+        assert_eq!(clock.now_millis(), start + 360_000, "never backwards");
         assert!(!Clock::system().advance(Duration::from_secs(1)));
+        assert!(!Clock::system().advance_to(i64::MAX));
         assert!(!Clock::system().is_manual());
     }
 

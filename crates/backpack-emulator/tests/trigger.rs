@@ -1,5 +1,6 @@
 //! `trigger`: every one of the 16 webhook types is sent signed through the outbox, and re-sent
-//! on its own schedule, driven by the manual clock (no sleeps).
+//! on its own schedule, driven by the manual clock (no sleeps); one `advance` makes every
+//! retry that falls due in the interval, each at its due time.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::{Arc, Mutex};
@@ -8,17 +9,20 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use backpack_emulator::{Body, Emulator, Error, RetryPolicy, WebhookType};
+use backpack_emulator::schedule::Schedule;
+use backpack_emulator::{Body, Clock, Emulator, Error, RetryPolicy, WebhookType};
 use backpack_webhooks::WebhookSecret;
 
 const SECRET: &str = "trigger-secret";
 
-type Log = Arc<Mutex<Vec<(String, bool)>>>;
+/// (notification_type, signature valid, emulator time in Unix ms) of each request.
+type Log = Arc<Mutex<Vec<(String, bool, i64)>>>;
 
-/// A receiver that records (notification_type, signature valid) and always answers `status`.
-async fn receiver(status: StatusCode) -> (String, Log) {
+/// A receiver that records each request, stamped with the emulator's `clock`, and always
+/// answers `status`.
+async fn receiver(status: StatusCode, clock: &Clock) -> (String, Log) {
     async fn hook(
-        State((log, status)): State<(Log, StatusCode)>,
+        State((log, status, clock)): State<(Log, StatusCode, Clock)>,
         headers: HeaderMap,
         body: Bytes,
     ) -> StatusCode {
@@ -29,7 +33,7 @@ async fn receiver(status: StatusCode) -> (String, Log) {
             .as_str()
             .unwrap_or("?")
             .to_owned();
-        log.lock().unwrap().push((kind, valid));
+        log.lock().unwrap().push((kind, valid, clock.now_millis()));
         status
     }
     let log = Log::default();
@@ -37,7 +41,7 @@ async fn receiver(status: StatusCode) -> (String, Log) {
     let addr = listener.local_addr().unwrap();
     let app = axum::Router::new()
         .route("/", axum::routing::post(hook))
-        .with_state((Arc::clone(&log), status));
+        .with_state((Arc::clone(&log), status, clock.clone()));
     tokio::spawn(async move { axum::serve(listener, app).await });
     (format!("http://{addr}/"), log)
 }
@@ -48,8 +52,10 @@ fn attempts_of(outbox: &[backpack_emulator::OutboxEntry], id: i64) -> u32 {
 
 #[tokio::test]
 async fn every_type_is_sent_signed_and_retried_on_its_own_schedule() {
-    let (url, log) = receiver(StatusCode::SERVICE_UNAVAILABLE).await;
+    let clock = Clock::manual();
+    let (url, log) = receiver(StatusCode::SERVICE_UNAVAILABLE, &clock).await;
     let emulator = Emulator::builder()
+        .clock(clock)
         .webhook(url, SECRET)
         .start()
         .await
@@ -64,8 +70,11 @@ async fn every_type_is_sent_signed_and_retried_on_its_own_schedule() {
     {
         let log = log.lock().unwrap();
         assert_eq!(log.len(), 16, "one first attempt each");
-        assert!(log.iter().all(|(_, valid)| *valid), "all signed: {log:?}");
-        let mut kinds: Vec<&str> = log.iter().map(|(k, _)| k.as_str()).collect();
+        assert!(
+            log.iter().all(|(_, valid, _)| *valid),
+            "all signed: {log:?}"
+        );
+        let mut kinds: Vec<&str> = log.iter().map(|(k, _, _)| k.as_str()).collect();
         kinds.sort_unstable();
         let mut expected: Vec<&str> = WebhookType::ALL
             .iter()
@@ -97,10 +106,11 @@ async fn every_type_is_sent_signed_and_retried_on_its_own_schedule() {
         assert_eq!(attempts_of(&outbox, *id), expected, "{kind} after 5 min");
     }
 
-    // Far beyond every schedule, in steps no longer than the shortest wait that follows.
-    for _ in 0..(13 * 60 / 5) {
-        emulator.advance(Duration::from_secs(300)).await.unwrap();
-    }
+    // Far beyond every schedule, in one move.
+    emulator
+        .advance(Duration::from_secs(13 * 3600))
+        .await
+        .unwrap();
     let outbox = emulator.outbox().await.unwrap();
     for (kind, id) in &queued {
         let entry = outbox.iter().find(|d| d.id == *id).unwrap();
@@ -119,7 +129,7 @@ async fn every_type_is_sent_signed_and_retried_on_its_own_schedule() {
         .lock()
         .unwrap()
         .iter()
-        .filter(|(k, _)| k == "order_paid")
+        .filter(|(k, _, _)| k == "order_paid")
         .count();
     assert_eq!(sent_order_paid, 20);
     emulator.shutdown().await.unwrap();
@@ -127,8 +137,10 @@ async fn every_type_is_sent_signed_and_retried_on_its_own_schedule() {
 
 #[tokio::test]
 async fn a_caller_body_is_sent_as_given_and_the_route_works() {
-    let (url, log) = receiver(StatusCode::NO_CONTENT).await;
+    let clock = Clock::manual();
+    let (url, log) = receiver(StatusCode::NO_CONTENT, &clock).await;
     let emulator = Emulator::builder()
+        .clock(clock)
         .webhook(url, SECRET)
         .start()
         .await
@@ -194,8 +206,10 @@ async fn without_a_webhook_url_trigger_is_refused_and_the_system_clock_cannot_ad
 async fn a_database_file_keeps_the_outbox_and_the_signing_key_across_restarts() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("emulator.sqlite");
-    let (failing, _) = receiver(StatusCode::SERVICE_UNAVAILABLE).await;
+    let clock = Clock::manual();
+    let (failing, _) = receiver(StatusCode::SERVICE_UNAVAILABLE, &clock).await;
     let first = Emulator::builder()
+        .clock(clock.clone())
         .database_file(&file)
         .webhook(failing, SECRET)
         .start()
@@ -207,8 +221,9 @@ async fn a_database_file_keeps_the_outbox_and_the_signing_key_across_restarts() 
     let token = first.user_token(user).unwrap();
     first.shutdown().await.unwrap();
 
-    let (working, log) = receiver(StatusCode::NO_CONTENT).await;
+    let (working, log) = receiver(StatusCode::NO_CONTENT, &clock).await;
     let second = Emulator::builder()
+        .clock(clock)
         .database_file(&file)
         .webhook(working, SECRET)
         .start()
@@ -231,4 +246,73 @@ async fn a_database_file_keeps_the_outbox_and_the_signing_key_across_restarts() 
         .await
         .unwrap();
     assert_eq!(mine.status(), 200);
+}
+
+/// The emulator times (minutes after `start`) at which `kind` reached the receiver.
+fn minutes_of(log: &Log, kind: &str, start: i64) -> Vec<i64> {
+    log.lock()
+        .unwrap()
+        .iter()
+        .filter(|(k, _, _)| k == kind)
+        .map(|(_, _, at)| {
+            assert_eq!((at - start) % 60_000, 0, "{kind} at a whole minute");
+            (at - start) / 60_000
+        })
+        .collect()
+}
+
+/// When each attempt of `policy` is due, in minutes after the first.
+fn due_minutes(policy: RetryPolicy) -> Vec<i64> {
+    let schedule = Schedule::new(policy, 1.0);
+    let mut at = 0;
+    let mut due = vec![0];
+    for attempt in 1..schedule.max_attempts() {
+        at += i64::try_from(schedule.delay_after(attempt).as_secs() / 60).unwrap();
+        due.push(at);
+    }
+    due
+}
+
+#[tokio::test]
+async fn one_advance_makes_every_retry_in_the_interval_each_at_its_due_time() {
+    let clock = Clock::manual();
+    let (url, log) = receiver(StatusCode::SERVICE_UNAVAILABLE, &clock).await;
+    let emulator = Emulator::builder()
+        .clock(clock.clone())
+        .webhook(url, SECRET)
+        .start()
+        .await
+        .unwrap();
+    let start = clock.now_millis();
+    emulator.trigger(WebhookType::OrderPaid).await.unwrap();
+    emulator.trigger(WebhookType::Payment).await.unwrap();
+
+    // 12 minutes: order_paid at 0, 5 and 10; payment at 0, 1, 3 and 7 (then 15).
+    emulator
+        .advance(Duration::from_secs(12 * 60))
+        .await
+        .unwrap();
+    assert_eq!(clock.now_millis() - start, 12 * 60_000);
+    assert_eq!(minutes_of(&log, "order_paid", start), [0, 5, 10]);
+    assert_eq!(minutes_of(&log, "payment", start), [0, 1, 3, 7]);
+
+    // Far beyond both schedules: every remaining attempt, at its time, in time order.
+    emulator
+        .advance(Duration::from_secs(13 * 3600))
+        .await
+        .unwrap();
+    assert_eq!(
+        minutes_of(&log, "order_paid", start),
+        due_minutes(RetryPolicy::Order)
+    );
+    assert_eq!(
+        minutes_of(&log, "payment", start),
+        due_minutes(RetryPolicy::Payment)
+    );
+    let times: Vec<i64> = log.lock().unwrap().iter().map(|(_, _, at)| *at).collect();
+    assert!(times.is_sorted(), "attempts are made in time order");
+    assert_eq!(clock.now_millis() - start, (12 * 60 + 13 * 3600) * 1000);
+    let outbox = emulator.outbox().await.unwrap();
+    assert!(outbox.iter().all(|d| d.state == "failed"), "{outbox:?}");
+    emulator.shutdown().await.unwrap();
 }

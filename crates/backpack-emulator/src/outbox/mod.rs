@@ -9,7 +9,8 @@
 //!
 //! Each row carries its retry policy ([`crate::schedule`]); waits are divided by the time scale
 //! and measured on the emulator's [`Clock`]. [`Outbox::settle`] waits until every attempt that is
-//! due has been made and answered, which is how tests synchronise without sleeping.
+//! due has been made and answered, which is how tests synchronise without sleeping;
+//! [`Outbox::advance_to`] moves a manual clock from one due time to the next, settling at each.
 
 pub mod store;
 
@@ -87,6 +88,26 @@ impl Outbox {
         let mut settled = self.settled.subscribe();
         // The sender lives as long as `self`, so this only ends when the ticket is served.
         let _ = settled.wait_for(|served| *served >= ticket).await;
+    }
+
+    /// Moves the manual clock to `until` (Unix ms), stopping at each due time on the way: every
+    /// attempt that falls due in between is made at its due time, in order, and answered before
+    /// the clock moves on; then settles at `until`.
+    pub async fn advance_to(&self, until: i64) -> Result<(), DbError> {
+        loop {
+            self.settle().await;
+            let next = store::next_due_at(&mut *self.config.db.reader().await?, &[]).await?;
+            match next {
+                // Due now (queued after the settle) or later on the way: stop there.
+                Some(at) if at <= until => {
+                    self.config.clock.advance_to(at);
+                }
+                _ => break,
+            }
+        }
+        self.config.clock.advance_to(until);
+        self.settle().await;
+        Ok(())
     }
 
     fn in_flight(&self) -> Vec<i64> {
