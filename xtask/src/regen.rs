@@ -135,6 +135,10 @@ pub fn generate_from_reporting(
             )?,
         ),
     ];
+    files.push(file(
+        codegen::catalogue::PATH,
+        codegen::catalogue::render(backpack, webhooks, &format!("{bp} and {wh}"))?,
+    ));
     // The client goes first: an operation progenitor fails on is left out of the document the
     // server and the mocks are generated from, so all three agree.
     let mut backpack = backpack.clone();

@@ -88,11 +88,16 @@ Examples:
   backpack webhook send backpack.move_to_game --url http://127.0.0.1:8081/backpack --secret s3cret
   backpack webhook send payment --body my-payment.json --url http://127.0.0.1:8081/ --secret s3cret
 
-Types: user_validation, user_search, payment, order_paid, order_canceled, refund,
-partial_refund, payment_account_add, payment_account_remove, afs_reject,
-create_subscription, update_subscription, cancel_subscription, non_renewal_subscription,
-backpack.user_validation, backpack.move_to_game (alias move_to_game).
 Prints {\"type\",\"example\",\"status\",\"body\"} as one JSON line; exits 1 on a non-2xx answer.";
+
+/// The `send` help: the examples, then the types, listed from the webhook catalogue.
+fn send_help() -> String {
+    format!(
+        "{SEND_EXAMPLES}\n\nTypes: {} (a Backpack type whose notification_type only Backpack has \
+         may be given without `backpack.`).",
+        webhook_cmd::samples::type_names().join(", ")
+    )
+}
 
 const LISTEN_EXAMPLES: &str = "\
 Examples:
@@ -135,7 +140,7 @@ enum WebhookCommand {
     #[command(after_help = SIGN_EXAMPLES)]
     Sign(SignArgs),
     /// Send a documented sample (or your body) of a webhook type, signed.
-    #[command(after_help = SEND_EXAMPLES)]
+    #[command(after_help = send_help())]
     Send(SendArgs),
     /// Receive webhooks and print one JSON line per delivery.
     #[command(after_help = LISTEN_EXAMPLES)]

@@ -5,7 +5,7 @@
 //! ```no_run
 //! # async fn demo() -> Result<(), backpack_emulator::Error> {
 //! use std::time::Duration;
-//! use backpack_emulator::{Emulator, WebhookType};
+//! use backpack_emulator::{Emulator, WebhookKind};
 //!
 //! let emulator = Emulator::builder()
 //!     .webhook("http://127.0.0.1:8081/webhooks", "s3cret")
@@ -13,7 +13,7 @@
 //!     .await?;
 //! let base_url = emulator.base_url().to_owned(); // point your Backpack client here
 //! let token = emulator.user_token(uuid::Uuid::new_v4())?;
-//! emulator.trigger(WebhookType::Payment).await?; // the documented sample, signed
+//! emulator.trigger(WebhookKind::Payment).await?; // the documented sample, signed
 //! emulator.settle().await; // every due delivery attempted and answered
 //! emulator.advance(Duration::from_secs(60)).await?; // the next retries, if any
 //! for delivery in emulator.outbox().await? {
@@ -45,7 +45,6 @@ pub mod api;
 pub mod auth;
 pub mod db;
 mod error;
-pub mod kind;
 pub mod outbox;
 pub mod samples;
 pub mod schedule;
@@ -71,11 +70,11 @@ use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 pub use crate::error::Error;
-pub use crate::kind::WebhookType;
 pub use crate::outbox::store::OutboxEntry;
 pub use crate::schedule::RetryPolicy;
 pub use crate::time::Clock;
 pub use crate::trigger::{Body, Triggered};
+pub use backpack_types::{WebhookFamily, WebhookKind};
 
 use crate::auth::{Auth, AuthConfig, TokenKind};
 use crate::db::Db;
@@ -552,12 +551,12 @@ impl Emulator {
 
     /// Queues the documented sample of `kind`, signed, due now, on the type's own retry
     /// schedule ([`schedule`]). Call [`Emulator::settle`] to wait for the first attempt.
-    pub async fn trigger(&self, kind: WebhookType) -> Result<Triggered, Error> {
+    pub async fn trigger(&self, kind: WebhookKind) -> Result<Triggered, Error> {
         self.trigger.send(kind, Body::Sample).await
     }
 
     /// Like [`Emulator::trigger`], with a chosen body ([`Body::Raw`] is sent byte for byte).
-    pub async fn trigger_with(&self, kind: WebhookType, body: Body) -> Result<Triggered, Error> {
+    pub async fn trigger_with(&self, kind: WebhookKind, body: Body) -> Result<Triggered, Error> {
         self.trigger.send(kind, body).await
     }
 

@@ -1,7 +1,8 @@
 //! The documented webhook samples, read from the spec documents (compiled in): the `examples`
-//! of every webhook in `spec/webhooks.yaml` (14 payments/store types) and of the two Backpack
-//! webhooks in `spec/backpack.yaml` (`x-webhooks`).
+//! of every webhook of the catalogue ([`WebhookKind`]), in `spec/webhooks.yaml` (payments/store)
+//! or `spec/backpack.yaml` (Backpack, under `x-webhooks`).
 
+use backpack_types::{WebhookFamily, WebhookKind};
 use serde_json::Value;
 
 const WEBHOOKS_YAML: &str = include_str!("../../../spec/webhooks.yaml");
@@ -33,31 +34,11 @@ pub enum SampleError {
     Spec(String),
 }
 
-/// Which receiver semantics a webhook has.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Family {
-    /// Payments/store webhooks (success 204).
-    Store,
-    /// Backpack webhooks (success 200).
-    Backpack,
-}
-
-/// The payments/store webhook types (`notification_type` values): the generated list.
-pub const STORE_TYPES: &[&str] = backpack_types::webhooks::WebhookEvent::NOTIFICATION_TYPES;
-
-/// The Backpack webhook types as named on the command line, with their spec operation.
-pub const BACKPACK_TYPES: [(&str, &str); 2] = [
-    ("backpack.user_validation", "user-validation"),
-    ("backpack.move_to_game", "move-item-to-game"),
-];
-
-/// Every name `webhook send` accepts.
+/// Every name `webhook send` and the trigger accept ([`WebhookKind::name`]; a Backpack
+/// `notification_type` that only Backpack has is accepted alone too, see
+/// [`WebhookKind::from_name`]).
 pub fn type_names() -> Vec<&'static str> {
-    STORE_TYPES
-        .iter()
-        .copied()
-        .chain(BACKPACK_TYPES.iter().map(|(name, _)| *name))
-        .collect()
+    WebhookKind::ALL.iter().map(|kind| kind.name()).collect()
 }
 
 /// A documented sample body.
@@ -82,37 +63,35 @@ fn resolve<'a>(doc: &'a Value, example: &'a Value) -> Option<&'a Value> {
     }
 }
 
-/// Resolves a command-line type name to (family, spec document, JSON pointer of the webhook).
-fn locate(type_name: &str) -> Option<(Family, &'static str, String)> {
-    let name = match type_name {
-        "move_to_game" => "backpack.move_to_game",
-        other => other,
-    };
-    if STORE_TYPES.contains(&name) {
-        return Some((Family::Store, WEBHOOKS_YAML, format!("/webhooks/{name}")));
-    }
-    BACKPACK_TYPES
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, op)| (Family::Backpack, BACKPACK_YAML, format!("/x-webhooks/{op}")))
+/// The family of a command-line type name.
+pub fn family_of(type_name: &str) -> Option<WebhookFamily> {
+    WebhookKind::from_name(type_name).map(WebhookKind::family)
 }
 
-/// The family of a command-line type name.
-pub fn family_of(type_name: &str) -> Option<Family> {
-    locate(type_name).map(|(family, _, _)| family)
+/// The spec text that describes `kind`'s family.
+fn spec_text(family: WebhookFamily) -> &'static str {
+    match family {
+        WebhookFamily::Backpack => BACKPACK_YAML,
+        _ => WEBHOOKS_YAML,
+    }
 }
 
 /// The documented sample of `type_name` (its first example, or the one named `example`).
 pub fn sample(type_name: &str, example: Option<&str>) -> Result<Sample, SampleError> {
-    let (_, text, pointer) = locate(type_name).ok_or_else(|| SampleError::UnknownType {
+    let kind = WebhookKind::from_name(type_name).ok_or_else(|| SampleError::UnknownType {
         name: type_name.to_owned(),
         known: type_names().join(", "),
     })?;
-    let doc = parse_yaml(text, "spec")?;
-    let examples = doc
-        .pointer(&format!(
-            "{pointer}/post/requestBody/content/application~1json/examples"
-        ))
+    let doc = parse_yaml(spec_text(kind.family()), "spec")?;
+    // OpenAPI 3.1 lists webhooks under `webhooks`, 3.0 under the `x-webhooks` extension.
+    let examples = ["webhooks", "x-webhooks"]
+        .iter()
+        .find_map(|section| {
+            doc.pointer(&format!(
+                "/{section}/{}/post/requestBody/content/application~1json/examples",
+                kind.spec_key()
+            ))
+        })
         .and_then(Value::as_object)
         .ok_or_else(|| SampleError::Spec(format!("the spec has no sample for `{type_name}`")))?;
     let (name, entry) = match example {
@@ -153,7 +132,7 @@ mod tests {
             let expected = name.strip_prefix("backpack.").unwrap_or(name);
             assert_eq!(value["notification_type"], expected, "{name}");
         }
-        assert_eq!(type_names().len(), 16);
+        assert_eq!(type_names().len(), WebhookKind::ALL.len());
     }
 
     #[test]
@@ -168,6 +147,6 @@ mod tests {
         assert_eq!(fixture.example, "php-sdk-fixture");
         assert!(sample("order_paid", Some("nope")).is_err());
         assert!(sample("nope", None).is_err());
-        assert_eq!(family_of("move_to_game"), Some(Family::Backpack));
+        assert_eq!(family_of("move_to_game"), Some(WebhookFamily::Backpack));
     }
 }

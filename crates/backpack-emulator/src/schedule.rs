@@ -25,6 +25,8 @@
 
 use std::time::Duration;
 
+use backpack_types::{WebhookFamily, WebhookKind};
+
 /// Which retry schedule a webhook follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RetryPolicy {
@@ -37,6 +39,25 @@ pub enum RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// The schedule `kind` follows (the table above). A kind this list does not name (one the
+    /// spec gained later) follows its family's usual schedule: [`Payment`](Self::Payment) for
+    /// payments webhooks (the deprecated overview's general rule), [`Order`](Self::Order) for
+    /// Backpack webhooks (like `move_to_game`).
+    pub fn of(kind: WebhookKind) -> Self {
+        match kind {
+            WebhookKind::OrderPaid
+            | WebhookKind::OrderCanceled
+            | WebhookKind::BackpackMoveToGame => Self::Order,
+            WebhookKind::UserValidation
+            | WebhookKind::UserSearch
+            | WebhookKind::BackpackUserValidation => Self::Once,
+            _ => match kind.family() {
+                WebhookFamily::Backpack => Self::Order,
+                _ => Self::Payment,
+            },
+        }
+    }
+
     /// The stored word.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -105,6 +126,29 @@ impl Schedule {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn validation_types_are_never_resent_and_others_follow_their_family() {
+        use super::RetryPolicy;
+        use backpack_types::WebhookKind;
+        assert_eq!(
+            RetryPolicy::of(WebhookKind::UserValidation),
+            RetryPolicy::Once
+        );
+        assert_eq!(
+            RetryPolicy::of(WebhookKind::BackpackUserValidation),
+            RetryPolicy::Once
+        );
+        assert_eq!(
+            RetryPolicy::of(WebhookKind::OrderCanceled),
+            RetryPolicy::Order
+        );
+        assert_eq!(RetryPolicy::of(WebhookKind::Refund), RetryPolicy::Payment);
+        assert_eq!(
+            RetryPolicy::of(WebhookKind::NonRenewalSubscription),
+            RetryPolicy::Payment
+        );
+    }
+
     use super::*;
 
     #[test]

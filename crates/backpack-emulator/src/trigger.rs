@@ -8,15 +8,15 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use backpack_types::WebhookKind;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
 use crate::db::Db;
 use crate::error::Error;
-use crate::kind::WebhookType;
 use crate::outbox::store::{self, NewDelivery};
 use crate::samples;
-use crate::schedule::Schedule;
+use crate::schedule::{RetryPolicy, Schedule};
 use crate::time::Clock;
 
 /// What a trigger queued.
@@ -61,7 +61,7 @@ pub struct Trigger {
 
 impl Trigger {
     /// Queues `kind` with `body`, due now.
-    pub async fn send(&self, kind: WebhookType, body: Body) -> Result<Triggered, Error> {
+    pub async fn send(&self, kind: WebhookKind, body: Body) -> Result<Triggered, Error> {
         if !self.enabled {
             return Err(Error::NoWebhookUrl);
         }
@@ -70,7 +70,7 @@ impl Trigger {
             Body::Example(name) => samples::sample(kind.name(), Some(&name))?.body,
             Body::Raw(bytes) => bytes,
         };
-        let policy = kind.retry_policy();
+        let policy = RetryPolicy::of(kind);
         let max_attempts = Schedule::new(policy, self.time_scale).max_attempts();
         let now = self.clock.now_millis();
         let delivery = NewDelivery {
@@ -113,7 +113,7 @@ pub async fn route(
     Query(query): Query<TriggerQuery>,
     body: Bytes,
 ) -> Response {
-    let Ok(kind) = type_name.parse::<WebhookType>() else {
+    let Ok(kind) = type_name.parse::<WebhookKind>() else {
         return refusal(
             StatusCode::NOT_FOUND,
             format!(

@@ -1,4 +1,4 @@
-//! `trigger`: every one of the 16 webhook types is sent signed through the outbox, and re-sent
+//! `trigger`: every webhook type of the catalogue is sent signed through the outbox, and re-sent
 //! on its own schedule, driven by the manual clock (no sleeps); one `advance` makes every
 //! retry that falls due in the interval, each at its due time.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -10,7 +10,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use backpack_emulator::schedule::Schedule;
-use backpack_emulator::{Body, Clock, Emulator, Error, RetryPolicy, WebhookType};
+use backpack_emulator::{Body, Clock, Emulator, Error, RetryPolicy, WebhookKind};
 use backpack_webhooks::WebhookSecret;
 
 const SECRET: &str = "trigger-secret";
@@ -61,7 +61,7 @@ async fn every_type_is_sent_signed_and_retried_on_its_own_schedule() {
         .await
         .unwrap();
     let mut queued = Vec::new();
-    for kind in WebhookType::ALL {
+    for &kind in WebhookKind::ALL {
         let triggered = emulator.trigger(kind).await.unwrap();
         assert_eq!(triggered.type_name, kind.name());
         queued.push((kind, triggered.id));
@@ -69,14 +69,14 @@ async fn every_type_is_sent_signed_and_retried_on_its_own_schedule() {
     emulator.settle().await;
     {
         let log = log.lock().unwrap();
-        assert_eq!(log.len(), 16, "one first attempt each");
+        assert_eq!(log.len(), WebhookKind::ALL.len(), "one first attempt each");
         assert!(
             log.iter().all(|(_, valid, _)| *valid),
             "all signed: {log:?}"
         );
         let mut kinds: Vec<&str> = log.iter().map(|(k, _, _)| k.as_str()).collect();
         kinds.sort_unstable();
-        let mut expected: Vec<&str> = WebhookType::ALL
+        let mut expected: Vec<&str> = WebhookKind::ALL
             .iter()
             .map(|k| k.notification_type())
             .collect();
@@ -88,7 +88,7 @@ async fn every_type_is_sent_signed_and_retried_on_its_own_schedule() {
     emulator.advance(Duration::from_secs(60)).await.unwrap();
     let outbox = emulator.outbox().await.unwrap();
     for (kind, id) in &queued {
-        let expected = match kind.retry_policy() {
+        let expected = match RetryPolicy::of(*kind) {
             RetryPolicy::Payment => 2,
             _ => 1,
         };
@@ -98,7 +98,7 @@ async fn every_type_is_sent_signed_and_retried_on_its_own_schedule() {
     emulator.advance(Duration::from_secs(240)).await.unwrap();
     let outbox = emulator.outbox().await.unwrap();
     for (kind, id) in &queued {
-        let expected = match kind.retry_policy() {
+        let expected = match RetryPolicy::of(*kind) {
             RetryPolicy::Payment => 3, // at 0, 1 and 3 minutes; the next at 7
             RetryPolicy::Order => 2,   // at 0 and 5 minutes
             RetryPolicy::Once => 1,
@@ -114,7 +114,7 @@ async fn every_type_is_sent_signed_and_retried_on_its_own_schedule() {
     let outbox = emulator.outbox().await.unwrap();
     for (kind, id) in &queued {
         let entry = outbox.iter().find(|d| d.id == *id).unwrap();
-        let expected = match kind.retry_policy() {
+        let expected = match RetryPolicy::of(*kind) {
             RetryPolicy::Order => 20,
             RetryPolicy::Payment => 12,
             RetryPolicy::Once => 1,
@@ -147,7 +147,7 @@ async fn a_caller_body_is_sent_as_given_and_the_route_works() {
         .unwrap();
     let body = br#"{"notification_type":"payment","transaction":{"id":77}}"#.to_vec();
     emulator
-        .trigger_with(WebhookType::Payment, Body::Raw(body.clone()))
+        .trigger_with(WebhookKind::Payment, Body::Raw(body.clone()))
         .await
         .unwrap();
     // The emulator-only HTTP route: an empty body sends the documented sample.
@@ -187,7 +187,7 @@ async fn a_caller_body_is_sent_as_given_and_the_route_works() {
 async fn without_a_webhook_url_trigger_is_refused_and_the_system_clock_cannot_advance() {
     let emulator = Emulator::builder().system_clock(1.0).start().await.unwrap();
     assert!(matches!(
-        emulator.trigger(WebhookType::Payment).await,
+        emulator.trigger(WebhookKind::Payment).await,
         Err(Error::NoWebhookUrl)
     ));
     assert!(matches!(
@@ -215,7 +215,7 @@ async fn a_database_file_keeps_the_outbox_and_the_signing_key_across_restarts() 
         .start()
         .await
         .unwrap();
-    let queued = first.trigger(WebhookType::Payment).await.unwrap();
+    let queued = first.trigger(WebhookKind::Payment).await.unwrap();
     first.settle().await;
     let user = uuid::Uuid::new_v4();
     let token = first.user_token(user).unwrap();
@@ -284,8 +284,8 @@ async fn one_advance_makes_every_retry_in_the_interval_each_at_its_due_time() {
         .await
         .unwrap();
     let start = clock.now_millis();
-    emulator.trigger(WebhookType::OrderPaid).await.unwrap();
-    emulator.trigger(WebhookType::Payment).await.unwrap();
+    emulator.trigger(WebhookKind::OrderPaid).await.unwrap();
+    emulator.trigger(WebhookKind::Payment).await.unwrap();
 
     // 12 minutes: order_paid at 0, 5 and 10; payment at 0, 1, 3 and 7 (then 15).
     emulator

@@ -1,5 +1,7 @@
 //! The traits you implement: one async method per `notification_type`, each defaulting to
-//! "accept". Implement them with `async fn`.
+//! "accept". Implement them with `async fn`. The methods are generated from the spec's webhook
+//! catalogue ([`backpack_types::for_each_webhook!`]): a webhook added to the spec gets its method
+//! (accepting by default) with the next regen, so existing handlers keep compiling.
 //!
 //! Return `Ok` to accept, [`HandlerError::Reject`] for a permanent refusal (answered 400 for
 //! payments/store webhooks, 404 for Backpack webhooks, and replayed for duplicates), or
@@ -21,7 +23,6 @@ use std::net::IpAddr;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::events::*;
 use crate::response::ErrorCode;
 
 /// What a handler returns.
@@ -178,196 +179,122 @@ impl FoundUser {
     }
 }
 
-macro_rules! accept_by_default {
-    ($event:ident, $delivery:ident) => {{
-        let _ = (&$event, &$delivery);
-        std::future::ready(Ok(()))
-    }};
+/// Defines a handler trait from one family of [`backpack_types::for_each_webhook!`]: one method
+/// per webhook, each accepting by default, then `unknown`. The spec decides which methods exist;
+/// [`method_advice!`] and [`handler_method!`] hold what the spec does not say.
+macro_rules! handler_trait {
+    (
+        [$(#[$attr:meta])* $name:ident, unknown: $unknown_doc:literal, warn: $warning:literal]
+        $({
+            kind: $kind:ident,
+            event: $event:ident,
+            method: $method:ident,
+            notification_type: $notification_type:literal,
+            payload: $payload:ty,
+            summary: $summary:literal
+        })*
+    ) => {
+        $(#[$attr])*
+        pub trait $name: Send + Sync + 'static {
+            $(handler_method!($method, $notification_type, $payload, $summary);)*
+
+            #[doc = $unknown_doc]
+            fn unknown(
+                &self,
+                payload: Value,
+                delivery: &Delivery,
+            ) -> impl Future<Output = HandlerResult> + Send {
+                let _ = &payload;
+                tracing::warn!(notification_type = %delivery.notification_type, $warning);
+                std::future::ready(Ok(()))
+            }
+        }
+    };
 }
 
-/// Handler for payments/store webhooks. Every method accepts by default.
-///
-/// Runs once per delivery key while the process lives; may run again for a delivery whose
-/// handler succeeded if the process dies before the answer is recorded (see the
-/// [module docs](self)). For grants that must happen exactly once, use a transactional handler.
-pub trait WebhookHandler: Send + Sync + 'static {
-    /// `user_validation`: reject with [`HandlerError::invalid_user`] for unknown users.
-    /// Never deduplicated (Xsolla sends it several times per payment); keep it side-effect free.
-    /// Never re-sent: a 500 here fails the payment.
-    fn user_validation(
-        &self,
-        event: UserValidation,
-        delivery: &Delivery,
-    ) -> impl Future<Output = HandlerResult> + Send {
-        accept_by_default!(event, delivery)
-    }
-
-    /// `user_search`: `Some(user)` → 200 with the user, `None` → 204. Never deduplicated.
-    fn user_search(
-        &self,
-        event: UserSearch,
-        delivery: &Delivery,
-    ) -> impl Future<Output = HandlerResult<Option<FoundUser>>> + Send {
-        let _ = (&event, &delivery);
-        std::future::ready(Ok(None))
-    }
-
-    /// `payment`.
-    fn payment(
-        &self,
-        event: Payment,
-        delivery: &Delivery,
-    ) -> impl Future<Output = HandlerResult> + Send {
-        accept_by_default!(event, delivery)
-    }
-
-    /// `order_paid`: grant the items.
-    fn order_paid(
-        &self,
-        event: OrderPaid,
-        delivery: &Delivery,
-    ) -> impl Future<Output = HandlerResult> + Send {
-        accept_by_default!(event, delivery)
-    }
-
-    /// `order_canceled`: take the items back.
-    fn order_canceled(
-        &self,
-        event: OrderCanceled,
-        delivery: &Delivery,
-    ) -> impl Future<Output = HandlerResult> + Send {
-        accept_by_default!(event, delivery)
-    }
-
-    /// `refund`.
-    fn refund(
-        &self,
-        event: Refund,
-        delivery: &Delivery,
-    ) -> impl Future<Output = HandlerResult> + Send {
-        accept_by_default!(event, delivery)
-    }
-
-    /// `partial_refund`.
-    fn partial_refund(
-        &self,
-        event: PartialRefund,
-        delivery: &Delivery,
-    ) -> impl Future<Output = HandlerResult> + Send {
-        accept_by_default!(event, delivery)
-    }
-
-    /// `payment_account_add`.
-    fn payment_account_add(
-        &self,
-        event: PaymentAccountAdd,
-        delivery: &Delivery,
-    ) -> impl Future<Output = HandlerResult> + Send {
-        accept_by_default!(event, delivery)
-    }
-
-    /// `payment_account_remove`.
-    fn payment_account_remove(
-        &self,
-        event: PaymentAccountRemove,
-        delivery: &Delivery,
-    ) -> impl Future<Output = HandlerResult> + Send {
-        accept_by_default!(event, delivery)
-    }
-
-    /// `afs_reject`.
-    fn afs_reject(
-        &self,
-        event: AfsReject,
-        delivery: &Delivery,
-    ) -> impl Future<Output = HandlerResult> + Send {
-        accept_by_default!(event, delivery)
-    }
-
-    /// `create_subscription`.
-    fn create_subscription(
-        &self,
-        event: CreateSubscription,
-        delivery: &Delivery,
-    ) -> impl Future<Output = HandlerResult> + Send {
-        accept_by_default!(event, delivery)
-    }
-
-    /// `update_subscription` (also sent on every renewal).
-    fn update_subscription(
-        &self,
-        event: UpdateSubscription,
-        delivery: &Delivery,
-    ) -> impl Future<Output = HandlerResult> + Send {
-        accept_by_default!(event, delivery)
-    }
-
-    /// `cancel_subscription`.
-    fn cancel_subscription(
-        &self,
-        event: CancelSubscription,
-        delivery: &Delivery,
-    ) -> impl Future<Output = HandlerResult> + Send {
-        accept_by_default!(event, delivery)
-    }
-
-    /// `non_renewal_subscription`.
-    fn non_renewal_subscription(
-        &self,
-        event: NonRenewalSubscription,
-        delivery: &Delivery,
-    ) -> impl Future<Output = HandlerResult> + Send {
-        accept_by_default!(event, delivery)
-    }
-
-    /// Any other `notification_type` (raw JSON). Accepted by default (204) so that Xsolla does not
-    /// retry a type this SDK does not know yet; logged at `warn`.
-    fn unknown(
-        &self,
-        payload: Value,
-        delivery: &Delivery,
-    ) -> impl Future<Output = HandlerResult> + Send {
-        let _ = &payload;
-        tracing::warn!(
-            notification_type = %delivery.notification_type,
-            "accepting a webhook with an unknown notification_type"
-        );
-        std::future::ready(Ok(()))
-    }
+/// One handler method. `user_search` answers with a user (`Some` → 200, `None` → 204); every
+/// other method answers nothing and accepts by default.
+macro_rules! handler_method {
+    (user_search, $notification_type:literal, $payload:ty, $summary:literal) => {
+        #[doc = concat!("`", $notification_type, "`: ", $summary, ".")]
+        ///
+        #[doc = method_advice!(user_search)]
+        fn user_search(
+            &self,
+            event: $payload,
+            delivery: &Delivery,
+        ) -> impl Future<Output = HandlerResult<Option<FoundUser>>> + Send {
+            let _ = (&event, &delivery);
+            std::future::ready(Ok(None))
+        }
+    };
+    ($method:ident, $notification_type:literal, $payload:ty, $summary:literal) => {
+        #[doc = concat!("`", $notification_type, "`: ", $summary, ".")]
+        ///
+        #[doc = method_advice!($method)]
+        fn $method(
+            &self,
+            event: $payload,
+            delivery: &Delivery,
+        ) -> impl Future<Output = HandlerResult> + Send {
+            let _ = (&event, &delivery);
+            std::future::ready(Ok(()))
+        }
+    };
 }
 
-/// Handler for Backpack webhooks. Every method accepts by default.
-pub trait BackpackHandler: Send + Sync + 'static {
-    /// Backpack `user_validation` (Player ID validation): reject with
-    /// [`HandlerError::invalid_user`] for unknown players (→ 404). Never deduplicated.
-    fn user_validation(
-        &self,
-        event: UserValidationWebhook,
-        delivery: &Delivery,
-    ) -> impl Future<Output = HandlerResult> + Send {
-        accept_by_default!(event, delivery)
-    }
-
-    /// `move_to_game`: deliver the items to the player.
-    fn move_to_game(
-        &self,
-        event: MoveItemToGameWebhook,
-        delivery: &Delivery,
-    ) -> impl Future<Output = HandlerResult> + Send {
-        accept_by_default!(event, delivery)
-    }
-
-    /// Any other `notification_type` (raw JSON). Accepted by default (200); logged at `warn`.
-    fn unknown(
-        &self,
-        payload: Value,
-        delivery: &Delivery,
-    ) -> impl Future<Output = HandlerResult> + Send {
-        let _ = &payload;
-        tracing::warn!(
-            notification_type = %delivery.notification_type,
-            "accepting a Backpack webhook with an unknown notification_type"
-        );
-        std::future::ready(Ok(()))
-    }
+/// What a handler method should do, where the spec's summary does not say (hand-written: Xsolla's
+/// delivery rules). A webhook without advice gets the default sentence.
+macro_rules! method_advice {
+    (user_validation) => {
+        "Reject with [`HandlerError::invalid_user`] for unknown users (answered 400 for \
+         payments, 404 for Backpack). Never deduplicated (Xsolla sends it several times per \
+         payment): keep it side-effect free. The payments one is never re-sent: a 500 there fails \
+         the payment."
+    };
+    (user_search) => {
+        "`Some(user)` → 200 with the user, `None` (the default) → 204. Never deduplicated."
+    };
+    (order_paid) => {
+        "Grant the items. Accepts by default."
+    };
+    (order_canceled) => {
+        "Take the items back. Accepts by default."
+    };
+    (update_subscription) => {
+        "Also sent on every renewal. Accepts by default."
+    };
+    (move_to_game) => {
+        "Deliver the items to the player. Accepts by default."
+    };
+    ($other:ident) => {
+        "Accepts by default."
+    };
 }
+
+backpack_types::for_each_webhook!(
+    Payments,
+    handler_trait,
+    /// Handler for payments/store webhooks: one method per webhook of `spec/webhooks.yaml`,
+    /// each accepting by default.
+    ///
+    /// Runs once per delivery key while the process lives; may run again for a delivery whose
+    /// handler succeeded if the process dies before the answer is recorded (see the
+    /// [module docs](self)). For grants that must happen exactly once, use a transactional
+    /// handler.
+    WebhookHandler,
+    unknown: "Any other `notification_type` (raw JSON). Accepted by default (204) so that \
+              Xsolla does not retry a type this SDK does not know yet; logged at `warn`.",
+    warn: "accepting a webhook with an unknown notification_type"
+);
+
+backpack_types::for_each_webhook!(
+    Backpack,
+    handler_trait,
+    /// Handler for Backpack webhooks: one method per webhook of `spec/backpack.yaml`
+    /// (`x-webhooks`), each accepting by default.
+    BackpackHandler,
+    unknown: "Any other `notification_type` (raw JSON). Accepted by default (200); logged at \
+              `warn`.",
+    warn: "accepting a Backpack webhook with an unknown notification_type"
+);

@@ -337,6 +337,44 @@ fn no_body(result: HandlerResult) -> HandlerResult<Option<Bytes>> {
     result.map(|()| None)
 }
 
+/// What a handler method answers with, as the response body.
+trait AnswerBody {
+    fn into_body(self) -> Option<Bytes>;
+}
+
+impl AnswerBody for () {
+    fn into_body(self) -> Option<Bytes> {
+        None
+    }
+}
+
+impl AnswerBody for Option<FoundUser> {
+    fn into_body(self) -> Option<Bytes> {
+        found_user_body(self)
+    }
+}
+
+/// The dispatch `match` of one family, from [`backpack_types::for_each_webhook!`]: each event
+/// variant to its handler method, unknown types to `unknown`.
+macro_rules! dispatch {
+    (
+        [$events:ident, $handler:ident, $event:ident, $delivery:ident]
+        $({ kind: $kind:ident, event: $variant:ident, method: $method:ident, $($rest:tt)* })*
+    ) => {
+        match $event {
+            $($events::$variant(e) => $handler.$method(e, &$delivery).await.map(AnswerBody::into_body),)*
+            $events::Unknown(v) => no_body($handler.unknown(v, &$delivery).await),
+            // Unreachable while the enum and the catalogue come from one regen; the enum is
+            // `#[non_exhaustive]`, so the compiler wants the arm.
+            other => no_body(
+                $handler
+                    .unknown(serde_json::to_value(&other).unwrap_or_default(), &$delivery)
+                    .await,
+            ),
+        }
+    };
+}
+
 impl<H: WebhookHandler> Plain for StoreDispatch<H> {
     type Event = WebhookEvent;
 
@@ -346,34 +384,7 @@ impl<H: WebhookHandler> Plain for StoreDispatch<H> {
         d: Delivery,
     ) -> impl Future<Output = HandlerResult<Option<Bytes>>> + Send {
         let h = &self.0;
-        async move {
-            match event {
-                WebhookEvent::UserValidation(e) => no_body(h.user_validation(e, &d).await),
-                WebhookEvent::UserSearch(e) => h.user_search(e, &d).await.map(found_user_body),
-                WebhookEvent::Payment(e) => no_body(h.payment(e, &d).await),
-                WebhookEvent::OrderPaid(e) => no_body(h.order_paid(e, &d).await),
-                WebhookEvent::OrderCanceled(e) => no_body(h.order_canceled(e, &d).await),
-                WebhookEvent::Refund(e) => no_body(h.refund(e, &d).await),
-                WebhookEvent::PartialRefund(e) => no_body(h.partial_refund(e, &d).await),
-                WebhookEvent::PaymentAccountAdd(e) => no_body(h.payment_account_add(e, &d).await),
-                WebhookEvent::PaymentAccountRemove(e) => {
-                    no_body(h.payment_account_remove(e, &d).await)
-                }
-                WebhookEvent::AfsReject(e) => no_body(h.afs_reject(e, &d).await),
-                WebhookEvent::CreateSubscription(e) => no_body(h.create_subscription(e, &d).await),
-                WebhookEvent::UpdateSubscription(e) => no_body(h.update_subscription(e, &d).await),
-                WebhookEvent::CancelSubscription(e) => no_body(h.cancel_subscription(e, &d).await),
-                WebhookEvent::NonRenewalSubscription(e) => {
-                    no_body(h.non_renewal_subscription(e, &d).await)
-                }
-                WebhookEvent::Unknown(v) => no_body(h.unknown(v, &d).await),
-                // A webhook type that backpack-types learned after this match was written.
-                other => no_body(
-                    h.unknown(serde_json::to_value(&other).unwrap_or_default(), &d)
-                        .await,
-                ),
-            }
-        }
+        async move { backpack_types::for_each_webhook!(Payments, dispatch, WebhookEvent, h, event, d) }
     }
 }
 
@@ -387,16 +398,7 @@ impl<H: BackpackHandler> Plain for BackpackDispatch<H> {
     ) -> impl Future<Output = HandlerResult<Option<Bytes>>> + Send {
         let h = &self.0;
         async move {
-            match event {
-                BackpackWebhookEvent::UserValidation(e) => no_body(h.user_validation(e, &d).await),
-                BackpackWebhookEvent::MoveToGame(e) => no_body(h.move_to_game(e, &d).await),
-                BackpackWebhookEvent::Unknown(v) => no_body(h.unknown(v, &d).await),
-                // A webhook type that backpack-types learned after this match was written.
-                other => no_body(
-                    h.unknown(serde_json::to_value(&other).unwrap_or_default(), &d)
-                        .await,
-                ),
-            }
+            backpack_types::for_each_webhook!(Backpack, dispatch, BackpackWebhookEvent, h, event, d)
         }
     }
 }

@@ -6,10 +6,9 @@
 //! a string where Xsolla's documents disagree with its samples.
 
 use super::imports;
-use super::names::{distinct, distinct_type, field_ident, ref_name, type_ident, type_name};
+use super::names::{distinct, distinct_type, field_ident, type_ident, type_name};
 use super::schema::{Paths, doc_attrs, is_nullable, rust_type};
 use crate::degrade::Report;
-use crate::openapi::operations;
 use crate::{Error, Result};
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
@@ -567,30 +566,17 @@ fn generate_enum(name: &str, schema: &Value) -> Result<TokenStream> {
 /// The webhook event enum: one variant per `notification_type`, dispatching on that field.
 fn generate_event_enum(input: &ModuleInput<'_>, report: &mut Report) -> Result<TokenStream> {
     let enum_ident = format_ident!("{}", input.event_enum);
-    let mut variants: Vec<(proc_macro2::Ident, proc_macro2::Ident, String)> = Vec::new();
-    // Webhooks the enum cannot dispatch: `(webhook name, why)`. Their payload types are generated
-    // like every schema; they are listed in the enum's docs and `UNDISPATCHED`.
-    let mut undispatched: Vec<(String, String)> = Vec::new();
-    let mut taken: Vec<String> = vec!["Unknown".into()];
-    for op in operations(input.doc)
-        .into_iter()
-        .filter(|o| o.section == "x-webhooks")
-    {
-        match dispatch_kind(input.doc, op.op) {
-            Ok((kind, schema_ref)) if !variants.iter().any(|(_, _, k)| *k == kind) => {
-                variants.push((
-                    format_ident!("{}", distinct_type(&type_name(&kind), &mut taken)),
-                    type_ident(&schema_ref),
-                    kind,
-                ));
-            }
-            Ok((kind, _)) => undispatched.push((
-                op.path.to_string(),
-                format!("its `notification_type` {kind:?} is also another webhook's"),
-            )),
-            Err(why) => undispatched.push((op.path.to_string(), why)),
-        }
-    }
+    let (webhooks, undispatched) = super::catalogue::dispatched_webhooks(input.doc);
+    let variants: Vec<(Ident, Ident, String)> = webhooks
+        .iter()
+        .map(|w| {
+            (
+                format_ident!("{}", w.variant),
+                type_ident(&w.payload),
+                w.notification_type.clone(),
+            )
+        })
+        .collect();
     for (name, why) in &undispatched {
         report.add(
             format!("webhook {name}"),
@@ -706,29 +692,6 @@ fn generate_event_enum(input: &ModuleInput<'_>, report: &mut Report) -> Result<T
             }
         }
     })
-}
-
-/// The `notification_type` a webhook's payload fixes, and the payload schema's name; else why not.
-fn dispatch_kind(doc: &Value, op: &Value) -> std::result::Result<(String, String), String> {
-    let schema_ref = op
-        .pointer("/requestBody/content")
-        .and_then(Value::as_object)
-        .and_then(|c| c.values().next())
-        .and_then(|m| m.pointer("/schema/$ref"))
-        .and_then(Value::as_str)
-        .and_then(ref_name)
-        .ok_or("its request body is not a named schema")?;
-    let schema = crate::openapi::component_schema(doc, schema_ref)
-        .ok_or_else(|| format!("schema {schema_ref} not found"))?;
-    let kind = schema
-        .pointer("/properties/notification_type/enum")
-        .and_then(Value::as_array)
-        .filter(|values| values.len() == 1)
-        .and_then(|values| values[0].as_str())
-        .ok_or_else(|| {
-            format!("payload {schema_ref} has no `notification_type` with one value (`const` or a one-value `enum`)")
-        })?;
-    Ok((kind.to_string(), schema_ref.to_string()))
 }
 
 #[cfg(test)]

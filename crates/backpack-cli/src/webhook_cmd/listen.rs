@@ -23,13 +23,11 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
+use backpack_types::{WebhookFamily, WebhookKind};
 use backpack_webhooks::{
-    AfsReject, BackpackHandler, BackpackReceiver, CancelSubscription, CreateSubscription,
-    DedupPolicy, DedupStore, Delivery, FoundUser, HandlerError, HandlerResult, MemoryStore,
-    MoveItemToGameWebhook, NonRenewalSubscription, OrderCanceled, OrderPaid, PartialRefund,
-    Payment, PaymentAccountAdd, PaymentAccountRemove, Refund, SqliteStore, UpdateSubscription,
-    UserSearch, UserValidation, UserValidationWebhook, WebhookHandler, WebhookReceiver,
-    WebhookSecrets,
+    BackpackHandler, BackpackReceiver, DedupPolicy, DedupStore, Delivery, FoundUser, HandlerError,
+    HandlerResult, MemoryStore, SqliteStore, UserSearch, UserValidation, UserValidationWebhook,
+    WebhookHandler, WebhookReceiver, WebhookSecrets,
 };
 use clap::Args;
 use http::{Method, StatusCode};
@@ -157,12 +155,23 @@ impl Recorder {
 struct StoreHandler(Arc<Recorder>);
 struct BackpackSide(Arc<Recorder>);
 
-macro_rules! record_all {
-    ($($method:ident: $event:ty),* $(,)?) => {$(
-        async fn $method(&self, _event: $event, delivery: &Delivery) -> HandlerResult {
+/// Implements every handler method [`backpack_types::for_each_webhook!`] lists as "record the
+/// delivery", except the two queries, written out below: `user_validation` (answers from
+/// `--invalid-user`) and `user_search` (answers with no user).
+macro_rules! record_every {
+    ([]) => {};
+    ([] { kind: $kind:ident, event: $event:ident, method: user_validation, $($entry:tt)* } $($more:tt)*) => {
+        record_every!([] $($more)*);
+    };
+    ([] { kind: $kind:ident, event: $event:ident, method: user_search, $($entry:tt)* } $($more:tt)*) => {
+        record_every!([] $($more)*);
+    };
+    ([] { kind: $kind:ident, event: $event:ident, method: $method:ident, notification_type: $nt:literal, payload: $payload:ty, summary: $summary:literal } $($more:tt)*) => {
+        async fn $method(&self, _event: $payload, delivery: &Delivery) -> HandlerResult {
             self.0.record(delivery.dedup_key.as_deref())
         }
-    )*};
+        record_every!([] $($more)*);
+    };
 }
 
 impl WebhookHandler for StoreHandler {
@@ -183,20 +192,7 @@ impl WebhookHandler for StoreHandler {
         self.0.record(delivery.dedup_key.as_deref())
     }
 
-    record_all! {
-        payment: Payment,
-        order_paid: OrderPaid,
-        order_canceled: OrderCanceled,
-        refund: Refund,
-        partial_refund: PartialRefund,
-        payment_account_add: PaymentAccountAdd,
-        payment_account_remove: PaymentAccountRemove,
-        afs_reject: AfsReject,
-        create_subscription: CreateSubscription,
-        update_subscription: UpdateSubscription,
-        cancel_subscription: CancelSubscription,
-        non_renewal_subscription: NonRenewalSubscription,
-    }
+    backpack_types::for_each_webhook!(Payments, record_every);
 }
 
 impl BackpackHandler for BackpackSide {
@@ -213,9 +209,7 @@ impl BackpackHandler for BackpackSide {
         self.0.record(delivery.dedup_key.as_deref())
     }
 
-    record_all! {
-        move_to_game: MoveItemToGameWebhook,
-    }
+    backpack_types::for_each_webhook!(Backpack, record_every);
 }
 
 struct ListenApp<S> {
@@ -236,8 +230,12 @@ fn inspect(path: &str, body: &[u8]) -> Inspected {
     let notification_type = serde_json::from_slice::<Value>(body)
         .ok()
         .and_then(|v| v.get("notification_type")?.as_str().map(str::to_owned));
-    let backpack =
-        path.starts_with("/backpack") || notification_type.as_deref() == Some("move_to_game");
+    // A type only the Backpack family has (`move_to_game`) is Backpack whatever the path.
+    let backpack_only = notification_type
+        .as_deref()
+        .and_then(WebhookKind::from_name)
+        .is_some_and(|kind| kind.family() == WebhookFamily::Backpack);
+    let backpack = path.starts_with("/backpack") || backpack_only;
     let key = |dedup: DedupPolicy| match dedup {
         DedupPolicy::Key(key) => Some(key.as_str().to_owned()),
         DedupPolicy::Never => None,

@@ -14,8 +14,8 @@ use crate::error::{CliError, one_line};
 /// `backpack webhook send` arguments.
 #[derive(Debug, Args)]
 pub struct SendArgs {
-    /// Webhook type: a `notification_type` (user_validation, payment, order_paid, …) or
-    /// backpack.user_validation / backpack.move_to_game.
+    /// Webhook type: a payments `notification_type` (`order_paid`, …) or a Backpack one
+    /// prefixed with `backpack.` (`backpack.move_to_game`); the list is in the help below.
     #[arg(value_name = "TYPE")]
     pub type_name: String,
     /// The receiver's URL.

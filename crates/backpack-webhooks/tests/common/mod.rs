@@ -210,30 +210,26 @@ impl Recorder {
     }
 }
 
-macro_rules! record_unit {
-    ($($method:ident : $ty:ty),* $(,)?) => {$(
-        async fn $method(&self, event: $ty, _d: &Delivery) -> HandlerResult {
+/// Implements every handler method of the family [`backpack_types::for_each_webhook!`] lists
+/// as "record the call", except `user_search` (written out below: it answers with a user).
+macro_rules! record_every {
+    ([]) => {};
+    ([] { kind: $kind:ident, event: $event:ident, method: user_search, $($entry:tt)* } $($more:tt)*) => {
+        record_every!([] $($more)*);
+    };
+    ([] { kind: $kind:ident, event: $event:ident, method: $method:ident, notification_type: $nt:literal, payload: $payload:ty, summary: $summary:literal } $($more:tt)*) => {
+        async fn $method(&self, event: $payload, _d: &Delivery) -> HandlerResult {
             self.record(stringify!($method), &event).await.map(|_| ())
         }
-    )*};
+        record_every!([] $($more)*);
+    };
 }
 
 impl WebhookHandler for Recorder {
-    record_unit! {
-        user_validation: UserValidation,
-        payment: Payment,
-        order_paid: OrderPaid,
-        order_canceled: OrderCanceled,
-        refund: Refund,
-        partial_refund: PartialRefund,
-        payment_account_add: PaymentAccountAdd,
-        payment_account_remove: PaymentAccountRemove,
-        afs_reject: AfsReject,
-        create_subscription: CreateSubscription,
-        update_subscription: UpdateSubscription,
-        cancel_subscription: CancelSubscription,
-        non_renewal_subscription: NonRenewalSubscription,
-        unknown: Value,
+    backpack_types::for_each_webhook!(Payments, record_every);
+
+    async fn unknown(&self, event: Value, _d: &Delivery) -> HandlerResult {
+        self.record("unknown", &event).await.map(|_| ())
     }
 
     async fn user_search(
@@ -246,10 +242,10 @@ impl WebhookHandler for Recorder {
 }
 
 impl BackpackHandler for Recorder {
-    record_unit! {
-        user_validation: UserValidationWebhook,
-        move_to_game: MoveItemToGameWebhook,
-        unknown: Value,
+    backpack_types::for_each_webhook!(Backpack, record_every);
+
+    async fn unknown(&self, event: Value, _d: &Delivery) -> HandlerResult {
+        self.record("unknown", &event).await.map(|_| ())
     }
 }
 
