@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use backpack_emulator::{Emulator, Error as EmulatorError};
+use backpack_emulator::{Emulator, Error as EmulatorError, RetryPolicy, WebhookKind};
 use clap::{Args, Subcommand};
 use uuid::Uuid;
 
@@ -75,7 +75,7 @@ pub struct EmulatorArgs {
 pub enum EmulatorCommand {
     /// Make a running emulator send a webhook of any type (signed, through its outbox, on the
     /// type's retry schedule).
-    #[command(after_help = TRIGGER_EXAMPLES)]
+    #[command(after_help = trigger_help())]
     Trigger(TriggerArgs),
 }
 
@@ -85,11 +85,38 @@ Examples:
   backpack emulator trigger payment --body my-payment.json
   backpack emulator trigger order_paid --example php-sdk-fixture
 
-Retry schedules: order_paid, order_canceled, backpack.move_to_game: 20 attempts
-(2 x 5 min, 7 x 15 min, 10 x 60 min); payment, refund and the other payments webhooks:
-12 attempts (1, 2, 4, 8, 15, 30, 60, 60, 120, 120, 120 min; an emulator choice);
-user_validation, user_search, backpack.user_validation: one attempt.
 Prints the queued delivery as one JSON line: {\"id\",\"type\",\"policy\",\"max_attempts\"}.";
+
+/// The `trigger` help: the examples, then each retry schedule with the types that follow it
+/// (from the webhook catalogue and the emulator's `RetryPolicy::of`).
+fn trigger_help() -> String {
+    let schedules = [
+        (
+            RetryPolicy::Order,
+            "20 attempts (2 x 5 min, 7 x 15 min, 10 x 60 min)",
+        ),
+        (
+            RetryPolicy::Payment,
+            "12 attempts (1, 2, 4, 8, 15, 30, 60, 60, 120, 120, 120 min; an emulator choice)",
+        ),
+        (RetryPolicy::Once, "one attempt"),
+    ];
+    let lines: Vec<String> = schedules
+        .iter()
+        .map(|(policy, text)| {
+            let kinds: Vec<&str> = WebhookKind::ALL
+                .iter()
+                .filter(|kind| RetryPolicy::of(**kind) == *policy)
+                .map(|kind| kind.name())
+                .collect();
+            format!("  {}: {text}.", kinds.join(", "))
+        })
+        .collect();
+    format!(
+        "{TRIGGER_EXAMPLES}\n\nRetry schedules:\n{}",
+        lines.join("\n")
+    )
+}
 
 /// `backpack emulator trigger` arguments.
 #[derive(Debug, Args)]

@@ -5,7 +5,8 @@
 //! * [`parse()`] / [`parse_backpack`] / [`verify_and_parse`]: typed events ([`WebhookEvent`],
 //!   [`BackpackWebhookEvent`]) plus deduplication key and sandbox flag.
 //! * [`WebhookReceiver`] / [`BackpackReceiver`]: axum routers / tower services running the whole
-//!   pipeline and calling your [`WebhookHandler`] / [`BackpackHandler`].
+//!   pipeline and calling your [`WebhookHandler`] / [`BackpackHandler`] (one method per webhook
+//!   of the spec's generated catalogue, [`backpack_types::WebhookKind`]).
 //! * `TransactionalReceiver` with a `TransactionalHandler<DB>`: the delivery's claim, your
 //!   writes (through `&mut sqlx::Transaction`) and the recorded answer commit in one database
 //!   transaction — exactly once, even across `kill -9`, one commit per first delivery (see the

@@ -339,6 +339,7 @@ fn no_body(result: HandlerResult) -> HandlerResult<Option<Bytes>> {
 
 /// What a handler method answers with, as the response body.
 trait AnswerBody {
+    /// The JSON body to send with the success status, if any.
     fn into_body(self) -> Option<Bytes>;
 }
 
