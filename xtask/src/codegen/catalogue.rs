@@ -7,7 +7,7 @@
 use super::names::{distinct, distinct_type, field_ident, ref_name, type_ident, type_name};
 use crate::Result;
 use crate::openapi::operations;
-use proc_macro2::{Ident, Literal, TokenStream};
+use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
 use serde_json::Value;
 
@@ -121,10 +121,11 @@ fn entries(family: &str, module: &str, doc: &Value, taken: &mut Vec<String>) -> 
                 w.variant.clone()
             };
             let payload = type_ident(&w.payload);
-            let method = field_ident(&distinct(
-                &field_ident(&w.notification_type).to_string(),
-                &mut methods,
-            ));
+            let method = distinct(&field_ident(&w.notification_type).to_string(), &mut methods);
+            let method = match method.strip_prefix("r#") {
+                Some(keyword) => Ident::new_raw(keyword, Span::call_site()),
+                None => format_ident!("{method}"),
+            };
             Entry {
                 family: format_ident!("{family}"),
                 kind: format_ident!("{}", distinct_type(&kind, taken)),
@@ -403,4 +404,47 @@ macro_rules! for_each_webhook {{
         arm("Payments", payments),
         arm("Backpack", backpack)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::render;
+    use serde_json::{Value, json};
+
+    /// A prepared document with one webhook per `notification_type`.
+    fn doc(types: &[&str]) -> Value {
+        let mut hooks = serde_json::Map::new();
+        let mut schemas = serde_json::Map::new();
+        for (i, kind) in types.iter().enumerate() {
+            let schema = format!("Payload{i}");
+            hooks.insert(
+                format!("hook-{i}"),
+                json!({"post": {"summary": "A hook.", "requestBody": {"content": {"application/json": {
+                    "schema": {"$ref": format!("#/components/schemas/{schema}")}}}}}}),
+            );
+            schemas.insert(
+                schema,
+                json!({"type": "object", "properties": {"notification_type": {"type": "string", "enum": [kind]}}}),
+            );
+        }
+        json!({"openapi": "3.0.3", "paths": {}, "x-webhooks": hooks, "components": {"schemas": schemas}})
+    }
+
+    #[test]
+    fn method_names_avoid_unknown_and_keywords_and_kinds_avoid_each_other() {
+        let text = render(
+            &doc(&["user_validation"]),
+            &doc(&["user_validation", "unknown", "type"]),
+            "test",
+        )
+        .unwrap();
+        // `unknown` is the traits' method for unknown types; a keyword becomes a raw identifier.
+        assert!(text.contains("kind: Unknown2, event: Unknown2, method: unknown_2,"));
+        assert!(text.contains("method: r#type,"));
+        // Both families' `user_validation`: one kind each, the Backpack one prefixed.
+        assert!(text.contains("Self::UserValidation => \"user_validation\""));
+        assert!(text.contains("Self::BackpackUserValidation => \"backpack.user_validation\""));
+        // Summaries lose their final period (the docs add one).
+        assert!(text.contains("summary: \"A hook\""));
+    }
 }
