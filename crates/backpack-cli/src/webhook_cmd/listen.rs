@@ -26,10 +26,10 @@ use axum::response::{IntoResponse, Response};
 use backpack_webhooks::{
     AfsReject, BackpackHandler, BackpackReceiver, CancelSubscription, CreateSubscription,
     DedupPolicy, DedupStore, Delivery, FoundUser, HandlerError, HandlerResult, MemoryStore,
-    MoveItemToGameWebhook, NonRenewalSubscription, OrderCanceled, OrderPaid, PartialRefund,
-    Payment, PaymentAccountAdd, PaymentAccountRemove, Refund, SqliteStore, UpdateSubscription,
-    UserSearch, UserValidation, UserValidationWebhook, WebhookHandler, WebhookReceiver,
-    WebhookSecrets,
+    MoveItemToGameWebhook, MySqlStore, NonRenewalSubscription, OrderCanceled, OrderPaid,
+    PartialRefund, Payment, PaymentAccountAdd, PaymentAccountRemove, PostgresStore, Refund,
+    SqliteStore, UpdateSubscription, UserSearch, UserValidation, UserValidationWebhook,
+    WebhookHandler, WebhookReceiver, WebhookSecrets,
 };
 use clap::Args;
 use http::{Method, StatusCode};
@@ -56,6 +56,10 @@ pub struct ListenArgs {
     /// SQLite file for durable deduplication (default: in memory).
     #[arg(long, value_name = "PATH")]
     pub db: Option<PathBuf>,
+    /// PostgreSQL or MySQL/MariaDB URL for deduplication shared by several listeners
+    /// (`postgresql://…`, `mysql://…`; TLS options in the URL), instead of `--db`.
+    #[arg(long, value_name = "URL", conflicts_with = "db")]
+    pub store: Option<String>,
     /// Answer user_validation for this user ID as "user not found" (repeatable).
     #[arg(long, value_name = "ID")]
     pub unknown_user: Vec<String>,
@@ -316,7 +320,12 @@ async fn serve<S: DedupStore>(
     let listener = net::bind(&args.listen).await?;
     let router = Router::new().fallback(handle::<S>).with_state(app);
     let addr = net::announce(&listener)?;
-    tracing::info!(%addr, dedup = if args.db.is_some() { "sqlite" } else { "memory" }, "webhook receiver ready");
+    let dedup = match (&args.db, &args.store) {
+        (Some(_), _) => "sqlite",
+        (None, Some(_)) => "server",
+        (None, None) => "memory",
+    };
+    tracing::info!(%addr, dedup, "webhook receiver ready");
     axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
@@ -333,6 +342,9 @@ pub async fn run(args: &ListenArgs) -> Result<(), CliError> {
     for previous in secrets {
         secret = secret.with_previous(require_secret(Some(previous))?);
     }
+    if let Some(url) = &args.store {
+        return serve_on_server(args, secret, url).await;
+    }
     match &args.db {
         Some(path) => {
             let store = SqliteStore::open(path)
@@ -347,9 +359,62 @@ pub async fn run(args: &ListenArgs) -> Result<(), CliError> {
     }
 }
 
+/// `url` without user, password or query (which may hold a password), for messages.
+fn shown_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return "the --store URL".into();
+    };
+    let rest = rest.split(['?', '#']).next().unwrap_or_default();
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    format!("{scheme}://{host}{path}")
+}
+
+/// The listener on a PostgreSQL or MySQL/MariaDB store.
+async fn serve_on_server(
+    args: &ListenArgs,
+    secret: WebhookSecrets,
+    url: &str,
+) -> Result<(), CliError> {
+    let failed = |reason: String| CliError::Database {
+        path: PathBuf::from(shown_url(url)),
+        reason,
+    };
+    let scheme = url.split_once("://").map(|(scheme, _)| scheme);
+    match scheme {
+        Some("postgres" | "postgresql") => {
+            let store = PostgresStore::connect(url)
+                .await
+                .map_err(|e| failed(one_line(&e)))?;
+            serve(args, secret, store).await
+        }
+        Some("mysql" | "mariadb") => {
+            let store = MySqlStore::connect(url)
+                .await
+                .map_err(|e| failed(one_line(&e)))?;
+            serve(args, secret, store).await
+        }
+        _ => Err(failed(
+            "--store takes a postgresql:// or mysql:// URL".into(),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn store_urls_are_shown_without_credentials() {
+        assert_eq!(
+            shown_url("postgresql://app:hunter2@db.internal:5432/game?sslmode=require&password=x"),
+            "postgresql://db.internal:5432/game"
+        );
+        assert_eq!(shown_url("mysql://u@h/db"), "mysql://h/db");
+        assert_eq!(shown_url("not a url hunter2"), "the --store URL");
+    }
 
     #[test]
     fn inspection_picks_the_family_and_key() {
