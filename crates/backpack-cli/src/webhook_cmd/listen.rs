@@ -43,8 +43,8 @@ use crate::net;
 /// Largest accepted body (the receivers' default).
 const BODY_LIMIT: usize = backpack_webhooks::receiver::DEFAULT_BODY_LIMIT;
 
-/// `backpack webhook listen` arguments.
-#[derive(Debug, Args)]
+/// `backpack webhook listen` arguments. `Debug` hides the secrets and the store URL's credentials.
+#[derive(Args)]
 pub struct ListenArgs {
     /// Address to listen on (HOST:PORT; port 0 picks a free one, printed as `listening on ADDR`).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8081")]
@@ -67,6 +67,19 @@ pub struct ListenArgs {
     /// retries.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub fail_first: u64,
+}
+
+impl std::fmt::Debug for ListenArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ListenArgs")
+            .field("listen", &self.listen)
+            .field("secret", &format_args!("[***; {}]", self.secret.len()))
+            .field("db", &self.db)
+            .field("store", &self.store.as_deref().map(shown_url))
+            .field("unknown_user", &self.unknown_user)
+            .field("fail_first", &self.fail_first)
+            .finish()
+    }
 }
 
 /// What the handlers did, so the printer can tell a handled delivery from a replay.
@@ -414,6 +427,19 @@ mod tests {
         );
         assert_eq!(shown_url("mysql://u@h/db"), "mysql://h/db");
         assert_eq!(shown_url("not a url hunter2"), "the --store URL");
+        let args = ListenArgs {
+            listen: "127.0.0.1:0".into(),
+            secret: vec!["topsecret".into()],
+            db: None,
+            store: Some("mysql://u:hunter2@h/db".into()),
+            unknown_user: Vec::new(),
+            fail_first: 0,
+        };
+        let shown = format!("{args:?}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("topsecret"),
+            "{shown}"
+        );
     }
 
     #[test]
