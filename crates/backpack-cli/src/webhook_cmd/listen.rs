@@ -479,6 +479,7 @@ mod tests {
             store: Some("mysql://u:hunter2@h/db".into()),
             unknown_user: Vec::new(),
             fail_first: 0,
+            drift_report: None,
         };
         let shown = format!("{args:?}");
         assert!(
