@@ -6,8 +6,9 @@ use crate::finding::{Family, Finding, Kind, Subject, token};
 use crate::report::{DriftReport, Observed};
 use crate::schema::{SchemaError, Schemas};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The counter incremented once per finding per body (labels `kind` and `subject`).
@@ -31,6 +32,57 @@ pub const MAX_FINDINGS: usize = 10_000;
 #[derive(Clone)]
 pub struct DriftWatch {
     inner: Arc<Inner>,
+    /// Set by [`DriftWatch::background`]: checks go to a worker thread.
+    queue: Option<Arc<Queue>>,
+}
+
+/// A check waiting for the worker.
+enum Job {
+    Response {
+        method: String,
+        path: String,
+        status: u16,
+        content_type: Option<String>,
+        body: Vec<u8>,
+    },
+    Webhook {
+        family: Family,
+        notification_type: String,
+        body: Vec<u8>,
+    },
+}
+
+/// The bounded queue to the worker thread, and how far it got.
+struct Queue {
+    tx: SyncSender<Job>,
+    sent: AtomicU64,
+    done: Arc<(Mutex<u64>, Condvar)>,
+    dropped: AtomicU64,
+}
+
+impl Queue {
+    fn push(&self, job: Job) {
+        match self.tx.try_send(job) {
+            Ok(()) => {
+                self.sent.fetch_add(1, Ordering::SeqCst);
+            }
+            Err(TrySendError::Full(_)) => {
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+            // The worker is gone (it cannot panic; the process is ending).
+            Err(TrySendError::Disconnected(_)) => {}
+        }
+    }
+
+    /// Waits until every check queued before the call has run.
+    fn flush(&self) {
+        let target = self.sent.load(Ordering::SeqCst);
+        let (done, ran) = &*self.done;
+        let mut count = done.lock().unwrap_or_else(PoisonError::into_inner);
+        while *count < target {
+            count = ran.wait(count).unwrap_or_else(PoisonError::into_inner);
+        }
+    }
 }
 
 struct Inner {
@@ -52,6 +104,8 @@ struct Entry {
     last_seen: u64,
     last_warned: Instant,
     unwarned: u64,
+    /// Registered once per finding: labels are built then, not per body.
+    counter: metrics::Counter,
 }
 
 impl std::fmt::Debug for DriftWatch {
@@ -85,6 +139,7 @@ impl DriftWatch {
 
     fn build(schemas: Arc<Schemas>, warn_interval: Duration) -> Self {
         Self {
+            queue: None,
             inner: Arc::new(Inner {
                 schemas,
                 enabled: AtomicBool::new(true),
@@ -98,6 +153,73 @@ impl DriftWatch {
     #[must_use]
     pub fn with_warn_interval(self, interval: Duration) -> Self {
         Self::build(self.inner.schemas.clone(), interval)
+    }
+
+    /// The same watch, checking on a worker thread: a check costs the caller a copy of the body
+    /// and a queue push, so the watch adds no work to the request path. At most `capacity`
+    /// bodies wait; more are dropped and counted in [`dropped`](Self::dropped). [`report`](Self::report)
+    /// and [`flush`](Self::flush) wait for the queued checks. If the thread cannot be started,
+    /// checks stay on the caller's thread.
+    #[must_use]
+    pub fn background(self, capacity: usize) -> Self {
+        let (tx, rx) = sync_channel::<Job>(capacity.max(1));
+        let done = Arc::new((Mutex::new(0u64), Condvar::new()));
+        let worker = DriftWatch {
+            inner: self.inner.clone(),
+            queue: None,
+        };
+        let signal = done.clone();
+        let started = std::thread::Builder::new()
+            .name("backpack-drift".into())
+            .spawn(move || {
+                // Ends when every handle with the queue is dropped (the sender with them).
+                while let Ok(job) = rx.recv() {
+                    worker.run(job);
+                    let (count, ran) = &*signal;
+                    *count.lock().unwrap_or_else(PoisonError::into_inner) += 1;
+                    ran.notify_all();
+                }
+            });
+        match started {
+            Ok(_) => DriftWatch {
+                inner: self.inner,
+                queue: Some(Arc::new(Queue {
+                    tx,
+                    sent: AtomicU64::new(0),
+                    done,
+                    dropped: AtomicU64::new(0),
+                })),
+            },
+            Err(e) => {
+                tracing::warn!(target: TARGET, error = %e, "no drift watch thread; checking inline");
+                self
+            }
+        }
+    }
+
+    /// Waits until every check queued so far has run (nothing to wait for without
+    /// [`background`](Self::background)).
+    pub fn flush(&self) {
+        if let Some(queue) = &self.queue {
+            queue.flush();
+        }
+    }
+
+    fn run(&self, job: Job) {
+        match job {
+            Job::Response {
+                method,
+                path,
+                status,
+                content_type,
+                body,
+            } => self.response_now(&method, &path, status, content_type.as_deref(), &body),
+            Job::Webhook {
+                family,
+                notification_type,
+                body,
+            } => self.webhook_now(family, &notification_type, &body),
+        }
     }
 
     /// Switches checking on or off (on by default); off, a check returns at once.
@@ -124,6 +246,26 @@ impl DriftWatch {
         if !self.is_enabled() {
             return;
         }
+        match &self.queue {
+            Some(queue) => queue.push(Job::Response {
+                method: method.to_string(),
+                path: path.to_string(),
+                status,
+                content_type: content_type.map(str::to_string),
+                body: body.to_vec(),
+            }),
+            None => self.response_now(method, path, status, content_type, body),
+        }
+    }
+
+    fn response_now(
+        &self,
+        method: &str,
+        path: &str,
+        status: u16,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) {
         let schemas = &self.inner.schemas;
         let Some(op) = schemas.operation(method, path) else {
             return;
@@ -173,6 +315,17 @@ impl DriftWatch {
         if !self.is_enabled() {
             return;
         }
+        match &self.queue {
+            Some(queue) => queue.push(Job::Webhook {
+                family,
+                notification_type: notification_type.to_string(),
+                body: body.to_vec(),
+            }),
+            None => self.webhook_now(family, notification_type, body),
+        }
+    }
+
+    fn webhook_now(&self, family: Family, notification_type: &str, body: &[u8]) {
         let schemas = &self.inner.schemas;
         let Some(node) = schemas.webhook(family, notification_type) else {
             let subject = Subject::Webhook {
@@ -193,8 +346,9 @@ impl DriftWatch {
         }
     }
 
-    /// Everything recorded so far.
+    /// Everything recorded so far (after the queued checks have run).
     pub fn report(&self) -> DriftReport {
+        self.flush();
         let state = self
             .inner
             .state
@@ -215,13 +369,21 @@ impl DriftWatch {
         report
     }
 
-    /// How many findings were not kept because [`MAX_FINDINGS`] distinct ones already were.
+    /// How many findings were not kept because [`MAX_FINDINGS`] distinct ones already were, plus
+    /// how many bodies a full [`background`](Self::background) queue turned away.
     pub fn dropped(&self) -> u64 {
-        self.inner
-            .state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .dropped
+        self.flush();
+        let queued = self
+            .queue
+            .as_ref()
+            .map_or(0, |q| q.dropped.load(Ordering::Relaxed));
+        queued
+            + self
+                .inner
+                .state
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .dropped
     }
 
     fn record(&self, subject: &Subject, found: Vec<Raw>) {
@@ -243,11 +405,10 @@ impl DriftWatch {
                     seen: raw.seen,
                     value: raw.value,
                 };
-                metrics::counter!(METRIC, "kind" => finding.kind.as_str(), "subject" => subject.to_string())
-                    .increment(1);
                 let full = state.findings.len() >= MAX_FINDINGS;
                 match state.findings.get_mut(&finding) {
                     Some(e) => {
+                        e.counter.increment(1);
                         e.count += 1;
                         e.last_seen = now;
                         e.unwarned += 1;
@@ -258,6 +419,8 @@ impl DriftWatch {
                     }
                     None if full => state.dropped += 1,
                     None => {
+                        let counter = metrics::counter!(METRIC, "kind" => finding.kind.as_str(), "subject" => subject.to_string());
+                        counter.increment(1);
                         state.findings.insert(
                             finding.clone(),
                             Entry {
@@ -266,6 +429,7 @@ impl DriftWatch {
                                 last_seen: now,
                                 last_warned: instant,
                                 unwarned: 0,
+                                counter,
                             },
                         );
                         warn.push((finding, 1));
