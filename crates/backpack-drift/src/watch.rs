@@ -6,8 +6,7 @@ use crate::finding::{Family, Finding, Kind, Subject, token};
 use crate::report::{DriftReport, Observed};
 use crate::schema::{SchemaError, Schemas};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -33,7 +32,7 @@ pub const MAX_FINDINGS: usize = 10_000;
 pub struct DriftWatch {
     inner: Arc<Inner>,
     /// Set by [`DriftWatch::background`]: checks go to a worker thread.
-    queue: Option<Arc<Queue>>,
+    queue: Option<Arc<Feeder>>,
 }
 
 /// A check waiting for the worker.
@@ -52,36 +51,101 @@ enum Job {
     },
 }
 
-/// The bounded queue to the worker thread, and how far it got.
+/// The bounded queue to the worker thread, and how far it got. The caller only takes an
+/// uncontended lock and pushes: the worker is woken when a batch is ready or a flush asks, and
+/// otherwise looks every [`BATCH_WAIT`], so a busy caller pays for no thread wake-ups.
 struct Queue {
-    tx: SyncSender<Job>,
-    sent: AtomicU64,
-    done: Arc<(Mutex<u64>, Condvar)>,
-    dropped: AtomicU64,
+    state: Mutex<QueueState>,
+    /// Signals the worker (a full batch, a flush, the last handle gone).
+    work: Condvar,
+    /// Signals flushers (a batch done).
+    ran: Condvar,
+    capacity: usize,
 }
 
+#[derive(Default)]
+struct QueueState {
+    jobs: Vec<Job>,
+    sent: u64,
+    done: u64,
+    dropped: u64,
+    flush: bool,
+    closed: bool,
+}
+
+/// How long queued checks may wait for the worker when nobody asks for them.
+const BATCH_WAIT: Duration = Duration::from_millis(50);
+/// Queued checks that wake the worker at once.
+const BATCH: usize = 64;
+
 impl Queue {
+    fn lock(&self) -> std::sync::MutexGuard<'_, QueueState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn push(&self, job: Job) {
-        match self.tx.try_send(job) {
-            Ok(()) => {
-                self.sent.fetch_add(1, Ordering::SeqCst);
-            }
-            Err(TrySendError::Full(_)) => {
-                self.dropped.fetch_add(1, Ordering::Relaxed);
-            }
-            // The worker is gone (it cannot panic; the process is ending).
-            Err(TrySendError::Disconnected(_)) => {}
+        let mut state = self.lock();
+        if state.jobs.len() >= self.capacity {
+            state.dropped += 1;
+            return;
+        }
+        state.jobs.push(job);
+        state.sent += 1;
+        if state.jobs.len() == BATCH {
+            self.work.notify_one();
         }
     }
 
     /// Waits until every check queued before the call has run.
     fn flush(&self) {
-        let target = self.sent.load(Ordering::SeqCst);
-        let (done, ran) = &*self.done;
-        let mut count = done.lock().unwrap_or_else(PoisonError::into_inner);
-        while *count < target {
-            count = ran.wait(count).unwrap_or_else(PoisonError::into_inner);
+        let mut state = self.lock();
+        let target = state.sent;
+        while state.done < target && !state.closed {
+            state.flush = true;
+            self.work.notify_one();
+            state = self
+                .ran
+                .wait_timeout(state, BATCH_WAIT)
+                .map(|(s, _)| s)
+                .unwrap_or_else(|e| e.into_inner().0);
         }
+    }
+
+    /// The worker: takes what is queued, runs it, reports progress; ends once closed and empty.
+    fn work(&self, watch: &DriftWatch) {
+        loop {
+            let jobs = {
+                let mut state = self.lock();
+                while state.jobs.is_empty() && !state.closed {
+                    state = self
+                        .work
+                        .wait_timeout(state, BATCH_WAIT)
+                        .map(|(s, _)| s)
+                        .unwrap_or_else(|e| e.into_inner().0);
+                }
+                if state.jobs.is_empty() {
+                    return;
+                }
+                state.flush = false;
+                std::mem::take(&mut state.jobs)
+            };
+            let n = jobs.len() as u64;
+            for job in jobs {
+                watch.run(job);
+            }
+            self.lock().done += n;
+            self.ran.notify_all();
+        }
+    }
+}
+
+/// Closes the queue when the last handle that feeds it is dropped, so the worker ends.
+struct Feeder(Arc<Queue>);
+
+impl Drop for Feeder {
+    fn drop(&mut self) {
+        self.0.lock().closed = true;
+        self.0.work.notify_one();
     }
 }
 
@@ -162,33 +226,24 @@ impl DriftWatch {
     /// checks stay on the caller's thread.
     #[must_use]
     pub fn background(self, capacity: usize) -> Self {
-        let (tx, rx) = sync_channel::<Job>(capacity.max(1));
-        let done = Arc::new((Mutex::new(0u64), Condvar::new()));
+        let queue = Arc::new(Queue {
+            state: Mutex::new(QueueState::default()),
+            work: Condvar::new(),
+            ran: Condvar::new(),
+            capacity: capacity.max(1),
+        });
         let worker = DriftWatch {
             inner: self.inner.clone(),
             queue: None,
         };
-        let signal = done.clone();
+        let shared = queue.clone();
         let started = std::thread::Builder::new()
             .name("backpack-drift".into())
-            .spawn(move || {
-                // Ends when every handle with the queue is dropped (the sender with them).
-                while let Ok(job) = rx.recv() {
-                    worker.run(job);
-                    let (count, ran) = &*signal;
-                    *count.lock().unwrap_or_else(PoisonError::into_inner) += 1;
-                    ran.notify_all();
-                }
-            });
+            .spawn(move || shared.work(&worker));
         match started {
             Ok(_) => DriftWatch {
                 inner: self.inner,
-                queue: Some(Arc::new(Queue {
-                    tx,
-                    sent: AtomicU64::new(0),
-                    done,
-                    dropped: AtomicU64::new(0),
-                })),
+                queue: Some(Arc::new(Feeder(queue))),
             },
             Err(e) => {
                 tracing::warn!(target: TARGET, error = %e, "no drift watch thread; checking inline");
@@ -200,8 +255,8 @@ impl DriftWatch {
     /// Waits until every check queued so far has run (nothing to wait for without
     /// [`background`](Self::background)).
     pub fn flush(&self) {
-        if let Some(queue) = &self.queue {
-            queue.flush();
+        if let Some(feeder) = &self.queue {
+            feeder.0.flush();
         }
     }
 
@@ -247,7 +302,7 @@ impl DriftWatch {
             return;
         }
         match &self.queue {
-            Some(queue) => queue.push(Job::Response {
+            Some(feeder) => feeder.0.push(Job::Response {
                 method: method.to_string(),
                 path: path.to_string(),
                 status,
@@ -316,7 +371,7 @@ impl DriftWatch {
             return;
         }
         match &self.queue {
-            Some(queue) => queue.push(Job::Webhook {
+            Some(feeder) => feeder.0.push(Job::Webhook {
                 family,
                 notification_type: notification_type.to_string(),
                 body: body.to_vec(),
@@ -376,7 +431,7 @@ impl DriftWatch {
         let queued = self
             .queue
             .as_ref()
-            .map_or(0, |q| q.dropped.load(Ordering::Relaxed));
+            .map_or(0, |feeder| feeder.0.lock().dropped);
         queued
             + self
                 .inner
