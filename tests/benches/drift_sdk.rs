@@ -27,6 +27,7 @@ fn main() {
     let client = |watch: Option<DriftWatch>| {
         let mut builder = BackpackClient::builder()
             .base_url(emulator.base_url())
+            .host_id(Uuid::nil().to_string())
             .token_source(StaticToken::new(emulator.merchant_token().unwrap()));
         if let Some(watch) = watch {
             builder = builder.drift_watch(watch);
