@@ -10,7 +10,8 @@
 # start: installs Debian's `mariadb-server` package if mariadbd is missing (needs root or
 #        password-less sudo), creates a fresh data directory under a temp dir (owned by the
 #        `mysql` user when run as root), starts the server in the background on 127.0.0.1 on a
-#        free port (binary log off, log flushed once a second: tests only), creates database
+#        free port (binary log off, log flushed once a second: tests only; BACKPACK_TEST_DURABLE=1
+#        flushes it at every commit, for benchmarks), creates database
 #        `backpack_test` and user `backpack` (no password, loopback only) and prints
 #        `export BACKPACK_TEST_MYSQL_URL=<url>` and `export BACKPACK_TEST_MYSQL_DATADIR=<dir>` on
 #        stdout (for eval). Everything else goes to stderr. The data directory and URL are also
@@ -76,6 +77,9 @@ start() {
         user_args=(--user=mysql)
     fi
     port="$(free_port)"
+    # Tests flush the log once a second; benchmarks of commit costs ask for a flush per commit.
+    local flush=2
+    [[ "${BACKPACK_TEST_DURABLE:-0}" == 1 ]] && flush=1
 
     mariadb-install-db "${user_args[@]}" --datadir="$datadir/data" \
         --auth-root-authentication-method=socket --skip-test-db >"$datadir/install.log" 2>&1 \
@@ -84,7 +88,7 @@ start() {
     nohup "$server" --no-defaults "${user_args[@]}" --datadir="$datadir/data" \
         --socket="$datadir/mysqld.sock" --pid-file="$datadir/mysqld.pid" \
         --bind-address=127.0.0.1 --port="$port" --skip-name-resolve --skip-log-bin \
-        --innodb-flush-log-at-trx-commit=2 --innodb-doublewrite=0 --innodb-buffer-pool-size=64M \
+        --innodb-flush-log-at-trx-commit="$flush" --innodb-doublewrite=0 --innodb-buffer-pool-size=64M \
         --max-connections=200 --log-error="$datadir/server.log" \
         </dev/null >/dev/null 2>&1 &
     local ready=0

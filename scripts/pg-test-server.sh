@@ -10,7 +10,8 @@
 # start: installs Debian's `postgresql` package if pg_ctl/initdb are missing (needs root or
 #        password-less sudo), initdb's a fresh data directory under a temp dir (as the `postgres`
 #        user when run as root), starts the server on 127.0.0.1 on a free port (trust auth, fsync
-#        off: tests only), creates database `backpack_test` and prints
+#        off: tests only; BACKPACK_TEST_DURABLE=1 keeps the durable defaults, for benchmarks),
+#        creates database `backpack_test` and prints
 #        `export BACKPACK_TEST_PG_URL=<url>` and `export BACKPACK_TEST_PG_DATADIR=<dir>` on stdout
 #        (for eval). Everything else goes to stderr. The data directory and URL are also
 #        remembered in $BACKPACK_PG_STATE (default ${TMPDIR:-/tmp}/backpack-pg-test-server.last).
@@ -88,12 +89,15 @@ start() {
     chmod 700 "$datadir"
     [[ "$(id -u)" == 0 ]] && chown postgres: "$datadir"
     port="$(free_port)"
+    # Tests skip the disk; benchmarks of commit costs ask for production durability.
+    local durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    [[ "${BACKPACK_TEST_DURABLE:-0}" == 1 ]] && durability=""
 
     as_db_user "$bindir/initdb" -D "$datadir/data" -U postgres --auth=trust \
         --encoding=UTF8 --no-locale >"$datadir/initdb.log" 2>&1 \
         || { cat "$datadir/initdb.log" >&2; exit 1; }
     as_db_user "$bindir/pg_ctl" -D "$datadir/data" -l "$datadir/server.log" -w -t 60 \
-        -o "-c listen_addresses=127.0.0.1 -p $port -k $datadir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100" \
+        -o "-c listen_addresses=127.0.0.1 -p $port -k $datadir $durability -c max_connections=100" \
         start >&2 || { cat "$datadir/server.log" >&2; exit 1; }
     as_db_user "$bindir/createdb" -h 127.0.0.1 -p "$port" -U postgres backpack_test >&2
 

@@ -261,7 +261,7 @@ async fn sdk_and_receivers_report_exactly_the_drift_and_xtask_drift_types_it() {
         "sales_channel is typed"
     );
     // A watch over the regenerated schemas sees nothing in the same traffic but the new type.
-    let schemas = text("crates/backpack-drift/src/spec.rs");
+    let schemas = text("generated/backpack-types/src/drift_schemas.rs");
     let documents: Vec<&str> = schemas
         .split("r#\"")
         .skip(1)

@@ -63,6 +63,15 @@ impl Report {
         }
     }
 
+    /// Records every item of `other` as it is (no file prefix).
+    pub fn merge(&mut self, other: Report) {
+        for entry in other.items {
+            if !self.items.contains(&entry) {
+                self.items.push(entry);
+            }
+        }
+    }
+
     /// The items, in the order found.
     pub fn items(&self) -> &[Degraded] {
         &self.items

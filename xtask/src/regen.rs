@@ -1,13 +1,12 @@
 //! `cargo xtask regen`: load (OpenAPI 3.0/3.1 only) → down-convert → overlays → simplify → validate → name
 //! inline schemas → generate → format → write (or `--check`).
 
-use crate::codegen::{self as codegen, GeneratedFile, client, httpmock, server, types};
+use crate::codegen::{self as codegen, GeneratedFile};
 use crate::degrade::{Report, prune};
 use crate::sources::Sources;
 use crate::{
     Error, Result, downconvert, load, normalize, openapi, output, overlay, simplify, validate,
 };
-use quote::quote;
 use serde_json::Value;
 use std::path::Path;
 
@@ -92,90 +91,7 @@ pub fn generate_from_reporting(
     webhooks: &Value,
     report: &mut Report,
 ) -> Result<Vec<GeneratedFile>> {
-    // `generated/*/src/lib.rs` are hand-written (they hold `#[rustfmt::skip]` on the generated
-    // modules, and the client's hooks), as is `backpack-types/src/support.rs` (it does not depend
-    // on the spec); the rest of `generated/*/src` is produced here. Regen deletes only files that
-    // carry the generated header, so the hand-written ones are safe.
-    let bp = "spec/backpack.yaml";
-    let wh = "spec/webhooks.yaml";
-    let api_doc = "Backpack API models and the Backpack webhooks (`spec/backpack.yaml`).";
-    let webhooks_doc = "Payments and store webhooks (`spec/webhooks.yaml`).";
-    let (mut found, mut found_webhooks) = (Report::default(), Report::default());
-    let mut files = vec![
-        file(
-            "generated/backpack-types/src/api.rs",
-            codegen::render(
-                "types api.rs",
-                bp,
-                types::generate_module_reporting(
-                    &types::ModuleInput {
-                        module: "api",
-                        doc: backpack,
-                        event_enum: "BackpackWebhookEvent",
-                        doc_text: api_doc,
-                    },
-                    &mut found,
-                )?,
-            )?,
-        ),
-        file(
-            "generated/backpack-types/src/webhooks.rs",
-            codegen::render(
-                "types webhooks.rs",
-                wh,
-                types::generate_module_reporting(
-                    &types::ModuleInput {
-                        module: "webhooks",
-                        doc: webhooks,
-                        event_enum: "WebhookEvent",
-                        doc_text: webhooks_doc,
-                    },
-                    &mut found_webhooks,
-                )?,
-            )?,
-        ),
-    ];
-    files.push(file(
-        codegen::catalogue::PATH,
-        codegen::catalogue::render(backpack, webhooks, &format!("{bp} and {wh}"))?,
-    ));
-    // The client goes first: an operation progenitor fails on is left out of the document the
-    // server and the mocks are generated from, so all three agree.
-    let mut backpack = backpack.clone();
-    let client_tokens =
-        client::generate_or_leave_out(&mut backpack, "::backpack_types::api", &mut found)?;
-    let backpack = &backpack;
-    files.push(file(
-        "generated/backpack-client/src/generated.rs",
-        codegen::render("client", bp, quote!(#client_tokens))?,
-    ));
-    files.push(file(
-        "generated/backpack-server/src/generated.rs",
-        codegen::render("server", bp, server::generate(backpack)?)?,
-    ));
-    let mock_tokens = httpmock::generate(backpack, "::backpack_types::api")?;
-    files.push(file(
-        "generated/backpack-httpmock/src/generated.rs",
-        codegen::render("httpmock", bp, quote!(#mock_tokens))?,
-    ));
-    files.push(file(
-        codegen::drift::PATH,
-        codegen::render(
-            "drift",
-            &format!("{bp} and {wh}"),
-            codegen::drift::generate(backpack, webhooks)?,
-        )?,
-    ));
-    report.extend_in(bp, found);
-    report.extend_in(wh, found_webhooks);
-    Ok(files)
-}
-
-fn file(path: &str, contents: String) -> GeneratedFile {
-    GeneratedFile {
-        path: path.to_string(),
-        contents,
-    }
+    codegen::files::generate(backpack, webhooks, report)
 }
 
 /// Runs regen on `root`; with `check`, writes nothing and fails on any drift.

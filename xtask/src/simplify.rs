@@ -37,8 +37,8 @@ use serde_json::Value;
 pub fn simplify(doc: &mut Value, report: &mut Report) -> Result<()> {
     refs::inline_bodies(doc)?;
     media::keep_json(doc, report)?;
-    responses::simplify(doc)?;
-    compose::simplify(doc)?;
+    responses::simplify(doc, report)?;
+    compose::simplify(doc, report)?;
     extensions::strip(doc);
     rustdoc::sanitize(doc);
     Ok(())

@@ -244,24 +244,9 @@ fn every_construct_generates_what_it_means() {
 }
 
 #[test]
-fn unsupported_constructs_fail_naming_where_and_what() {
-    let expected: &[(&str, &[&str])] = &[
-        (
-            "default-unlike-errors",
-            &[
-                "operation list-items (GET /items)",
-                "`default` response has a body unlike",
-            ],
-        ),
-        (
-            "all-of-conflict",
-            &[
-                "schema Thing.id",
-                "allOf parts give this property different schemas",
-            ],
-        ),
-        ("all-of-one-of", &["schema Thing", "allOf part is a oneOf"]),
-    ];
+fn only_what_is_not_an_openapi_3_document_fails() {
+    let expected: &[(&str, &[&str])] =
+        &[("swagger-2", &["swagger-2.yaml", "not an OpenAPI document"])];
     let docs = documents(&corpus_dir().join("fail"));
     let names: Vec<&str> = docs.iter().map(|(s, _)| s.as_str()).collect();
     let mut listed: Vec<&str> = expected.iter().map(|(s, _)| *s).collect();
@@ -363,6 +348,39 @@ fn a_document_mixing_every_refused_construct_degrades_only_those_items() {
         String::from_utf8_lossy(&strict.stderr)
     );
     assert!(String::from_utf8_lossy(&strict.stderr).contains("--strict: 6 degraded item(s)"));
+}
+
+#[test]
+fn what_used_to_fail_degrades_naming_where_and_what() {
+    for (stem, fragments) in [
+        (
+            "degrade-default-unlike-errors",
+            [
+                "operation list-items (GET /items): `default` response has a body unlike",
+                "→ left out of client, server and mocks",
+            ],
+        ),
+        (
+            "degrade-all-of-conflict",
+            [
+                "schema Thing.id: allOf parts give this property different schemas",
+                "→ any JSON",
+            ],
+        ),
+        (
+            "degrade-all-of-one-of",
+            ["schema Thing: allOf part is a oneOf", "→ any JSON"],
+        ),
+    ] {
+        let (_, lines) = generate_reporting(stem, &corpus_text(stem)).unwrap();
+        assert_eq!(lines.len(), 1, "{stem}: {lines:?}");
+        for fragment in fragments {
+            assert!(
+                lines[0].contains(fragment),
+                "{stem}: {fragment:?} in {lines:?}"
+            );
+        }
+    }
 }
 
 #[test]

@@ -87,7 +87,9 @@ fn a_new_optional_field_adds_only_the_field_and_its_setter() {
         after.keys().collect::<Vec<_>>()
     );
     for (path, old) in &before {
-        if path.starts_with("generated/backpack-types/") && path != API_RS {
+        // The drift watch's schemas hold ApiError too: they follow the spec, not the Rust API.
+        let drift = xtask::codegen::drift::PATH;
+        if path.starts_with("generated/backpack-types/") && path != API_RS && path != drift {
             assert_eq!(old, &after[path], "{path} changed");
         }
     }

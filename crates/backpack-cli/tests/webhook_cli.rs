@@ -373,9 +373,121 @@ fn startup_errors_exit_2_with_one_line() {
             vec!["webhook", "sign", "--secret", "s", "/nonexistent/body.json"],
             "cannot read /nonexistent/body.json",
         ),
+        // Nothing listens on port 1; the message names the server without the password.
+        (
+            vec![
+                "webhook",
+                "listen",
+                "--listen",
+                "127.0.0.1:0",
+                "--secret",
+                "s",
+                "--store",
+                "postgresql://app:hunter2@127.0.0.1:1/game",
+            ],
+            "cannot use database postgresql://127.0.0.1:1/game",
+        ),
+        (
+            vec![
+                "webhook",
+                "listen",
+                "--listen",
+                "127.0.0.1:0",
+                "--secret",
+                "s",
+                "--store",
+                "redis://hunter2@127.0.0.1/",
+            ],
+            "--store takes a postgresql:// or mysql:// URL",
+        ),
     ] {
         assert_startup_error(&args, needle);
+        let joined = args.join(" ");
+        if joined.contains("hunter2") {
+            let out = run(&args);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                !stderr.contains("hunter2"),
+                "password in the message: {stderr}"
+            );
+        }
     }
+}
+
+/// The server URL in `var`, `None` (said so) when it is not set and `require` is not 1.
+fn server_url(var: &str, require: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var(require).as_deref() != Ok("1"),
+                "{require}=1 but {var} is not set"
+            );
+            eprintln!("test DID NOT RUN: {var} is not set");
+            None
+        }
+    }
+}
+
+/// `listen --store URL`: a delivery is handled, its retry is a duplicate replayed from the server.
+async fn listen_on_store(url: &str) {
+    let mut listen = Proc::start(
+        &[
+            "webhook",
+            "listen",
+            "--listen",
+            "127.0.0.1:0",
+            "--store",
+            url,
+        ],
+        &[("BACKPACK_WEBHOOK_SECRET", WEBHOOK_SECRET)],
+    )
+    .await;
+    // A fresh order id, so that a database reused between runs has no record of it.
+    let id = uuid::Uuid::new_v4().as_u128() as u64 >> 12;
+    let body = format!(
+        r#"{{"notification_type":"order_paid","items":[{{"sku":"gold","type":"virtual_currency","quantity":1,"amount":"1","promotions":[]}}],"order":{{"id":{id},"mode":"default","currency_type":"real","currency":"USD","amount":"1","status":"paid","platform":"xsolla"}},"user":{{"external_id":"p1","email":"p@example.com"}}}}"#
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("order_paid.json");
+    std::fs::write(&file, body).unwrap();
+    for verdict in ["accepted", "duplicate"] {
+        let out = run(&[
+            "webhook",
+            "send",
+            "order_paid",
+            "--url",
+            &listen.url("/"),
+            "--secret",
+            WEBHOOK_SECRET,
+            "--body",
+            file.to_str().unwrap(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let line = listen.stdout_json().await;
+        assert_eq!(line["code"], 204);
+        assert_eq!(line["verdict"], verdict, "{line}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listen_on_postgres_store() {
+    let Some(url) = server_url("BACKPACK_TEST_PG_URL", "BACKPACK_REQUIRE_PG") else {
+        return;
+    };
+    listen_on_store(&url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listen_on_mysql_store() {
+    let Some(url) = server_url("BACKPACK_TEST_MYSQL_URL", "BACKPACK_REQUIRE_MYSQL") else {
+        return;
+    };
+    listen_on_store(&url).await;
 }
 
 #[test]

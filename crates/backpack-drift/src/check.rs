@@ -3,7 +3,7 @@
 //! paths and types only.
 
 use crate::finding::{JsonType, Kind, path_segment, type_names};
-use crate::schema::{Extra, Node, NodeId, Schemas, Shape};
+use crate::schema::{Extra, Node, NodeId, Object, Schemas, Shape};
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use std::fmt;
@@ -98,42 +98,51 @@ impl<'a> Walker<'a> {
                 }
             }
             Some(Node::OneOf(_)) => {
-                let mut all = Vec::new();
-                if !flatten(nodes, node, &mut all, 0) {
-                    return Shapes::Unchecked;
-                }
-                let allowed: Vec<&Shape> = all
-                    .iter()
-                    .copied()
-                    .filter(|s| s.types == 0 || s.types & seen.bit() != 0)
-                    .collect();
-                match allowed.len() {
-                    0 => {
-                        let bits = all.iter().fold(0, |acc, s| acc | s.types);
+                // Counted first, so the usual case (one alternative allows the type) allocates
+                // nothing.
+                let (mut count, mut first, mut bits) = (0usize, None, 0u8);
+                let all_shapes = for_each_shape(nodes, node, 0, &mut |s| {
+                    bits |= s.types;
+                    if s.types == 0 || s.types & seen.bit() != 0 {
+                        count += 1;
+                        first = first.or(Some(s));
+                    }
+                });
+                match (all_shapes, count, first) {
+                    (false, _, _) => Shapes::Unchecked,
+                    (true, 1, Some(s)) => Shapes::One(s),
+                    (true, 0, _) | (true, _, None) => {
                         self.record(Kind::TypeMismatch, Some(type_names(bits)), Some(seen));
                         Shapes::Mismatch
                     }
-                    1 => Shapes::One(allowed[0]),
-                    _ => Shapes::Many(allowed),
+                    (true, _, Some(_)) => {
+                        let mut allowed = Vec::with_capacity(count);
+                        for_each_shape(nodes, node, 0, &mut |s| {
+                            if s.types == 0 || s.types & seen.bit() != 0 {
+                                allowed.push(s);
+                            }
+                        });
+                        Shapes::Many(allowed)
+                    }
                 }
             }
         }
     }
 
     /// A scalar: its type, then (for listed values) its value.
-    fn scalar(&mut self, node: NodeId, seen: JsonType, value: impl FnOnce() -> Value) {
+    fn scalar(&mut self, node: NodeId, seen: JsonType, value: Scalar<'_>) {
         let shapes = self.shapes(node, seen);
         let list = shapes.list();
         if list.is_empty() || list.iter().any(|s| s.enum_values.is_none()) {
             return;
         }
-        let value = value();
         let listed = list
             .iter()
             .filter_map(|s| s.enum_values.as_ref())
             .flatten()
-            .any(|v| same_value(v, &value));
+            .any(|v| value.is(v));
         if !listed {
+            let value = value.to_value();
             self.out.push(Raw {
                 kind: Kind::UnknownEnumValue,
                 path: self.path.clone(),
@@ -145,25 +154,61 @@ impl<'a> Walker<'a> {
     }
 }
 
-/// The shapes of a `oneOf` (nested ones flattened); false when an alternative allows anything.
-fn flatten<'a>(nodes: &'a [Node], node: NodeId, out: &mut Vec<&'a Shape>, depth: u8) -> bool {
+/// Calls `f` on each shape of a `oneOf` (nested ones flattened); false when an alternative
+/// allows anything.
+fn for_each_shape<'a>(
+    nodes: &'a [Node],
+    node: NodeId,
+    depth: u8,
+    f: &mut impl FnMut(&'a Shape),
+) -> bool {
     match nodes.get(node) {
         Some(Node::Shape(s)) => {
-            out.push(s);
+            f(s);
             true
         }
         Some(Node::OneOf(ids)) if depth < 8 => {
-            ids.iter().all(|&id| flatten(nodes, id, out, depth + 1))
+            let mut all = true;
+            for &id in ids {
+                all &= for_each_shape(nodes, id, depth + 1, f);
+            }
+            all
         }
         _ => false,
     }
 }
 
-/// `1` and `1.0` are the same listed value.
-fn same_value(listed: &Value, seen: &Value) -> bool {
-    match (listed, seen) {
-        (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
-        (a, b) => a == b,
+/// A scalar as read, compared with listed values without allocating.
+#[derive(Clone, Copy)]
+enum Scalar<'a> {
+    Bool(bool),
+    I64(i64),
+    U64(u64),
+    F64(f64),
+    Str(&'a str),
+}
+
+impl Scalar<'_> {
+    /// Whether `listed` is this value (`1` and `1.0` are the same).
+    fn is(self, listed: &Value) -> bool {
+        match (self, listed) {
+            (Scalar::Str(s), Value::String(l)) => s == l,
+            (Scalar::Bool(b), Value::Bool(l)) => b == *l,
+            (Scalar::I64(n), Value::Number(l)) => l.as_f64() == Some(n as f64),
+            (Scalar::U64(n), Value::Number(l)) => l.as_f64() == Some(n as f64),
+            (Scalar::F64(n), Value::Number(l)) => l.as_f64() == Some(n),
+            _ => false,
+        }
+    }
+
+    fn to_value(self) -> Value {
+        match self {
+            Scalar::Bool(b) => Value::Bool(b),
+            Scalar::I64(n) => Value::from(n),
+            Scalar::U64(n) => Value::from(n),
+            Scalar::F64(n) => Value::from(n),
+            Scalar::Str(s) => Value::String(s.to_string()),
+        }
     }
 }
 
@@ -205,32 +250,27 @@ impl<'de> Visitor<'de> for Seed<'_, '_> {
     }
 
     fn visit_bool<E>(self, v: bool) -> Result<(), E> {
-        self.w
-            .scalar(self.node, JsonType::Boolean, || Value::Bool(v));
+        self.w.scalar(self.node, JsonType::Boolean, Scalar::Bool(v));
         Ok(())
     }
 
     fn visit_i64<E>(self, v: i64) -> Result<(), E> {
-        self.w
-            .scalar(self.node, JsonType::Integer, || Value::from(v));
+        self.w.scalar(self.node, JsonType::Integer, Scalar::I64(v));
         Ok(())
     }
 
     fn visit_u64<E>(self, v: u64) -> Result<(), E> {
-        self.w
-            .scalar(self.node, JsonType::Integer, || Value::from(v));
+        self.w.scalar(self.node, JsonType::Integer, Scalar::U64(v));
         Ok(())
     }
 
     fn visit_f64<E>(self, v: f64) -> Result<(), E> {
-        self.w
-            .scalar(self.node, JsonType::Number, || Value::from(v));
+        self.w.scalar(self.node, JsonType::Number, Scalar::F64(v));
         Ok(())
     }
 
     fn visit_str<E>(self, v: &str) -> Result<(), E> {
-        self.w
-            .scalar(self.node, JsonType::String, || Value::String(v.to_string()));
+        self.w.scalar(self.node, JsonType::String, Scalar::Str(v));
         Ok(())
     }
 
@@ -260,28 +300,42 @@ impl<'de> Visitor<'de> for Seed<'_, '_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let shapes = self.w.shapes(self.node, JsonType::Object);
-        let objects: Vec<_> = shapes
-            .list()
-            .iter()
-            .filter_map(|s| s.object.as_ref())
-            .collect();
+        let one: [&Object; 1];
+        let many: Vec<&Object>;
+        let objects: &[&Object] = match &shapes {
+            Shapes::One(Shape {
+                object: Some(o), ..
+            }) => {
+                one = [o];
+                &one
+            }
+            Shapes::Many(list) => {
+                many = list.iter().filter_map(|s| s.object.as_ref()).collect();
+                &many
+            }
+            _ => &[],
+        };
         // No listed members (a free-form object): nothing to check inside.
-        if objects.is_empty() {
+        let Some((first, others)) = objects.split_first() else {
             while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
             return Ok(());
+        };
+        // Bit i: `first.required[i]` (required by every alternative) not seen yet. Past 64
+        // required members, the rest go unchecked.
+        let mut missing: u64 = 0;
+        for (i, name) in first.required.iter().enumerate().take(64) {
+            if others.iter().all(|o| o.required.contains(name)) {
+                missing |= 1 << i;
+            }
         }
-        let required: Vec<&str> = objects[0]
-            .required
-            .iter()
-            .filter(|r| objects[1..].iter().all(|o| o.required.contains(r)))
-            .map(String::as_str)
-            .collect();
-        let mut present = vec![false; required.len()];
+        let allowed = objects.iter().any(|o| !matches!(o.extra, Extra::Report));
         let len = self.w.path.len();
         while let Some(key) = map.next_key_seed(KeySeed)? {
             let key = key.as_str();
-            if let Some(i) = required.iter().position(|r| *r == key) {
-                present[i] = true;
+            if missing != 0
+                && let Some(i) = first.required.iter().take(64).position(|r| r == key)
+            {
+                missing &= !(1 << i);
             }
             let target = objects
                 .iter()
@@ -293,7 +347,6 @@ impl<'de> Visitor<'de> for Seed<'_, '_> {
                         Extra::Report => None,
                     })?
                 });
-            let allowed = objects.iter().any(|o| !matches!(o.extra, Extra::Report));
             self.w.path.push('.');
             self.w.path.push_str(path_segment(key));
             match target {
@@ -310,11 +363,13 @@ impl<'de> Visitor<'de> for Seed<'_, '_> {
             }
             self.w.path.truncate(len);
         }
-        for (name, _) in required.iter().zip(&present).filter(|(_, seen)| !**seen) {
-            self.w.path.push('.');
-            self.w.path.push_str(path_segment(name));
-            self.w.record(Kind::MissingRequired, None, None);
-            self.w.path.truncate(len);
+        for (i, name) in first.required.iter().enumerate().take(64) {
+            if missing & (1 << i) != 0 {
+                self.w.path.push('.');
+                self.w.path.push_str(path_segment(name));
+                self.w.record(Kind::MissingRequired, None, None);
+                self.w.path.truncate(len);
+            }
         }
         Ok(())
     }

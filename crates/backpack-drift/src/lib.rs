@@ -41,8 +41,8 @@ mod check;
 pub mod finding;
 pub mod report;
 pub mod schema;
-#[allow(missing_docs)]
-pub mod spec;
+/// The schemas generated from `spec/` by `cargo xtask regen` (`backpack_types::drift_schemas`).
+pub use backpack_types::drift_schemas as spec;
 pub mod watch;
 
 pub use finding::{Family, Finding, JsonType, Kind, Subject};

@@ -6,6 +6,7 @@ use crate::finding::{Family, JsonType};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// Index of a node in [`Schemas::nodes`].
 pub(crate) type NodeId = usize;
@@ -35,10 +36,36 @@ pub(crate) struct Shape {
     pub items: Option<NodeId>,
 }
 
+/// FNV-1a: member names are short and not attacker-chosen keys of this map (the map is the
+/// spec's), so a fast hash beats SipHash on the watch's hot path.
+#[derive(Default)]
+pub(crate) struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+/// A map keyed by member name, hashed with [`Fnv`].
+pub(crate) type NameMap<V> = HashMap<String, V, BuildHasherDefault<Fnv>>;
+
 /// An object's documented members.
 #[derive(Debug, Default)]
 pub(crate) struct Object {
-    pub properties: HashMap<String, NodeId>,
+    pub properties: NameMap<NodeId>,
     pub required: Vec<String>,
     pub extra: Extra,
 }
@@ -71,7 +98,8 @@ pub(crate) struct Operation {
 pub struct Schemas {
     pub(crate) nodes: Vec<Node>,
     pub(crate) operations: Vec<Operation>,
-    pub(crate) webhooks: HashMap<(Family, String), NodeId>,
+    /// By family (`family_index`), `notification_type` → schema.
+    pub(crate) webhooks: [HashMap<String, NodeId>; 2],
     pub(crate) spec_id: String,
 }
 
@@ -147,7 +175,7 @@ impl Schemas {
             }
             for (kind, schema) in &doc.webhooks {
                 let node = compiler.compile(schema)?;
-                out.webhooks.insert((doc.family, kind.clone()), node);
+                out.webhooks[family_index(doc.family)].insert(kind.clone(), node);
             }
         }
         Ok(out)
@@ -183,9 +211,16 @@ impl Schemas {
 
     /// The webhook schema for a `notification_type`, if the family's document has it.
     pub(crate) fn webhook(&self, family: Family, notification_type: &str) -> Option<NodeId> {
-        self.webhooks
-            .get(&(family, notification_type.to_string()))
+        self.webhooks[family_index(family)]
+            .get(notification_type)
             .copied()
+    }
+}
+
+fn family_index(family: Family) -> usize {
+    match family {
+        Family::Store => 0,
+        Family::Backpack => 1,
     }
 }
 
@@ -288,7 +323,7 @@ impl Compiler<'_> {
         }
         let object = match properties {
             Some(props) => {
-                let mut properties = HashMap::new();
+                let mut properties = NameMap::default();
                 for (name, schema) in props {
                     properties.insert(name.clone(), self.compile(schema)?);
                 }

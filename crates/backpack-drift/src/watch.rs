@@ -7,7 +7,7 @@ use crate::report::{DriftReport, Observed};
 use crate::schema::{SchemaError, Schemas};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The counter incremented once per finding per body (labels `kind` and `subject`).
@@ -31,6 +31,122 @@ pub const MAX_FINDINGS: usize = 10_000;
 #[derive(Clone)]
 pub struct DriftWatch {
     inner: Arc<Inner>,
+    /// Set by [`DriftWatch::background`]: checks go to a worker thread.
+    queue: Option<Arc<Feeder>>,
+}
+
+/// A check waiting for the worker.
+enum Job {
+    Response {
+        method: String,
+        path: String,
+        status: u16,
+        content_type: Option<String>,
+        body: Vec<u8>,
+    },
+    Webhook {
+        family: Family,
+        notification_type: String,
+        body: Vec<u8>,
+    },
+}
+
+/// The bounded queue to the worker thread, and how far it got. The caller only takes an
+/// uncontended lock and pushes: the worker is woken when a batch is ready or a flush asks, and
+/// otherwise looks every [`BATCH_WAIT`], so a busy caller pays for no thread wake-ups.
+struct Queue {
+    state: Mutex<QueueState>,
+    /// Signals the worker (a full batch, a flush, the last handle gone).
+    work: Condvar,
+    /// Signals flushers (a batch done).
+    ran: Condvar,
+    capacity: usize,
+}
+
+#[derive(Default)]
+struct QueueState {
+    jobs: Vec<Job>,
+    sent: u64,
+    done: u64,
+    dropped: u64,
+    flush: bool,
+    closed: bool,
+}
+
+/// How long queued checks may wait for the worker when nobody asks for them.
+const BATCH_WAIT: Duration = Duration::from_millis(50);
+/// Queued checks that wake the worker at once.
+const BATCH: usize = 64;
+
+impl Queue {
+    fn lock(&self) -> std::sync::MutexGuard<'_, QueueState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn push(&self, job: Job) {
+        let mut state = self.lock();
+        if state.jobs.len() >= self.capacity {
+            state.dropped += 1;
+            return;
+        }
+        state.jobs.push(job);
+        state.sent += 1;
+        if state.jobs.len() == BATCH {
+            self.work.notify_one();
+        }
+    }
+
+    /// Waits until every check queued before the call has run.
+    fn flush(&self) {
+        let mut state = self.lock();
+        let target = state.sent;
+        while state.done < target && !state.closed {
+            state.flush = true;
+            self.work.notify_one();
+            state = self
+                .ran
+                .wait_timeout(state, BATCH_WAIT)
+                .map(|(s, _)| s)
+                .unwrap_or_else(|e| e.into_inner().0);
+        }
+    }
+
+    /// The worker: takes what is queued, runs it, reports progress; ends once closed and empty.
+    fn work(&self, watch: &DriftWatch) {
+        loop {
+            let jobs = {
+                let mut state = self.lock();
+                while state.jobs.is_empty() && !state.closed {
+                    state = self
+                        .work
+                        .wait_timeout(state, BATCH_WAIT)
+                        .map(|(s, _)| s)
+                        .unwrap_or_else(|e| e.into_inner().0);
+                }
+                if state.jobs.is_empty() {
+                    return;
+                }
+                state.flush = false;
+                std::mem::take(&mut state.jobs)
+            };
+            let n = jobs.len() as u64;
+            for job in jobs {
+                watch.run(job);
+            }
+            self.lock().done += n;
+            self.ran.notify_all();
+        }
+    }
+}
+
+/// Closes the queue when the last handle that feeds it is dropped, so the worker ends.
+struct Feeder(Arc<Queue>);
+
+impl Drop for Feeder {
+    fn drop(&mut self) {
+        self.0.lock().closed = true;
+        self.0.work.notify_one();
+    }
 }
 
 struct Inner {
@@ -52,6 +168,8 @@ struct Entry {
     last_seen: u64,
     last_warned: Instant,
     unwarned: u64,
+    /// Registered once per finding: labels are built then, not per body.
+    counter: metrics::Counter,
 }
 
 impl std::fmt::Debug for DriftWatch {
@@ -85,6 +203,7 @@ impl DriftWatch {
 
     fn build(schemas: Arc<Schemas>, warn_interval: Duration) -> Self {
         Self {
+            queue: None,
             inner: Arc::new(Inner {
                 schemas,
                 enabled: AtomicBool::new(true),
@@ -98,6 +217,64 @@ impl DriftWatch {
     #[must_use]
     pub fn with_warn_interval(self, interval: Duration) -> Self {
         Self::build(self.inner.schemas.clone(), interval)
+    }
+
+    /// The same watch, checking on a worker thread: a check costs the caller a copy of the body
+    /// and a queue push, so the watch adds no work to the request path. At most `capacity`
+    /// bodies wait; more are dropped and counted in [`dropped`](Self::dropped). [`report`](Self::report)
+    /// and [`flush`](Self::flush) wait for the queued checks. If the thread cannot be started,
+    /// checks stay on the caller's thread.
+    #[must_use]
+    pub fn background(self, capacity: usize) -> Self {
+        let queue = Arc::new(Queue {
+            state: Mutex::new(QueueState::default()),
+            work: Condvar::new(),
+            ran: Condvar::new(),
+            capacity: capacity.max(1),
+        });
+        let worker = DriftWatch {
+            inner: self.inner.clone(),
+            queue: None,
+        };
+        let shared = queue.clone();
+        let started = std::thread::Builder::new()
+            .name("backpack-drift".into())
+            .spawn(move || shared.work(&worker));
+        match started {
+            Ok(_) => DriftWatch {
+                inner: self.inner,
+                queue: Some(Arc::new(Feeder(queue))),
+            },
+            Err(e) => {
+                tracing::warn!(target: TARGET, error = %e, "no drift watch thread; checking inline");
+                self
+            }
+        }
+    }
+
+    /// Waits until every check queued so far has run (nothing to wait for without
+    /// [`background`](Self::background)).
+    pub fn flush(&self) {
+        if let Some(feeder) = &self.queue {
+            feeder.0.flush();
+        }
+    }
+
+    fn run(&self, job: Job) {
+        match job {
+            Job::Response {
+                method,
+                path,
+                status,
+                content_type,
+                body,
+            } => self.response_now(&method, &path, status, content_type.as_deref(), &body),
+            Job::Webhook {
+                family,
+                notification_type,
+                body,
+            } => self.webhook_now(family, &notification_type, &body),
+        }
     }
 
     /// Switches checking on or off (on by default); off, a check returns at once.
@@ -124,6 +301,26 @@ impl DriftWatch {
         if !self.is_enabled() {
             return;
         }
+        match &self.queue {
+            Some(feeder) => feeder.0.push(Job::Response {
+                method: method.to_string(),
+                path: path.to_string(),
+                status,
+                content_type: content_type.map(str::to_string),
+                body: body.to_vec(),
+            }),
+            None => self.response_now(method, path, status, content_type, body),
+        }
+    }
+
+    fn response_now(
+        &self,
+        method: &str,
+        path: &str,
+        status: u16,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) {
         let schemas = &self.inner.schemas;
         let Some(op) = schemas.operation(method, path) else {
             return;
@@ -173,6 +370,17 @@ impl DriftWatch {
         if !self.is_enabled() {
             return;
         }
+        match &self.queue {
+            Some(feeder) => feeder.0.push(Job::Webhook {
+                family,
+                notification_type: notification_type.to_string(),
+                body: body.to_vec(),
+            }),
+            None => self.webhook_now(family, notification_type, body),
+        }
+    }
+
+    fn webhook_now(&self, family: Family, notification_type: &str, body: &[u8]) {
         let schemas = &self.inner.schemas;
         let Some(node) = schemas.webhook(family, notification_type) else {
             let subject = Subject::Webhook {
@@ -193,8 +401,9 @@ impl DriftWatch {
         }
     }
 
-    /// Everything recorded so far.
+    /// Everything recorded so far (after the queued checks have run).
     pub fn report(&self) -> DriftReport {
+        self.flush();
         let state = self
             .inner
             .state
@@ -215,13 +424,21 @@ impl DriftWatch {
         report
     }
 
-    /// How many findings were not kept because [`MAX_FINDINGS`] distinct ones already were.
+    /// How many findings were not kept because [`MAX_FINDINGS`] distinct ones already were, plus
+    /// how many bodies a full [`background`](Self::background) queue turned away.
     pub fn dropped(&self) -> u64 {
-        self.inner
-            .state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .dropped
+        self.flush();
+        let queued = self
+            .queue
+            .as_ref()
+            .map_or(0, |feeder| feeder.0.lock().dropped);
+        queued
+            + self
+                .inner
+                .state
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .dropped
     }
 
     fn record(&self, subject: &Subject, found: Vec<Raw>) {
@@ -243,11 +460,10 @@ impl DriftWatch {
                     seen: raw.seen,
                     value: raw.value,
                 };
-                metrics::counter!(METRIC, "kind" => finding.kind.as_str(), "subject" => subject.to_string())
-                    .increment(1);
                 let full = state.findings.len() >= MAX_FINDINGS;
                 match state.findings.get_mut(&finding) {
                     Some(e) => {
+                        e.counter.increment(1);
                         e.count += 1;
                         e.last_seen = now;
                         e.unwarned += 1;
@@ -258,6 +474,8 @@ impl DriftWatch {
                     }
                     None if full => state.dropped += 1,
                     None => {
+                        let counter = metrics::counter!(METRIC, "kind" => finding.kind.as_str(), "subject" => subject.to_string());
+                        counter.increment(1);
                         state.findings.insert(
                             finding.clone(),
                             Entry {
@@ -266,6 +484,7 @@ impl DriftWatch {
                                 last_seen: now,
                                 last_warned: instant,
                                 unwarned: 0,
+                                counter,
                             },
                         );
                         warn.push((finding, 1));

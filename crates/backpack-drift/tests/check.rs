@@ -182,3 +182,31 @@ fn a_finding_is_logged_once_per_interval_and_switching_off_stops_checks() {
     assert_eq!(warnings(&w, 2), 0);
     assert_eq!(w.report().findings[0].count, 5);
 }
+
+#[test]
+fn a_background_watch_reports_what_an_inline_one_does() {
+    let body = json!({"id": true, "kind": "c", "new": 1}).to_string();
+    let inline = watch();
+    let background = watch().background(16);
+    for w in [&inline, &background] {
+        for _ in 0..3 {
+            w.check_response(
+                "GET",
+                "/things/1",
+                200,
+                Some("application/json"),
+                body.as_bytes(),
+            );
+            w.check_webhook(Family::Store, "other", b"{}");
+        }
+    }
+    // `report` waits for the queued checks: no sleep needed.
+    let (a, b) = (inline.report(), background.report());
+    assert_eq!(a.distinct(), b.distinct());
+    assert_eq!(
+        a.findings.iter().map(|o| o.count).collect::<Vec<_>>(),
+        b.findings.iter().map(|o| o.count).collect::<Vec<_>>()
+    );
+    assert_eq!(b.findings.len(), 4);
+    assert_eq!(background.dropped(), 0);
+}

@@ -8,7 +8,8 @@
 //!
 //! Both run in alternating blocks (baseline, receiver, baseline, …) of `BLOCK` fresh deliveries
 //! with `CONCURRENCY` deliveries in flight, so that both see the same machine; the ratio is
-//! receiver/baseline deliveries per second, per pair of blocks and overall.
+//! receiver/baseline deliveries per second, per pair of blocks, their median (robust on a shared
+//! machine: a pair is two neighbouring blocks) and the ratio of the means.
 //!
 //! ```text
 //! eval "$(scripts/pg-test-server.sh start)"; eval "$(scripts/mariadb-test-server.sh start)"
@@ -17,7 +18,8 @@
 //!
 //! SQLite always runs (a temp file, WAL, `synchronous=FULL`); PostgreSQL and MySQL/MariaDB run
 //! when `BACKPACK_TEST_PG_URL` / `BACKPACK_TEST_MYSQL_URL` are set. Env: `BENCH_BLOCK`
-//! (default 400), `BENCH_PAIRS` (default 5), `BENCH_CONCURRENCY` (default `1,8`).
+//! (default 400), `BENCH_PAIRS` (default 5), `BENCH_CONCURRENCY` (default `1,8`);
+//! `BENCH_BASELINE_SAVEPOINT=1` adds a `SAVEPOINT` to the baseline (what the savepoint costs).
 
 // Test/bench code: unwrap/expect/panic are how failures are reported here.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -143,11 +145,15 @@ where
         ratios.push(rx / base);
     }
     let shown: Vec<String> = ratios.iter().map(|r| format!("{r:.2}")).collect();
+    let mut sorted = ratios.clone();
+    sorted.sort_by(f64::total_cmp);
     println!(
-        "{name:<8} c={c:<2} baseline {:>7.0}/s  receiver {:>7.0}/s  ratio {:.2}  (pairs: {})",
+        "{name:<8} c={c:<2} baseline {:>7.0}/s  receiver {:>7.0}/s  ratio of means {:.2}  \
+         median pair ratio {:.2}  (pairs: {})",
         base_total / pairs as f64,
         rx_total / pairs as f64,
         rx_total / base_total,
+        sorted[sorted.len() / 2],
         shown.join(" ")
     );
 }
@@ -210,6 +216,7 @@ macro_rules! sides {
             Arc::new($insert_key(&keys)),
             Arc::new($insert_grant(&format!("{grants}_base"))),
         );
+        let savepoint = std::env::var("BENCH_BASELINE_SAVEPOINT").as_deref() == Ok("1");
         let base = move || {
             let (pool, ids) = (pool.clone(), ids.clone());
             let (insert_key, insert_grant) = (insert_key.clone(), insert_grant.clone());
@@ -222,6 +229,13 @@ macro_rules! sides {
                     .execute(&mut *tx)
                     .await
                     .unwrap();
+                if savepoint {
+                    // Diagnostic variant (BENCH_BASELINE_SAVEPOINT=1): what a savepoint costs.
+                    sqlx::raw_sql("SAVEPOINT s")
+                        .execute(&mut *tx)
+                        .await
+                        .unwrap();
+                }
                 sqlx::query(AssertSqlSafe(insert_grant.as_str()))
                     .bind(id)
                     .bind("gold")

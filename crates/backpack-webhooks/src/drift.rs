@@ -3,7 +3,7 @@
 //! an unknown `notification_type`.
 //!
 //! One watch per process, set with [`set_watch`]: the receivers and the free functions
-//! ([`verify_and_parse`](crate::verify_and_parse), [`parse`](crate::parse()), …) all feed it.
+//! ([`verify_and_parse`](crate::verify_and_parse), [`parse`](fn@crate::parse), …) all feed it.
 //! Without one, the check is a single atomic load.
 
 use std::sync::atomic::{AtomicBool, Ordering};

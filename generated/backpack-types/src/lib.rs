@@ -23,5 +23,10 @@ pub mod catalogue;
 /// Types for fields whose JSON type Xsolla's documents and samples disagree on (hand-written).
 pub mod support;
 
+/// The schemas the drift watch (`backpack-drift`) checks bodies against (generated).
+#[cfg(feature = "drift")]
+#[rustfmt::skip]
+pub mod drift_schemas;
+
 pub use catalogue::{UnknownWebhookKind, WebhookFamily, WebhookKind};
 pub use support::{IntOrString, NumberOrString};

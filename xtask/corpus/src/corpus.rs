@@ -13,6 +13,12 @@ pub mod body_text_plain;
 
 pub mod default_responses;
 
+pub mod degrade_all_of_conflict;
+
+pub mod degrade_all_of_one_of;
+
+pub mod degrade_default_unlike_errors;
+
 pub mod degrade_mixed;
 
 pub mod descriptions;

@@ -88,30 +88,35 @@ pub fn generate(doc: &Value, types_module: &str) -> Result<TokenStream> {
     // progenitor silently re-generates a type whose replacement did not apply; refuse that. Only
     // its `types` module counts: the `builder` module names structs after operations.
     let text = types_module_text(&tokens);
-    for name in &replaced {
-        for kind in ["struct", "enum"] {
-            if text.contains(&format!("pub {kind} {name} ")) {
-                return Err(fail(format!(
-                    "progenitor generated its own `{name}` instead of reusing {types_module}::{name}"
-                )));
-            }
-        }
+    let defined: std::collections::BTreeSet<&str> = ["pub struct ", "pub enum "]
+        .iter()
+        .flat_map(|kind| text.split(kind).skip(1))
+        .filter_map(|rest| rest.split_whitespace().next())
+        .collect();
+    if let Some(name) = replaced.iter().find(|n| defined.contains(n.as_str())) {
+        return Err(fail(format!(
+            "progenitor generated its own `{name}` instead of reusing {types_module}::{name}"
+        )));
     }
     Ok(tokens)
 }
 
-/// The text of progenitor's `pub mod types { … }`, empty when it has none.
+/// The text of progenitor's `pub mod types { … }`, empty when it has none (found among the
+/// top-level token trees: parsing the whole client would cost more than the rest of this check).
 fn types_module_text(tokens: &TokenStream) -> String {
-    let Ok(file) = syn::parse2::<syn::File>(tokens.clone()) else {
-        return tokens.to_string();
-    };
-    file.items
-        .iter()
-        .filter_map(|item| match item {
-            syn::Item::Mod(m) if m.ident == "types" => Some(quote!(#m).to_string()),
+    use proc_macro2::TokenTree;
+    let trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    trees
+        .windows(3)
+        .find_map(|w| match w {
+            [
+                TokenTree::Ident(kw),
+                TokenTree::Ident(name),
+                TokenTree::Group(body),
+            ] if kw == "mod" && name == "types" => Some(body.stream().to_string()),
             _ => None,
         })
-        .collect()
+        .unwrap_or_default()
 }
 
 /// progenitor sends every raw body as `application/octet-stream`; an operation whose body was

@@ -1,4 +1,4 @@
-//! The drift watch's schemas (`crates/backpack-drift/src/spec.rs`): for each prepared document,
+//! The drift watch's schemas (`generated/backpack-types/src/drift_schemas.rs`, feature `drift`): for each prepared document,
 //! the response schemas of every operation by status and media type, the request-body schema of
 //! every webhook by `notification_type`, and the component schemas they reference — reduced to
 //! the keywords a JSON-type check reads (`type`, `nullable`, `enum`, `properties`, `required`,
@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use std::str::FromStr;
 
 /// Where regen writes the schemas.
-pub const PATH: &str = "crates/backpack-drift/src/spec.rs";
+pub const PATH: &str = "generated/backpack-types/src/drift_schemas.rs";
 
 /// The reduced form of one prepared document (`family`: `backpack` or `store`, the webhook family
 /// its `x-webhooks` belong to).
@@ -156,7 +156,8 @@ pub fn generate(backpack: &Value, webhooks: &Value) -> Result<TokenStream> {
     let api = raw_literal(&api)?;
     let store = raw_literal(&store)?;
     Ok(quote! {
-        //! The schemas the drift watch checks against, from the prepared `spec/` documents.
+        //! The schemas the drift watch (`backpack-drift`) checks against, from the prepared `spec/`
+        //! documents (feature `drift`).
 
         /// `spec/backpack.yaml`: Backpack API responses and the Backpack webhooks (family `backpack`).
         pub const API: &str = #api;

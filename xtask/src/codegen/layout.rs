@@ -1,101 +1,62 @@
 //! Layout of generated files beyond what prettyplease does: one `///` line per doc line (a
-//! multi-line `#[doc]` would print as `/** … */`) and a blank line between items.
-
-use proc_macro2::{Delimiter, Group, Literal, Punct, Spacing, TokenStream, TokenTree};
-use quote::quote;
+//! multi-line `#[doc]` prints as `/** … */`) and a blank line between items.
 
 /// Stands for a blank line while prettyplease prints; it never survives [`unparse`].
 const BLANK: &str = "__xtask_blank_line";
 
-/// Rewrites every `#[doc = "a\nb"]` into one `#[doc]` per line.
-pub fn split_doc_lines(tokens: TokenStream) -> TokenStream {
-    let trees: Vec<TokenTree> = tokens.into_iter().collect();
-    let mut out = Vec::with_capacity(trees.len());
-    let mut i = 0;
-    while i < trees.len() {
-        if let Some((bang, lines, end)) = doc_attr_at(&trees, i) {
-            for line in lines {
-                out.push(TokenTree::Punct(Punct::new('#', Spacing::Alone)));
-                if bang {
-                    out.push(TokenTree::Punct(Punct::new('!', Spacing::Alone)));
+/// prettyplease prints a multi-line doc attribute as one `/** … */` (`/*! … */`) block; this
+/// rewrites each such block into one `///` (`//!`) line per doc line, at its indent. Done on the
+/// printed text: a pass over every token of a large file (rebuilding each group) costs far more.
+pub fn block_docs_to_lines(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    let mut rest = text;
+    while !rest.is_empty() {
+        let (line, next) = match rest.find('\n') {
+            Some(end) => (&rest[..end], &rest[end + 1..]),
+            None => (rest, ""),
+        };
+        let trimmed = line.trim_start();
+        let indent = &line[..line.len() - trimmed.len()];
+        let opener = [("/**", "///"), ("/*!", "//!")]
+            .into_iter()
+            .find(|(open, _)| trimmed.starts_with(open));
+        if let Some((open, prefix)) = opener {
+            // The block runs from after the opener to the first `*/` (prettyplease only prints
+            // a block whose text closes no comment).
+            let start = line.len() - trimmed.len() + open.len();
+            let from = &rest[start..];
+            if let Some(close) = from.find("*/") {
+                let doc = &from[..close];
+                let after = &from[close + 2..];
+                let after = after.strip_prefix('\n').unwrap_or(after);
+                let pad = if doc.starts_with(' ') { "" } else { " " };
+                for doc_line in doc.lines() {
+                    out.push_str(indent);
+                    out.push_str(prefix);
+                    if !doc_line.is_empty() {
+                        out.push_str(pad);
+                        out.push_str(doc_line.trim_end_matches(' '));
+                    }
+                    out.push('\n');
                 }
-                let literal = Literal::string(&line);
-                out.push(TokenTree::Group(Group::new(
-                    Delimiter::Bracket,
-                    quote!(doc = #literal),
-                )));
+                rest = after;
+                continue;
             }
-            i = end;
-            continue;
         }
-        match &trees[i] {
-            TokenTree::Group(group) => {
-                let mut inner = Group::new(group.delimiter(), split_doc_lines(group.stream()));
-                inner.set_span(group.span());
-                out.push(TokenTree::Group(inner));
-            }
-            other => out.push(other.clone()),
+        out.push_str(line);
+        if rest.len() > line.len() {
+            out.push('\n');
         }
-        i += 1;
+        rest = next;
     }
-    out.into_iter().collect()
-}
-
-/// A `#[doc = "…"]` (or `#![doc = "…"]`) at `i` whose text spans several lines: whether it is
-/// inner, its lines, and the index past it.
-fn doc_attr_at(trees: &[TokenTree], i: usize) -> Option<(bool, Vec<String>, usize)> {
-    let TokenTree::Punct(hash) = trees.get(i)? else {
-        return None;
-    };
-    if hash.as_char() != '#' {
-        return None;
-    }
-    let bang = matches!(trees.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '!');
-    let at = if bang { i + 2 } else { i + 1 };
-    let TokenTree::Group(group) = trees.get(at)? else {
-        return None;
-    };
-    if group.delimiter() != Delimiter::Bracket {
-        return None;
-    }
-    let inner: Vec<TokenTree> = group.stream().into_iter().collect();
-    let [
-        TokenTree::Ident(name),
-        TokenTree::Punct(eq),
-        TokenTree::Literal(literal),
-    ] = inner.as_slice()
-    else {
-        return None;
-    };
-    if name != "doc" || eq.as_char() != '=' {
-        return None;
-    }
-    let text = syn::parse2::<syn::LitStr>(TokenTree::Literal(literal.clone()).into())
-        .ok()?
-        .value();
-    if !text.contains('\n') {
-        return None;
-    }
-    // `///text` reads worse than `/// text`; a space before every line keeps relative indents.
-    let pad = if text.starts_with(' ') { "" } else { " " };
-    let lines = text
-        .lines()
-        .map(|line| {
-            if line.is_empty() {
-                String::new()
-            } else {
-                format!("{pad}{line}")
-            }
-        })
-        .collect();
-    Some((bang, lines, at + 1))
+    out
 }
 
 /// Prints `file` with prettyplease, with a blank line between items (but not between `use`s).
 pub fn unparse(mut file: syn::File) -> String {
     let after_attrs = !file.attrs.is_empty();
     spread_items(&mut file.items, after_attrs);
-    let text = prettyplease::unparse(&file);
+    let text = block_docs_to_lines(&prettyplease::unparse(&file));
     let marker = format!("{BLANK}!();");
     let mut out = String::with_capacity(text.len());
     for line in text.lines() {
@@ -202,12 +163,12 @@ fn spread_block(block: &mut syn::Block) {
 
 #[cfg(test)]
 mod tests {
-    use super::{split_doc_lines, unparse};
+    use super::unparse;
     use quote::quote;
 
     #[test]
     fn multi_line_docs_become_line_comments_and_items_are_spaced() {
-        let tokens = split_doc_lines(quote! {
+        let tokens = quote! {
             #![doc = " Module."]
             use a::b;
             use c::d;
@@ -221,7 +182,7 @@ mod tests {
                     let x = 1;
                 }
             }
-        });
+        };
         let text = unparse(syn::parse2(tokens).unwrap_or_else(|e| panic!("{e}")));
         let expected = "//! Module.\n\nuse a::b;\nuse c::d;\n\n/// First line\n///\n/// Second line\n///   indented\npub struct A;\n\nimpl A {\n    fn one() {}\n\n    fn two() {\n        struct L;\n\n        impl L {}\n        let x = 1;\n    }\n}\n";
         assert_eq!(text, expected);

@@ -3,6 +3,7 @@
 pub mod catalogue;
 pub mod client;
 pub mod drift;
+pub mod files;
 pub mod httpmock;
 pub mod imports;
 pub mod layout;
@@ -35,10 +36,10 @@ pub fn header(sources: &str) -> String {
 /// Formats tokens as a Rust file with prettyplease (stable, no rustfmt needed), laid out for a
 /// reader ([`layout`]), and prepends the header.
 pub fn render(what: &str, sources: &str, tokens: TokenStream) -> Result<String> {
-    let file: syn::File =
-        syn::parse2(layout::split_doc_lines(tokens)).map_err(|e| Error::Generate {
-            what: what.into(),
-            reason: format!("generated tokens do not parse: {e}"),
-        })?;
+    // Multi-line docs become `///` lines in the printed text (`layout::block_docs_to_lines`).
+    let file: syn::File = syn::parse2(tokens).map_err(|e| Error::Generate {
+        what: what.into(),
+        reason: format!("generated tokens do not parse: {e}"),
+    })?;
     Ok(format!("{}{}", header(sources), layout::unparse(file)))
 }

@@ -66,6 +66,11 @@ pub fn catch_panic<T, E: std::fmt::Display>(
 ) -> std::result::Result<T, String> {
     // The panic is reported as an error (and its operation degraded by the caller): keep the
     // default hook from printing it as a crash meanwhile.
+    // The hook is process-wide: two generators swapping it at once could leave it silent.
+    static HOOK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = HOOK
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(generate));

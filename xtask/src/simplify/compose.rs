@@ -15,6 +15,7 @@
 
 use super::append_note;
 use crate::codegen::tagged::{TAGGED, selection};
+use crate::degrade::Report;
 use crate::{Error, Result};
 use serde_json::{Map, Value, json};
 
@@ -33,22 +34,29 @@ const ANNOTATIONS: &[&str] = &[
 ];
 
 /// Runs the three rewrites on every schema of the document.
-pub fn simplify(doc: &mut Value) -> Result<()> {
+pub fn simplify(doc: &mut Value, report: &mut Report) -> Result<()> {
     let components: Map<String, Value> = doc
         .pointer("/components/schemas")
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default();
-    let mut failures = Vec::new();
     for_each_schema(doc, &mut |at, schema| {
+        let original = schema.clone();
         if let Err(e) = rewrite(schema, &components, at, &mut Vec::new()) {
-            failures.push(e);
+            // The whole schema becomes "any JSON" rather than a guess; the rest generates.
+            let (item, reason) = match e {
+                Error::Invalid { location, reason } => (location, reason),
+                other => (at.to_string(), other.to_string()),
+            };
+            report.add(item, reason, "any JSON (`serde_json::Value`)");
+            let mut raw = Map::new();
+            if let Some(description) = original.get("description") {
+                raw.insert("description".into(), description.clone());
+            }
+            *schema = Value::Object(raw);
         }
     });
-    match failures.into_iter().next() {
-        Some(e) => Err(e),
-        None => Ok(()),
-    }
+    Ok(())
 }
 
 /// Calls `f` on every top-level schema (component schemas, parameter/media-type schemas) with a
@@ -406,7 +414,7 @@ mod tests {
                  "secret": {"type": "string", "writeOnly": true}}}
             ]}
         }));
-        simplify(&mut d).unwrap();
+        simplify(&mut d, &mut Report::default()).unwrap();
         let pet = &d["components"]["schemas"]["Pet"];
         assert_eq!(pet["type"], "object");
         assert_eq!(pet["description"], "A pet.");
@@ -427,12 +435,16 @@ mod tests {
             {"properties": {"id": {"type": "string"}}},
             {"properties": {"id": {"type": "integer"}}}
         ]}}));
-        let err = simplify(&mut d).unwrap_err().to_string();
+        let mut report = Report::default();
+        simplify(&mut d, &mut report).unwrap();
+        let err = report.lines().join("\n");
         assert!(err.contains("schema Thing.id"), "{err}");
         assert!(
-            err.contains("allOf parts give this property different schemas"),
+            err.contains("allOf parts give this property different schemas")
+                && err.contains("→ any JSON"),
             "{err}"
         );
+        assert_eq!(d["components"]["schemas"]["Thing"], json!({}));
     }
 
     #[test]
@@ -440,7 +452,7 @@ mod tests {
         let mut d = doc(json!({"Pet": {"oneOf": [
             {"$ref": "#/components/schemas/Cat"}, {"$ref": "#/components/schemas/Dog"}],
             "discriminator": {"propertyName": "kind", "mapping": {"cat": "#/components/schemas/Cat"}}}}));
-        simplify(&mut d).unwrap();
+        simplify(&mut d, &mut Report::default()).unwrap();
         let pet = &d["components"]["schemas"]["Pet"];
         assert!(pet.get("discriminator").is_none());
         assert_eq!(

@@ -23,7 +23,7 @@ pub const SEND_AS: &str = "x-xtask-send-as";
 pub const MULTIPART_BOUNDARY: &str = "xtask-raw-multipart-boundary";
 
 /// Request bodies in the forms progenitor reads (see the module docs), without the parameters
-/// `degrade::prune` marked as clashing in the client ([`without_client_omits`]).
+/// `degrade::prune` marked as clashing in the client (see `without_client_omits`).
 pub fn client_bodies(doc: &Value) -> Value {
     let mut out = without_client_omits(doc);
     let targets: Vec<String> = operations(doc)

@@ -11,30 +11,35 @@
 //!   the same error type and the server can answer one;
 //! * it has no body but the other errors do: dropped (it carries nothing a client could decode;
 //!   other statuses still arrive as unexpected responses), noted in the operation's description;
-//! * otherwise (a body unlike the other errors'): an error naming the operation.
+//! * otherwise (a body unlike the other errors'): the operation is left out of client, server and
+//!   mocks, and reported ([`crate::degrade`]).
 //!
 //! Response `headers` and `links` are dropped (no generator reads them; header values stay
 //! reachable through the raw response); the header names are noted in the response description.
 
 use super::append_note;
 use super::refs::pointer_of;
+use crate::degrade::{Report, prune};
 use crate::openapi::operations;
 use crate::{Error, Result};
 use serde_json::{Map, Value};
 
 /// Applies the rules above to every operation.
-pub fn simplify(doc: &mut Value) -> Result<()> {
-    let targets: Vec<(String, String, bool)> = operations(doc)
+pub fn simplify(doc: &mut Value, report: &mut Report) -> Result<()> {
+    let targets: Vec<(String, String, &'static str, String, bool)> = operations(doc)
         .iter()
         .map(|op| {
             (
                 pointer_of(op.section, op.path, op.method),
+                op.path.to_string(),
+                op.method,
                 op.label(),
                 op.section == "paths",
             )
         })
         .collect();
-    for (pointer, label, served) in targets {
+    let mut left_out = Vec::new();
+    for (pointer, path, method, label, served) in targets {
         let Some(Value::Object(op)) = doc.pointer_mut(&pointer) else {
             continue;
         };
@@ -43,13 +48,23 @@ pub fn simplify(doc: &mut Value) -> Result<()> {
             for response in responses.values_mut().filter_map(Value::as_object_mut) {
                 drop_headers_and_links(response);
             }
-            if served && let Some(note) = replace_default(responses, &label)? {
-                op_notes.push(note);
+            if served {
+                match replace_default(responses, &label) {
+                    Ok(Some(note)) => op_notes.push(note),
+                    Ok(None) => {}
+                    Err(Error::Invalid { reason, .. }) => {
+                        left_out.push((path, method, label, reason))
+                    }
+                    Err(e) => return Err(e),
+                }
             }
         }
         for note in op_notes {
             append_note(op, "description", &note);
         }
+    }
+    for (path, method, label, reason) in left_out {
+        prune::leave_out(doc, &path, method, &label, &reason, report);
     }
     Ok(())
 }
@@ -147,7 +162,7 @@ mod tests {
 
     fn run(responses: Value) -> Result<Value> {
         let mut doc = json!({"paths": {"/a": {"get": {"operationId": "list-things", "responses": responses}}}});
-        simplify(&mut doc)?;
+        simplify(&mut doc, &mut Report::default())?;
         Ok(doc["paths"]["/a"]["get"].clone())
     }
 
@@ -201,17 +216,19 @@ mod tests {
     }
 
     #[test]
-    fn a_lone_default_is_kept_and_a_conflicting_one_is_an_error() {
+    fn a_lone_default_is_kept_and_a_conflicting_one_leaves_the_operation_out() {
         let op =
             run(json!({"default": {"description": "any", "content": json_body("Err")}})).unwrap();
         assert!(op["responses"].get("default").is_some());
-        let err = run(json!({
+        let mut doc = json!({"paths": {"/a": {"get": {"operationId": "list-things", "responses": {
             "200": {"description": "ok", "content": json_body("List")},
             "400": {"description": "bad", "content": json_body("Err")},
             "default": {"description": "other", "content": json_body("Other")}
-        }))
-        .unwrap_err()
-        .to_string();
+        }}}}});
+        let mut report = Report::default();
+        simplify(&mut doc, &mut report).unwrap();
+        assert!(doc["paths"].get("/a").is_none(), "{doc}");
+        let err = report.lines().join("\n");
         assert!(err.contains("operation list-things (GET /a)"), "{err}");
         assert!(
             err.contains("`default` response has a body unlike"),

@@ -26,8 +26,8 @@ use axum::response::{IntoResponse, Response};
 use backpack_types::{WebhookFamily, WebhookKind};
 use backpack_webhooks::{
     BackpackHandler, BackpackReceiver, DedupPolicy, DedupStore, Delivery, FoundUser, HandlerError,
-    HandlerResult, MemoryStore, SqliteStore, UserSearch, UserValidation, UserValidationWebhook,
-    WebhookHandler, WebhookReceiver, WebhookSecrets,
+    HandlerResult, MemoryStore, MySqlStore, PostgresStore, SqliteStore, UserSearch, UserValidation,
+    UserValidationWebhook, WebhookHandler, WebhookReceiver, WebhookSecrets,
 };
 use clap::Args;
 use http::{Method, StatusCode};
@@ -41,8 +41,8 @@ use crate::net;
 /// Largest accepted body (the receivers' default).
 const BODY_LIMIT: usize = backpack_webhooks::receiver::DEFAULT_BODY_LIMIT;
 
-/// `backpack webhook listen` arguments.
-#[derive(Debug, Args)]
+/// `backpack webhook listen` arguments. `Debug` hides the secrets and the store URL's credentials.
+#[derive(Args)]
 pub struct ListenArgs {
     /// Address to listen on (HOST:PORT; port 0 picks a free one, printed as `listening on ADDR`).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8081")]
@@ -54,6 +54,10 @@ pub struct ListenArgs {
     /// SQLite file for durable deduplication (default: in memory).
     #[arg(long, value_name = "PATH")]
     pub db: Option<PathBuf>,
+    /// PostgreSQL or MySQL/MariaDB URL for deduplication shared by several listeners
+    /// (`postgresql://…`, `mysql://…`; TLS options in the URL), instead of `--db`.
+    #[arg(long, value_name = "URL", conflicts_with = "db")]
+    pub store: Option<String>,
     /// Answer user_validation for this user ID as "user not found" (repeatable).
     #[arg(long, value_name = "ID")]
     pub unknown_user: Vec<String>,
@@ -92,6 +96,19 @@ impl Drift {
         if let Err(e) = self.watch.report().write_to(&self.file) {
             tracing::warn!(error = %e, "cannot write the drift report");
         }
+    }
+}
+
+impl std::fmt::Debug for ListenArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ListenArgs")
+            .field("listen", &self.listen)
+            .field("secret", &format_args!("[***; {}]", self.secret.len()))
+            .field("db", &self.db)
+            .field("store", &self.store.as_deref().map(shown_url))
+            .field("unknown_user", &self.unknown_user)
+            .field("fail_first", &self.fail_first)
+            .finish()
     }
 }
 
@@ -359,7 +376,12 @@ async fn serve<S: DedupStore>(
     let listener = net::bind(&args.listen).await?;
     let router = Router::new().fallback(handle::<S>).with_state(app);
     let addr = net::announce(&listener)?;
-    tracing::info!(%addr, dedup = if args.db.is_some() { "sqlite" } else { "memory" }, "webhook receiver ready");
+    let dedup = match (&args.db, &args.store) {
+        (Some(_), _) => "sqlite",
+        (None, Some(_)) => "server",
+        (None, None) => "memory",
+    };
+    tracing::info!(%addr, dedup, "webhook receiver ready");
     axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
@@ -376,6 +398,9 @@ pub async fn run(args: &ListenArgs) -> Result<(), CliError> {
     for previous in secrets {
         secret = secret.with_previous(require_secret(Some(previous))?);
     }
+    if let Some(url) = &args.store {
+        return serve_on_server(args, secret, url).await;
+    }
     match &args.db {
         Some(path) => {
             let store = SqliteStore::open(path)
@@ -390,9 +415,76 @@ pub async fn run(args: &ListenArgs) -> Result<(), CliError> {
     }
 }
 
+/// `url` without user, password or query (which may hold a password), for messages.
+fn shown_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return "the --store URL".into();
+    };
+    let rest = rest.split(['?', '#']).next().unwrap_or_default();
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    format!("{scheme}://{host}{path}")
+}
+
+/// The listener on a PostgreSQL or MySQL/MariaDB store.
+async fn serve_on_server(
+    args: &ListenArgs,
+    secret: WebhookSecrets,
+    url: &str,
+) -> Result<(), CliError> {
+    let failed = |reason: String| CliError::Database {
+        path: PathBuf::from(shown_url(url)),
+        reason,
+    };
+    let scheme = url.split_once("://").map(|(scheme, _)| scheme);
+    match scheme {
+        Some("postgres" | "postgresql") => {
+            let store = PostgresStore::connect(url)
+                .await
+                .map_err(|e| failed(one_line(&e)))?;
+            serve(args, secret, store).await
+        }
+        Some("mysql" | "mariadb") => {
+            let store = MySqlStore::connect(url)
+                .await
+                .map_err(|e| failed(one_line(&e)))?;
+            serve(args, secret, store).await
+        }
+        _ => Err(failed(
+            "--store takes a postgresql:// or mysql:// URL".into(),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn store_urls_are_shown_without_credentials() {
+        assert_eq!(
+            shown_url("postgresql://app:hunter2@db.internal:5432/game?sslmode=require&password=x"),
+            "postgresql://db.internal:5432/game"
+        );
+        assert_eq!(shown_url("mysql://u@h/db"), "mysql://h/db");
+        assert_eq!(shown_url("not a url hunter2"), "the --store URL");
+        let args = ListenArgs {
+            listen: "127.0.0.1:0".into(),
+            secret: vec!["topsecret".into()],
+            db: None,
+            store: Some("mysql://u:hunter2@h/db".into()),
+            unknown_user: Vec::new(),
+            fail_first: 0,
+            drift_report: None,
+        };
+        let shown = format!("{args:?}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("topsecret"),
+            "{shown}"
+        );
+    }
 
     #[test]
     fn inspection_picks_the_family_and_key() {
