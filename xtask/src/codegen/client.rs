@@ -25,8 +25,23 @@ pub fn generate_or_leave_out(
     types_module: &str,
     report: &mut Report,
 ) -> Result<TokenStream> {
+    let (tokens, pruned) = generate_or_prune(doc, types_module, report)?;
+    if let Some(pruned) = pruned {
+        *doc = pruned;
+    }
+    Ok(tokens)
+}
+
+/// [`generate_or_leave_out`] without touching `doc`: the pruned copy is returned only when an
+/// operation was left out, so the common case (progenitor takes everything) clones nothing and
+/// regen can generate the other files from `doc` meanwhile.
+pub fn generate_or_prune(
+    doc: &Value,
+    types_module: &str,
+    report: &mut Report,
+) -> Result<(TokenStream, Option<Value>)> {
     let whole = match generate(&view(doc), types_module) {
-        Ok(tokens) => return Ok(tokens),
+        Ok(tokens) => return Ok((tokens, None)),
         Err(e) => e,
     };
     let mut failing = Vec::new();
@@ -54,9 +69,10 @@ pub fn generate_or_leave_out(
     if failing.is_empty() {
         return Err(whole);
     }
+    let mut pruned = doc.clone();
     for (path, method, label, reason) in failing {
         prune::leave_out(
-            doc,
+            &mut pruned,
             &path,
             method,
             &label,
@@ -64,7 +80,8 @@ pub fn generate_or_leave_out(
             report,
         );
     }
-    generate(&view(doc), types_module)
+    let tokens = generate(&view(&pruned), types_module)?;
+    Ok((tokens, Some(pruned)))
 }
 
 /// Generates the client module for the (normalized, overlaid) Backpack document.
@@ -73,7 +90,8 @@ pub fn generate(doc: &Value, types_module: &str) -> Result<TokenStream> {
         what: "backpack-client".into(),
         reason,
     };
-    let spec: openapiv3::OpenAPI = serde_json::from_value(doc.clone())
+    // Read from the borrowed `Value`: cloning the whole document first costs a copy of it.
+    let spec = <openapiv3::OpenAPI as serde::Deserialize>::deserialize(doc)
         .map_err(|e| fail(format!("openapiv3 cannot read the document: {e}")))?;
     let mut settings = GenerationSettings::new();
     settings

@@ -22,14 +22,21 @@ pub fn generate(
     // modules, and the client's hooks), as is `backpack-types/src/support.rs` (it does not depend
     // on the spec); the rest of `generated/*/src` is produced here. Regen deletes only files that
     // carry the generated header, so the hand-written ones are safe.
-    // The client goes first: an operation progenitor fails on is left out of the document the
-    // server and the mocks are generated from, so all three agree.
-    let mut found = Report::default();
-    let mut pruned = backpack.clone();
-    let client_tokens =
-        client::generate_or_leave_out(&mut pruned, "::backpack_types::api", &mut found)?;
-    let pruned = &pruned;
+    // The client decides what the server, the mocks and the drift schemas are generated from: an
+    // operation progenitor fails on is left out of all of them, so they agree. That is rare, so
+    // they are generated from `backpack` while progenitor runs (it is the slowest generator), and
+    // generated again from the pruned document only when the client left something out.
     std::thread::scope(|s| {
+        let client_file = s.spawn(move || -> Result<(GeneratedFile, Report, Option<Value>)> {
+            let mut found = Report::default();
+            let (tokens, pruned) =
+                client::generate_or_prune(backpack, "::backpack_types::api", &mut found)?;
+            let file = file(
+                "generated/backpack-client/src/generated.rs",
+                render("client", BP, tokens)?,
+            );
+            Ok((file, found, pruned))
+        });
         let api = spawn(s, move || {
             types_file(
                 "api",
@@ -48,45 +55,22 @@ pub fn generate(
                 "Payments and store webhooks (`spec/webhooks.yaml`).",
             )
         });
-        let server_file = spawn(s, move || {
-            let tokens = server::generate(pruned)?;
-            Ok((
-                file(
-                    "generated/backpack-server/src/generated.rs",
-                    render("server", BP, tokens)?,
-                ),
-                Report::default(),
-            ))
-        });
-        let mock_file = spawn(s, move || {
-            let tokens = httpmock::generate(pruned, "::backpack_types::api")?;
-            Ok((
-                file(
-                    "generated/backpack-httpmock/src/generated.rs",
-                    render("httpmock", BP, quote!(#tokens))?,
-                ),
-                Report::default(),
-            ))
-        });
-        // The drift watch's schemas: what the generated client and receivers handle.
-        let drift_file = spawn(s, move || {
-            let tokens = drift::generate(pruned, webhooks)?;
-            Ok((
-                file(
-                    drift::PATH,
-                    render("drift", &format!("{BP} and {WH}"), tokens)?,
-                ),
-                Report::default(),
-            ))
-        });
+        let from_backpack = spawn_from_client_doc(s, backpack, webhooks);
         let catalogue_file = file(
             catalogue::PATH,
             catalogue::render(backpack, webhooks, &format!("{BP} and {WH}"))?,
         );
-        let client_file = file(
-            "generated/backpack-client/src/generated.rs",
-            render("client", BP, quote!(#client_tokens))?,
-        );
+        let (client_file, found, pruned) = client_file.join().map_err(|_| panicked())??;
+        let [server_file, mock_file, drift_file] = match &pruned {
+            None => join_all(from_backpack)?,
+            Some(pruned) => {
+                // Made from the unpruned document: wrong now, but joined so an error surfaces.
+                join_all(from_backpack)?;
+                std::thread::scope(|again| {
+                    join_all(spawn_from_client_doc(again, pruned, webhooks))
+                })?
+            }
+        };
         let (api_file, mut api_found) = join(api)?;
         let (hooks_file, hooks_found) = join(hooks)?;
         let files = vec![
@@ -94,15 +78,61 @@ pub fn generate(
             hooks_file,
             catalogue_file,
             client_file,
-            join(server_file)?.0,
-            join(mock_file)?.0,
-            join(drift_file)?.0,
+            server_file,
+            mock_file,
+            drift_file,
         ];
         api_found.merge(found);
         report.extend_in(BP, api_found);
         report.extend_in(WH, hooks_found);
         Ok(files)
     })
+}
+
+/// Server, mocks and drift schemas, on their threads, from `doc`: what the client was generated
+/// from.
+fn spawn_from_client_doc<'scope, 'env>(
+    s: &'scope Scope<'scope, 'env>,
+    doc: &'scope Value,
+    webhooks: &'scope Value,
+) -> [ScopedJoinHandle<'scope, Made>; 3] {
+    let server_file = spawn(s, move || {
+        let tokens = server::generate(doc)?;
+        Ok((
+            file(
+                "generated/backpack-server/src/generated.rs",
+                render("server", BP, tokens)?,
+            ),
+            Report::default(),
+        ))
+    });
+    let mock_file = spawn(s, move || {
+        let tokens = httpmock::generate(doc, "::backpack_types::api")?;
+        Ok((
+            file(
+                "generated/backpack-httpmock/src/generated.rs",
+                render("httpmock", BP, quote!(#tokens))?,
+            ),
+            Report::default(),
+        ))
+    });
+    // The drift watch's schemas: what the generated client and receivers handle.
+    let drift_file = spawn(s, move || {
+        let tokens = drift::generate(doc, webhooks)?;
+        Ok((
+            file(
+                drift::PATH,
+                render("drift", &format!("{BP} and {WH}"), tokens)?,
+            ),
+            Report::default(),
+        ))
+    });
+    [server_file, mock_file, drift_file]
+}
+
+fn join_all(handles: [ScopedJoinHandle<'_, Made>; 3]) -> Result<[GeneratedFile; 3]> {
+    let [a, b, c] = handles;
+    Ok([join(a)?.0, join(b)?.0, join(c)?.0])
 }
 
 type Made = Result<(GeneratedFile, Report)>;
@@ -115,10 +145,14 @@ fn spawn<'scope, 'env>(
 }
 
 fn join(handle: ScopedJoinHandle<'_, Made>) -> Made {
-    handle.join().map_err(|_| Error::Generate {
+    handle.join().map_err(|_| panicked())?
+}
+
+fn panicked() -> Error {
+    Error::Generate {
         what: "regen".into(),
         reason: "a generator thread panicked".into(),
-    })?
+    }
 }
 
 fn types_file(module: &str, doc: &Value, event_enum: &str, source: &str, doc_text: &str) -> Made {
