@@ -129,6 +129,7 @@ pub(crate) fn row_claim(
 }
 
 /// Whole seconds, rounded up, at least 1 (MySQL's `innodb_lock_wait_timeout`).
+#[cfg(feature = "mysql")]
 pub(crate) fn whole_seconds(duration: Duration) -> u64 {
     (duration.as_millis().div_ceil(1000) as u64).max(1)
 }
