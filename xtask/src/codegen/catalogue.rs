@@ -1,5 +1,5 @@
 //! `generated/backpack-types/src/catalogue.rs`: the webhook catalogue, written once from both
-//! spec documents. It holds [`WebhookKind`]-style data (every webhook, its family, its
+//! spec documents. It holds `WebhookKind`-style data (every webhook, its family, its
 //! `notification_type`, its handler method) and the `for_each_webhook!` macro that hands that list
 //! to the crates that define handler traits, dispatch and test tables, so a webhook added to the
 //! spec reaches all of them by a regen.
