@@ -34,7 +34,9 @@ use std::time::{Duration, SystemTime};
 use sqlx::mysql::{MySql, MySqlConnectOptions, MySqlPool};
 use sqlx::{AssertSqlSafe, Executor, Row, Transaction};
 
-use super::sql::{HANDLER_SAVEPOINT, PoolSettings, hex_literal, row_claim, whole_seconds};
+use super::sql::{
+    HANDLER_SAVEPOINT, PoolSettings, claim_retrying, hex_literal, row_claim, whole_seconds,
+};
 use super::{Claim, ClaimToken, DedupStore, StoreError, StoredAnswer, lease_millis, unix_millis};
 use crate::transactional::{SqlStore, TxClaim, sealed};
 
@@ -204,12 +206,8 @@ impl MySqlStore {
 
 impl DedupStore for MySqlStore {
     async fn claim(&self, key: &str, lease: Duration) -> Result<Claim, StoreError> {
-        for _ in 0..4 {
-            if let Some(claim) = self.claim_once(key, lease_millis(lease)).await? {
-                return Ok(claim);
-            }
-        }
-        Ok(Claim::InProgress)
+        let lease_ms = lease_millis(lease);
+        claim_retrying(|| self.claim_once(key, lease_ms)).await
     }
 
     async fn complete(

@@ -39,7 +39,7 @@ use std::time::{Duration, SystemTime};
 use sqlx::postgres::{PgConnectOptions, PgPool, Postgres};
 use sqlx::{AssertSqlSafe, Executor, Row, Transaction};
 
-use super::sql::{HANDLER_SAVEPOINT, PoolSettings, hex_literal, row_claim};
+use super::sql::{HANDLER_SAVEPOINT, PoolSettings, claim_retrying, hex_literal, row_claim};
 use super::{Claim, ClaimToken, DedupStore, StoreError, StoredAnswer, lease_millis, unix_millis};
 use crate::transactional::{SqlStore, TxClaim, sealed};
 
@@ -208,13 +208,8 @@ impl PostgresStore {
 
 impl DedupStore for PostgresStore {
     async fn claim(&self, key: &str, lease: Duration) -> Result<Claim, StoreError> {
-        // Bounded: the row only flips between absent and present while others release.
-        for _ in 0..4 {
-            if let Some(claim) = self.claim_once(key, lease_millis(lease)).await? {
-                return Ok(claim);
-            }
-        }
-        Ok(Claim::InProgress)
+        let lease_ms = lease_millis(lease);
+        claim_retrying(|| self.claim_once(key, lease_ms)).await
     }
 
     async fn complete(

@@ -104,6 +104,22 @@ impl PoolSettings {
 /// the claim and dropping the handler's writes.
 pub(crate) const HANDLER_SAVEPOINT: &str = "backpack_webhook_handler";
 
+/// A claim through `attempt` (one insert-or-read round), repeated a bounded number of times:
+/// an attempt finds nothing (`None`) only when the row vanished between its insert and its read
+/// because another instance released it, which can repeat only while others keep releasing.
+pub(crate) async fn claim_retrying<F, Fut>(mut attempt: F) -> Result<Claim, StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<Option<Claim>, StoreError>>,
+{
+    for _ in 0..4 {
+        if let Some(claim) = attempt().await? {
+            return Ok(claim);
+        }
+    }
+    Ok(Claim::InProgress)
+}
+
 /// `key` as hex digits, for a literal in a multi-statement batch (which cannot bind
 /// parameters). Hex cannot break out of the literal, whatever the key holds.
 pub(crate) fn hex_literal(key: &str) -> String {
