@@ -39,7 +39,9 @@ use std::time::{Duration, SystemTime};
 use sqlx::postgres::{PgConnectOptions, PgPool, Postgres};
 use sqlx::{AssertSqlSafe, Executor, Row, Transaction};
 
-use super::sql::{HANDLER_SAVEPOINT, PoolSettings, claim_retrying, hex_literal, row_claim};
+use super::sql::{
+    HANDLER_SAVEPOINT, PoolSettings, claim_retrying, hex_literal, row_claim, stored_answer,
+};
 use super::{Claim, ClaimToken, DedupStore, StoreError, StoredAnswer, lease_millis, unix_millis};
 use crate::transactional::{SqlStore, TxClaim, sealed};
 
@@ -196,12 +198,7 @@ impl PostgresStore {
         .map_err(StoreError::backend)?;
         match row {
             None => Ok(None), // released in between: try again
-            Some(row) => row_claim(
-                row.try_get(0).map_err(StoreError::backend)?,
-                row.try_get(1).map_err(StoreError::backend)?,
-                row.try_get(2).map_err(StoreError::backend)?,
-            )
-            .map(Some),
+            Some(row) => row_claim(&row).map(Some),
         }
     }
 }
@@ -335,14 +332,7 @@ impl SqlStore for PostgresStore {
             return Ok(TxClaim::InProgress);
         }
         if token.is_none() {
-            let claim = row_claim(
-                None,
-                row.try_get(1).map_err(StoreError::backend)?,
-                row.try_get(2).map_err(StoreError::backend)?,
-            )?;
-            if let Claim::Done(answer) = claim {
-                return Ok(TxClaim::Done(answer));
-            }
+            return Ok(TxClaim::Done(stored_answer(&row)?));
         }
         // A plain claim whose holder died: take it over inside this transaction.
         let taken = sqlx::query(

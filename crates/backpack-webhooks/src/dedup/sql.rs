@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
+use sqlx::{ColumnIndex, Decode, Row, Type};
 
 use super::{Claim, StoreError, StoredAnswer};
 
@@ -126,22 +127,40 @@ pub(crate) fn hex_literal(key: &str) -> String {
     hex::encode(key.as_bytes())
 }
 
-/// The claim state of one stored row: `(token, status, body)`.
-pub(crate) fn row_claim(
-    token: Option<String>,
-    status: Option<i32>,
-    body: Option<Vec<u8>>,
-) -> Result<Claim, StoreError> {
+/// The claim a delivery row stands for: its first three columns are `token`, `status` and
+/// `body` (every store's `SELECT token, status, body …`).
+pub(crate) fn row_claim<R>(row: &R) -> Result<Claim, StoreError>
+where
+    R: Row,
+    usize: ColumnIndex<R>,
+    for<'r> Option<String>: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> Option<i32>: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> Option<Vec<u8>>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let token: Option<String> = row.try_get(0).map_err(StoreError::backend)?;
     if token.is_some() {
         return Ok(Claim::InProgress);
     }
+    stored_answer(row).map(Claim::Done)
+}
+
+/// The answer recorded in a delivery row whose second and third columns are `status` and `body`.
+pub(crate) fn stored_answer<R>(row: &R) -> Result<StoredAnswer, StoreError>
+where
+    R: Row,
+    usize: ColumnIndex<R>,
+    for<'r> Option<i32>: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> Option<Vec<u8>>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let status: Option<i32> = row.try_get(1).map_err(StoreError::backend)?;
+    let body: Option<Vec<u8>> = row.try_get(2).map_err(StoreError::backend)?;
     let status = status
         .and_then(|s| u16::try_from(s).ok())
         .ok_or_else(|| StoreError::Corrupt("stored answer without a valid status".into()))?;
-    Ok(Claim::Done(StoredAnswer {
+    Ok(StoredAnswer {
         status,
         body: Bytes::from(body.unwrap_or_default()),
-    }))
+    })
 }
 
 /// Whole seconds, rounded up, at least 1 (MySQL's `innodb_lock_wait_timeout`).

@@ -32,7 +32,9 @@ use sqlx::sqlite::{
 };
 use sqlx::{AssertSqlSafe, Executor, Row, Transaction};
 
-use super::sql::{HANDLER_SAVEPOINT, PoolSettings, claim_retrying, hex_literal, row_claim};
+use super::sql::{
+    HANDLER_SAVEPOINT, PoolSettings, claim_retrying, hex_literal, row_claim, stored_answer,
+};
 use super::{Claim, ClaimToken, DedupStore, StoreError, StoredAnswer, lease_millis, unix_millis};
 use crate::transactional::{SqlStore, TxClaim, sealed};
 
@@ -173,12 +175,7 @@ impl SqliteStore {
         .map_err(StoreError::backend)?;
         match row {
             None => Ok(None),
-            Some(row) => row_claim(
-                row.try_get(0).map_err(StoreError::backend)?,
-                row.try_get(1).map_err(StoreError::backend)?,
-                row.try_get(2).map_err(StoreError::backend)?,
-            )
-            .map(Some),
+            Some(row) => row_claim(&row).map(Some),
         }
     }
 }
@@ -308,14 +305,8 @@ impl SqlStore for SqliteStore {
         if token.is_some() && expired != Some(true) {
             return Ok(TxClaim::InProgress);
         }
-        if token.is_none()
-            && let Claim::Done(answer) = row_claim(
-                None,
-                row.try_get(1).map_err(StoreError::backend)?,
-                row.try_get(2).map_err(StoreError::backend)?,
-            )?
-        {
-            return Ok(TxClaim::Done(answer));
+        if token.is_none() {
+            return Ok(TxClaim::Done(stored_answer(&row)?));
         }
         // A plain claim whose holder died: take it over inside this transaction.
         let taken = sqlx::query(
