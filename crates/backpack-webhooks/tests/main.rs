@@ -9,7 +9,6 @@ mod common;
 mod crash;
 mod dedup;
 mod fuzz;
-mod observe;
 mod samples;
 mod signature;
 mod sql;
