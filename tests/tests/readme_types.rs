@@ -1,4 +1,4 @@
-//! The README's "Depending on the generated types" example, compiled and run.
+//! The "Depending on the generated types" example of docs/guide/types.md, run with assertions.
 
 use backpack_types::api::NewVirtualItem;
 use backpack_types::webhooks::WebhookEvent;

@@ -1,4 +1,4 @@
-//! The example from the README's "Test your integration offline": one process runs the emulator,
+//! The example of docs/guide/emulator.md ("In your own tests"): one process runs the emulator,
 //! the SDK, and a game backend's webhook receiver built on `backpack-webhooks`. It grants an
 //! item, moves it to the game, sees `user_validation` then `order_paid`, fails the first two
 //! deliveries, moves the emulator's clock over the retry waits, and checks that the item was

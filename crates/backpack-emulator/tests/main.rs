@@ -5,5 +5,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod game_backend;
-mod readme;
+mod guide;
 mod trigger;

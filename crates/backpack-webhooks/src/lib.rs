@@ -1,6 +1,62 @@
 //! Verify, parse, deduplicate and answer Xsolla webhooks: the payments/store family
 //! (`payment`, `order_paid`, …) and the Backpack family (`user_validation`, `move_to_game`).
 //!
+//! A receiver is built from the project's secret key, your handler and a deduplication store;
+//! it is a tower service, so mount it in axum with `Router::route_service`. Here one signed
+//! delivery goes through it in process:
+//!
+//! ```
+//! use axum::body::Body;
+//! use backpack_webhooks::{
+//!     Delivery, HandlerError, HandlerResult, MemoryStore, OrderPaid, UserValidation,
+//!     WebhookHandler, WebhookReceiver, WebhookSecret, authorization_value,
+//! };
+//! use tower::ServiceExt;
+//!
+//! /// Your game: one method per webhook type you care about; the others accept.
+//! struct Game;
+//!
+//! impl WebhookHandler for Game {
+//!     async fn user_validation(&self, event: UserValidation, _: &Delivery) -> HandlerResult {
+//!         match event.user {
+//!             Some(user) if user.id.to_string() == "player-1" => Ok(()), // 204
+//!             _ => Err(HandlerError::invalid_user()), // 400 INVALID_USER
+//!         }
+//!     }
+//!
+//!     async fn order_paid(&self, event: OrderPaid, _: &Delivery) -> HandlerResult {
+//!         for item in &event.items {
+//!             println!("grant {} × {} (order {})", item.quantity, item.sku, event.order.id);
+//!         }
+//!         Ok(()) // 204; a retry of this order is answered 204 without calling you again
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let secret = WebhookSecret::try_new("project secret key")?; // WebhookSecret::from_env(…) in production
+//! let receiver = WebhookReceiver::new(secret.clone(), Game, MemoryStore::new())?;
+//! let app = axum::Router::new().route_service("/xsolla/webhook", receiver);
+//!
+//! // What Xsolla sends: the body, signed with the secret key.
+//! let body = br#"{"notification_type":"user_validation","settings":{"project_id":1,"merchant_id":2},"user":{"id":"player-1"}}"#;
+//! let request = http::Request::post("/xsolla/webhook")
+//!     .header("authorization", authorization_value(body, &secret))
+//!     .body(Body::from(&body[..]))?;
+//! let response = app.clone().oneshot(request).await?;
+//! assert_eq!(response.status(), 204);
+//!
+//! // A wrong signature never reaches the handler.
+//! let forged = http::Request::post("/xsolla/webhook")
+//!     .header("authorization", "Signature 0000000000000000000000000000000000000000")
+//!     .body(Body::from(&body[..]))?;
+//! assert_eq!(app.oneshot(forged).await?.status(), 400);
+//! # Ok(()) }
+//! ```
+//!
+//! The guide in the repository, `docs/guide/webhooks.md`, covers exactly-once grants with a
+//! transactional handler, the stores and deployment; this page is the reference.
+//!
 //! * [`verify`] / [`sign`]: the `Authorization: Signature <sha1(raw body ‖ secret)>` check.
 //! * [`parse()`] / [`parse_backpack`] / [`verify_and_parse`]: typed events ([`WebhookEvent`],
 //!   [`BackpackWebhookEvent`]) plus deduplication key and sandbox flag.
