@@ -6,6 +6,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod api_surface;
-mod readme_types;
+mod guide_types;
 mod server_roundtrip;
 mod spec_sound;

@@ -18,7 +18,7 @@ fn sword() -> NewVirtualItem {
 }
 
 #[test]
-fn readme_example_handles_known_and_unknown_types() {
+fn guide_example_handles_known_and_unknown_types() {
     let unknown = on_body(br#"{"notification_type": "loyalty_points", "points": 5}"#).unwrap();
     assert_eq!(unknown, "new webhook type: \"loyalty_points\"");
     let user_validation = on_body(br#"{"notification_type": "user_validation", "user": {"id": "u1"}, "settings": {"project_id": 1, "merchant_id": 2}}"#).unwrap();
@@ -27,7 +27,7 @@ fn readme_example_handles_known_and_unknown_types() {
 }
 
 #[test]
-fn readme_example_builds_a_request_body_with_constructor_and_setters() {
+fn guide_example_builds_a_request_body_with_constructor_and_setters() {
     let json = serde_json::to_value(sword()).unwrap();
     assert_eq!(
         json,
