@@ -18,8 +18,8 @@
 //!   `item_type` (other values are `400`);
 //! * `get-games` answers `200` with `[{id, external_game_id, game_name, game_image_url}]`.
 //!
-//! Modules: [`validate`] (request checks), [`rows`] (request items to rows, rows to API views),
-//! [`create`] (the create flow), [`moves`] (the move flow), [`handlers`] (the operations).
+//! Modules: `validate` (request checks), `rows` (request items to rows, rows to API views),
+//! `create` (the create flow), `moves` (the move flow), `handlers` (the operations).
 
 mod create;
 mod handlers;
