@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use backpack_emulator::{Emulator, Error as EmulatorError, RetryPolicy, WebhookKind};
+use backpack_emulator::{Emulator, Error as EmulatorError, ResendSchedule, WebhookKind};
 use clap::{Args, Subcommand};
 use uuid::Uuid;
 
@@ -88,25 +88,25 @@ Examples:
 Prints the queued delivery as one JSON line: {\"id\",\"type\",\"policy\",\"max_attempts\"}.";
 
 /// The `trigger` help: the examples, then each retry schedule with the types that follow it
-/// (from the webhook catalogue and the emulator's `RetryPolicy::of`).
+/// (from the webhook catalogue and the emulator's `ResendSchedule::of`).
 fn trigger_help() -> String {
     let schedules = [
         (
-            RetryPolicy::Order,
+            ResendSchedule::Order,
             "20 attempts (2 x 5 min, 7 x 15 min, 10 x 60 min)",
         ),
         (
-            RetryPolicy::Payment,
+            ResendSchedule::Payment,
             "12 attempts (1, 2, 4, 8, 15, 30, 60, 60, 120, 120, 120 min; an emulator choice)",
         ),
-        (RetryPolicy::Once, "one attempt"),
+        (ResendSchedule::Once, "one attempt"),
     ];
     let lines: Vec<String> = schedules
         .iter()
         .map(|(policy, text)| {
             let kinds: Vec<&str> = WebhookKind::ALL
                 .iter()
-                .filter(|kind| RetryPolicy::of(**kind) == *policy)
+                .filter(|kind| ResendSchedule::of(**kind) == *policy)
                 .map(|kind| kind.name())
                 .collect();
             format!("  {}: {text}.", kinds.join(", "))

@@ -32,7 +32,7 @@ use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
 use crate::db::{self, Db};
-use crate::time::Clock;
+use crate::time::EmulatorClock;
 
 /// Issuer claim of emulator tokens.
 pub const ISSUER: &str = "backpack-emulator";
@@ -68,7 +68,7 @@ pub struct Claims {
 
 /// Why a token was refused (public messages: no token content).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum TokenError {
+pub enum TokenRefusal {
     /// Expired.
     #[error("the access token has expired")]
     Expired,
@@ -86,7 +86,7 @@ pub struct Auth {
     host_id: Option<Uuid>,
     ttl_secs: u64,
     db: Arc<Db>,
-    clock: Clock,
+    clock: EmulatorClock,
 }
 
 impl std::fmt::Debug for Auth {
@@ -115,7 +115,7 @@ pub struct AuthConfig {
 impl Auth {
     /// Token issuing and checking with `config`, storing refresh tokens in `db`; token times
     /// come from `clock`.
-    pub fn new(config: AuthConfig, db: Arc<Db>, clock: Clock) -> Self {
+    pub fn new(config: AuthConfig, db: Arc<Db>, clock: EmulatorClock) -> Self {
         Self {
             encoding: EncodingKey::from_secret(&config.signing_key),
             decoding: DecodingKey::from_secret(&config.signing_key),
@@ -156,22 +156,22 @@ impl Auth {
     }
 
     /// Checks a token: signature, issuer, expiry.
-    pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
+    pub fn verify(&self, token: &str) -> Result<Claims, TokenRefusal> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &Self::validation())
-            .map_err(|_| TokenError::Invalid)?;
+            .map_err(|_| TokenRefusal::Invalid)?;
         // `exp` is checked with second precision and no leeway: a token is dead at `exp`.
         if data.claims.exp <= self.clock.now_secs() {
-            return Err(TokenError::Expired);
+            return Err(TokenRefusal::Expired);
         }
         Ok(data.claims)
     }
 
     /// The claims of a token the middleware already accepted (expiry not re-checked, so a token
     /// that expires between the middleware and the handler still reaches a consistent answer).
-    pub fn claims(&self, token: &str) -> Result<Claims, TokenError> {
+    pub fn claims(&self, token: &str) -> Result<Claims, TokenRefusal> {
         jsonwebtoken::decode::<Claims>(token, &self.decoding, &Self::validation())
             .map(|data| data.claims)
-            .map_err(|_| TokenError::Invalid)
+            .map_err(|_| TokenRefusal::Invalid)
     }
 
     fn client_matches(&self, client_id: &str, client_secret: Option<&str>) -> bool {
@@ -410,7 +410,7 @@ pub async fn enforce(State(auth): State<Arc<Auth>>, request: Request, next: Next
 mod tests {
     use super::*;
 
-    async fn auth(ttl: u64, clock: Clock) -> Auth {
+    async fn auth(ttl: u64, clock: EmulatorClock) -> Auth {
         Auth::new(
             AuthConfig {
                 signing_key: b"k".to_vec(),
@@ -426,24 +426,24 @@ mod tests {
 
     #[tokio::test]
     async fn issued_tokens_verify_and_foreign_ones_do_not() {
-        let auth = auth(60, Clock::system()).await;
+        let auth = auth(60, EmulatorClock::system()).await;
         let token = auth.issue(TokenKind::User, "u").unwrap();
         let claims = auth.verify(&token).unwrap();
         assert_eq!(claims.kind, TokenKind::User);
         assert_eq!(claims.sub, "u");
-        assert_eq!(auth.verify("a.b.c"), Err(TokenError::Invalid));
+        assert_eq!(auth.verify("a.b.c"), Err(TokenRefusal::Invalid));
         let other = jsonwebtoken::encode(
             &Header::new(Algorithm::HS256),
             &claims,
             &EncodingKey::from_secret(b"other"),
         )
         .unwrap();
-        assert_eq!(auth.verify(&other), Err(TokenError::Invalid));
+        assert_eq!(auth.verify(&other), Err(TokenRefusal::Invalid));
     }
 
     #[tokio::test]
     async fn expired_tokens_are_refused_without_leeway() {
-        let clock = Clock::system();
+        let clock = EmulatorClock::system();
         let auth = auth(60, clock.clone()).await;
         let token = auth.issue(TokenKind::Merchant, "c").unwrap();
         let mut claims = auth.verify(&token).unwrap();
@@ -458,24 +458,24 @@ mod tests {
             &EncodingKey::from_secret(b"k"),
         )
         .unwrap();
-        assert_eq!(auth.verify(&expired), Err(TokenError::Expired));
+        assert_eq!(auth.verify(&expired), Err(TokenRefusal::Expired));
         assert!(auth.claims(&expired).is_ok());
     }
 
     #[tokio::test]
     async fn tokens_expire_on_the_emulator_clock() {
-        let clock = Clock::manual();
+        let clock = EmulatorClock::manual();
         let auth = auth(60, clock.clone()).await;
         let token = auth.issue(TokenKind::User, "u").unwrap();
         clock.advance(std::time::Duration::from_secs(59));
         assert!(auth.verify(&token).is_ok());
         clock.advance(std::time::Duration::from_secs(1));
-        assert_eq!(auth.verify(&token), Err(TokenError::Expired));
+        assert_eq!(auth.verify(&token), Err(TokenRefusal::Expired));
     }
 
     #[tokio::test]
     async fn client_check() {
-        let auth = auth(1, Clock::system()).await;
+        let auth = auth(1, EmulatorClock::system()).await;
         assert!(auth.client_matches("c", Some("s")));
         assert!(!auth.client_matches("c", Some("x")));
         assert!(!auth.client_matches("c", None));

@@ -32,7 +32,7 @@
 //!
 //! | route | what |
 //! |---|---|
-//! | the 14 spec operations | [`api::Emulator`] behind `backpack_server::router` and [`auth::enforce`] |
+//! | the 14 spec operations | [`api::ApiBackend`] behind `backpack_server::router` and [`auth::enforce`] |
 //! | `POST /api/oauth2/token` | Login-style token endpoint ([`auth::token_endpoint`]) |
 //! | `GET /emulator/health` | `200 ok` (emulator-only) |
 //! | `GET /emulator/outbox` | the webhook outbox as JSON (emulator-only) |
@@ -71,16 +71,16 @@ use uuid::Uuid;
 
 pub use crate::error::Error;
 pub use crate::outbox::store::OutboxEntry;
-pub use crate::schedule::RetryPolicy;
-pub use crate::time::Clock;
-pub use crate::trigger::{Body, Triggered};
+pub use crate::schedule::ResendSchedule;
+pub use crate::time::EmulatorClock;
+pub use crate::trigger::{TriggerBody, Triggered};
 pub use backpack_types::{WebhookFamily, WebhookKind};
 
 use crate::auth::{Auth, AuthConfig, TokenKind};
 use crate::db::Db;
 use crate::outbox::store;
 use crate::outbox::{Outbox, OutboxConfig};
-use crate::schedule::Schedule;
+use crate::schedule::ScaledSchedule;
 use crate::trigger::Trigger;
 use crate::webhooks::Target;
 
@@ -99,7 +99,7 @@ pub struct EmulatorBuilder {
     client_secret: String,
     token_ttl: Duration,
     webhook: Option<(String, String)>,
-    clock: Clock,
+    clock: EmulatorClock,
     time_scale: f64,
     legacy_move_webhook: bool,
     webhook_timeout: Duration,
@@ -128,7 +128,7 @@ impl Default for EmulatorBuilder {
             client_secret: DEFAULT_CLIENT_SECRET.to_owned(),
             token_ttl: Duration::from_secs(3600),
             webhook: None,
-            clock: Clock::manual(),
+            clock: EmulatorClock::manual(),
             time_scale: 1.0,
             legacy_move_webhook: false,
             webhook_timeout: Duration::from_secs(10),
@@ -188,13 +188,13 @@ impl EmulatorBuilder {
     /// Run on the system clock, dividing every retry wait by `time_scale` (`6000` turns
     /// 5 minutes into 50 ms). Default: a manual clock, moved by [`Emulator::advance`].
     pub fn system_clock(mut self, time_scale: f64) -> Self {
-        self.clock = Clock::system();
+        self.clock = EmulatorClock::system();
         self.time_scale = time_scale;
         self
     }
 
     /// Use this clock (for example one shared with other test fixtures).
-    pub fn clock(mut self, clock: Clock) -> Self {
+    pub fn clock(mut self, clock: EmulatorClock) -> Self {
         self.clock = clock;
         self
     }
@@ -307,13 +307,13 @@ impl EmulatorBuilder {
             .build()
             .map_err(|e| Error::Config(format!("cannot build the webhook HTTP client: {e}")))?;
         let wake = Arc::new(Notify::new());
-        let backend = api::Emulator {
+        let backend = api::ApiBackend {
             db: Arc::clone(&db),
             auth: Arc::clone(&auth),
             target: target.clone(),
             client: client.clone(),
             legacy_move_webhook: self.legacy_move_webhook,
-            schedule: Schedule::new(RetryPolicy::Order, self.time_scale),
+            schedule: ScaledSchedule::new(ResendSchedule::Order, self.time_scale),
             order_base,
             wake: Arc::clone(&wake),
             clock: clock.clone(),
@@ -438,7 +438,7 @@ pub struct Emulator {
     host_id: Option<Uuid>,
     auth: Arc<Auth>,
     db: Arc<Db>,
-    clock: Clock,
+    clock: EmulatorClock,
     outbox: Option<Arc<Outbox>>,
     trigger: Trigger,
     stop: watch::Sender<bool>,
@@ -508,7 +508,7 @@ impl Emulator {
     }
 
     /// The emulator's clock.
-    pub fn clock(&self) -> &Clock {
+    pub fn clock(&self) -> &EmulatorClock {
         &self.clock
     }
 
@@ -552,11 +552,15 @@ impl Emulator {
     /// Queues the documented sample of `kind`, signed, due now, on the type's own retry
     /// schedule ([`schedule`]). Call [`Emulator::settle`] to wait for the first attempt.
     pub async fn trigger(&self, kind: WebhookKind) -> Result<Triggered, Error> {
-        self.trigger.send(kind, Body::Sample).await
+        self.trigger.send(kind, TriggerBody::Sample).await
     }
 
-    /// Like [`Emulator::trigger`], with a chosen body ([`Body::Raw`] is sent byte for byte).
-    pub async fn trigger_with(&self, kind: WebhookKind, body: Body) -> Result<Triggered, Error> {
+    /// Like [`Emulator::trigger`], with a chosen body ([`TriggerBody::Raw`] is sent byte for byte).
+    pub async fn trigger_with(
+        &self,
+        kind: WebhookKind,
+        body: TriggerBody,
+    ) -> Result<Triggered, Error> {
         self.trigger.send(kind, body).await
     }
 

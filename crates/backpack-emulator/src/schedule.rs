@@ -1,11 +1,12 @@
-//! Retry schedules: how often, and how far apart, the outbox sends a webhook that was not
-//! acknowledged.
+//! Re-send schedules: how often, and how far apart, the outbox sends a webhook that was not
+//! acknowledged ([`ResendSchedule`]: Xsolla's schedule per webhook type; [`ScaledSchedule`]: its
+//! waits divided by the emulator's time scale).
 //!
-//! | policy | used for | attempts | waits between attempts |
+//! | schedule | used for | attempts | waits between attempts |
 //! |---|---|---|---|
-//! | [`RetryPolicy::Order`] | `order_paid`, `order_canceled`, Backpack `move_to_game` | 20 | 2 × 5 min, 7 × 15 min, 10 × 60 min (documented) |
-//! | [`RetryPolicy::Payment`] | `payment`, `refund`, `partial_refund`, `afs_reject`, `payment_account_*`, the subscription webhooks | 12 | 1, 2, 4, 8, 15, 30, 60, 60, 120, 120, 120 min (**an emulator choice**) |
-//! | [`RetryPolicy::Once`] | `user_validation`, `user_search`, Backpack `user_validation` | 1 | — |
+//! | [`ResendSchedule::Order`] | `order_paid`, `order_canceled`, Backpack `move_to_game` | 20 | 2 × 5 min, 7 × 15 min, 10 × 60 min (documented) |
+//! | [`ResendSchedule::Payment`] | `payment`, `refund`, `partial_refund`, `afs_reject`, `payment_account_*`, the subscription webhooks | 12 | 1, 2, 4, 8, 15, 30, 60, 60, 120, 120, 120 min (**an emulator choice**) |
+//! | [`ResendSchedule::Once`] | `user_validation`, `user_search`, Backpack `user_validation` | 1 | — |
 //!
 //! Sources: the `order_paid` schedule is documented on
 //! <https://developers.xsolla.com/webhooks/operation/successful-order-payment> and applies to
@@ -20,16 +21,16 @@
 //! payment schedule (the deprecated overview's general rule). Validation webhooks answer a
 //! question while the player waits, so they are never re-sent.
 //!
-//! The answer rules are the same for every policy: 200/201/204 delivered; 400, 401, 402, 403,
+//! The answer rules are the same for every schedule: 200/201/204 delivered; 400, 401, 402, 403,
 //! 404, 409, 415, 422 stop; anything else (or no answer) is retried.
 
 use std::time::Duration;
 
 use backpack_types::{WebhookFamily, WebhookKind};
 
-/// Which retry schedule a webhook follows.
+/// Which of Xsolla's re-send schedules a webhook follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum RetryPolicy {
+pub enum ResendSchedule {
     /// 20 attempts: 2 × 5 min, 7 × 15 min, 10 × 60 min apart.
     Order,
     /// 12 attempts at increasing intervals within 12 hours (intervals chosen by the emulator).
@@ -38,7 +39,7 @@ pub enum RetryPolicy {
     Once,
 }
 
-impl RetryPolicy {
+impl ResendSchedule {
     /// The schedule `kind` follows (the table above). A kind this list does not name (one the
     /// spec gained later) follows its family's usual schedule: [`Payment`](Self::Payment) for
     /// payments webhooks (the deprecated overview's general rule), [`Order`](Self::Order) for
@@ -67,7 +68,7 @@ impl RetryPolicy {
         }
     }
 
-    /// The policy stored as `word` (rows written before policies existed are `order`).
+    /// The schedule stored as `word` (rows written before schedules were stored are `order`).
     pub fn from_word(word: &str) -> Option<Self> {
         match word {
             "order" => Some(Self::Order),
@@ -90,16 +91,16 @@ impl RetryPolicy {
     }
 }
 
-/// A retry policy with every wait divided by a time scale.
+/// A [`ResendSchedule`] with every wait divided by a time scale.
 #[derive(Debug, Clone)]
-pub struct Schedule {
+pub struct ScaledSchedule {
     delays: Vec<Duration>,
 }
 
-impl Schedule {
-    /// `policy` with every wait divided by `time_scale` (must be positive and finite).
-    pub fn new(policy: RetryPolicy, time_scale: f64) -> Self {
-        let delays = policy
+impl ScaledSchedule {
+    /// `schedule` with every wait divided by `time_scale` (must be positive and finite).
+    pub fn new(schedule: ResendSchedule, time_scale: f64) -> Self {
+        let delays = schedule
             .minutes()
             .into_iter()
             .map(|m| Duration::from_secs_f64((m * 60) as f64 / time_scale))
@@ -128,24 +129,27 @@ impl Schedule {
 mod tests {
     #[test]
     fn validation_types_are_never_resent_and_others_follow_their_family() {
-        use super::RetryPolicy;
+        use super::ResendSchedule;
         use backpack_types::WebhookKind;
         assert_eq!(
-            RetryPolicy::of(WebhookKind::UserValidation),
-            RetryPolicy::Once
+            ResendSchedule::of(WebhookKind::UserValidation),
+            ResendSchedule::Once
         );
         assert_eq!(
-            RetryPolicy::of(WebhookKind::BackpackUserValidation),
-            RetryPolicy::Once
+            ResendSchedule::of(WebhookKind::BackpackUserValidation),
+            ResendSchedule::Once
         );
         assert_eq!(
-            RetryPolicy::of(WebhookKind::OrderCanceled),
-            RetryPolicy::Order
+            ResendSchedule::of(WebhookKind::OrderCanceled),
+            ResendSchedule::Order
         );
-        assert_eq!(RetryPolicy::of(WebhookKind::Refund), RetryPolicy::Payment);
         assert_eq!(
-            RetryPolicy::of(WebhookKind::NonRenewalSubscription),
-            RetryPolicy::Payment
+            ResendSchedule::of(WebhookKind::Refund),
+            ResendSchedule::Payment
+        );
+        assert_eq!(
+            ResendSchedule::of(WebhookKind::NonRenewalSubscription),
+            ResendSchedule::Payment
         );
     }
 
@@ -153,7 +157,7 @@ mod tests {
 
     #[test]
     fn order_schedule_is_2_7_10() {
-        let s = Schedule::new(RetryPolicy::Order, 1.0);
+        let s = ScaledSchedule::new(ResendSchedule::Order, 1.0);
         assert_eq!(s.max_attempts(), 20);
         let minutes: Vec<u64> = (1..20).map(|a| s.delay_after(a).as_secs() / 60).collect();
         assert_eq!(&minutes[..2], &[5, 5]);
@@ -162,14 +166,14 @@ mod tests {
         assert_eq!(s.span(), Duration::from_secs(715 * 60));
         assert_eq!(s.delay_after(20), Duration::ZERO);
         assert_eq!(
-            Schedule::new(RetryPolicy::Order, 6000.0).delay_after(1),
+            ScaledSchedule::new(ResendSchedule::Order, 6000.0).delay_after(1),
             Duration::from_millis(50)
         );
     }
 
     #[test]
     fn payment_schedule_is_12_attempts_within_12_hours_increasing() {
-        let s = Schedule::new(RetryPolicy::Payment, 1.0);
+        let s = ScaledSchedule::new(ResendSchedule::Payment, 1.0);
         assert_eq!(s.max_attempts(), 12);
         assert!(s.span() < Duration::from_secs(12 * 3600));
         let delays: Vec<Duration> = (1..12).map(|a| s.delay_after(a)).collect();
@@ -179,11 +183,15 @@ mod tests {
 
     #[test]
     fn validation_is_sent_once() {
-        let s = Schedule::new(RetryPolicy::Once, 1.0);
+        let s = ScaledSchedule::new(ResendSchedule::Once, 1.0);
         assert_eq!(s.max_attempts(), 1);
         assert_eq!(s.span(), Duration::ZERO);
-        for policy in [RetryPolicy::Order, RetryPolicy::Payment, RetryPolicy::Once] {
-            assert_eq!(RetryPolicy::from_word(policy.as_str()), Some(policy));
+        for schedule in [
+            ResendSchedule::Order,
+            ResendSchedule::Payment,
+            ResendSchedule::Once,
+        ] {
+            assert_eq!(ResendSchedule::from_word(schedule.as_str()), Some(schedule));
         }
     }
 }

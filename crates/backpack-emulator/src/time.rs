@@ -2,8 +2,8 @@
 //! dependency.
 //!
 //! Every "now" in the emulator (token lifetimes, `created_at`, when a webhook retry is due)
-//! comes from one [`Clock`]. The system clock is for interactive use (retry delays can still be
-//! shortened with a time scale); a manual clock stands still until [`Clock::advance`] moves it,
+//! comes from one [`EmulatorClock`]. The system clock is for interactive use (retry delays can still be
+//! shortened with a time scale); a manual clock stands still until [`EmulatorClock::advance`] moves it,
 //! which makes retry schedules deterministic in tests.
 
 use std::sync::Arc;
@@ -12,14 +12,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Where the emulator's time comes from. Cheap to clone; clones share the same time.
 #[derive(Debug, Clone)]
-pub struct Clock {
+pub struct EmulatorClock {
     kind: Arc<ClockKind>,
 }
 
 #[derive(Debug)]
 enum ClockKind {
     System,
-    /// Unix milliseconds; moves only through [`Clock::advance`].
+    /// Unix milliseconds; moves only through [`EmulatorClock::advance`].
     Manual(AtomicI64),
 }
 
@@ -33,7 +33,7 @@ fn duration_millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
-impl Clock {
+impl EmulatorClock {
     /// The system clock.
     pub fn system() -> Self {
         Self {
@@ -42,7 +42,7 @@ impl Clock {
     }
 
     /// A clock that starts at the current system time (rounded down to a whole second) and
-    /// then stands still until [`Clock::advance`] moves it.
+    /// then stands still until [`EmulatorClock::advance`] moves it.
     pub fn manual() -> Self {
         let start = system_millis() / 1000 * 1000;
         Self {
@@ -142,7 +142,7 @@ mod tests {
 
     #[test]
     fn a_manual_clock_moves_only_when_advanced() {
-        let clock = Clock::manual();
+        let clock = EmulatorClock::manual();
         let start = clock.now_millis();
         let shared = clock.clone();
         assert_eq!(clock.now_millis(), start);
@@ -152,9 +152,9 @@ mod tests {
         assert_eq!(clock.now_millis(), start + 360_000);
         assert!(clock.advance_to(start));
         assert_eq!(clock.now_millis(), start + 360_000, "never backwards");
-        assert!(!Clock::system().advance(Duration::from_secs(1)));
-        assert!(!Clock::system().advance_to(i64::MAX));
-        assert!(!Clock::system().is_manual());
+        assert!(!EmulatorClock::system().advance(Duration::from_secs(1)));
+        assert!(!EmulatorClock::system().advance_to(i64::MAX));
+        assert!(!EmulatorClock::system().is_manual());
     }
 
     #[test]

@@ -16,8 +16,8 @@ use crate::db::Db;
 use crate::error::Error;
 use crate::outbox::store::{self, NewDelivery};
 use crate::samples;
-use crate::schedule::{RetryPolicy, Schedule};
-use crate::time::Clock;
+use crate::schedule::{ResendSchedule, ScaledSchedule};
+use crate::time::EmulatorClock;
 
 /// What a trigger queued.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,7 +27,7 @@ pub struct Triggered {
     /// The type's name (`order_paid`, `backpack.move_to_game`, …).
     #[serde(rename = "type")]
     pub type_name: String,
-    /// Its retry policy (`order`, `payment`, `once`).
+    /// Its re-send schedule ([`ResendSchedule::as_str`]: `order`, `payment`, `once`).
     pub policy: String,
     /// Attempts at most.
     pub max_attempts: u32,
@@ -35,7 +35,7 @@ pub struct Triggered {
 
 /// What a trigger sends.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Body {
+pub enum TriggerBody {
     /// The type's first documented sample.
     Sample,
     /// The documented sample with this example name.
@@ -50,7 +50,7 @@ pub struct Trigger {
     /// State.
     pub db: Arc<Db>,
     /// Time.
-    pub clock: Clock,
+    pub clock: EmulatorClock,
     /// Wakes the outbox worker.
     pub wake: Arc<Notify>,
     /// Whether a webhook URL is configured.
@@ -61,24 +61,24 @@ pub struct Trigger {
 
 impl Trigger {
     /// Queues `kind` with `body`, due now.
-    pub async fn send(&self, kind: WebhookKind, body: Body) -> Result<Triggered, Error> {
+    pub async fn send(&self, kind: WebhookKind, body: TriggerBody) -> Result<Triggered, Error> {
         if !self.enabled {
             return Err(Error::NoWebhookUrl);
         }
         let bytes = match body {
-            Body::Sample => samples::sample(kind.name(), None)?.body,
-            Body::Example(name) => samples::sample(kind.name(), Some(&name))?.body,
-            Body::Raw(bytes) => bytes,
+            TriggerBody::Sample => samples::sample(kind.name(), None)?.body,
+            TriggerBody::Example(name) => samples::sample(kind.name(), Some(&name))?.body,
+            TriggerBody::Raw(bytes) => bytes,
         };
-        let policy = RetryPolicy::of(kind);
-        let max_attempts = Schedule::new(policy, self.time_scale).max_attempts();
+        let schedule = ResendSchedule::of(kind);
+        let max_attempts = ScaledSchedule::new(schedule, self.time_scale).max_attempts();
         let now = self.clock.now_millis();
         let delivery = NewDelivery {
             notification_type: kind.notification_type().to_owned(),
             body: bytes,
             max_attempts,
             first_attempt_at: now,
-            policy,
+            schedule,
         };
         let queued = async { store::enqueue(&mut *self.db.writer().await?, &delivery, now).await };
         let id = queued
@@ -89,7 +89,7 @@ impl Trigger {
         Ok(Triggered {
             id,
             type_name: kind.name().to_owned(),
-            policy: policy.as_str().to_owned(),
+            policy: schedule.as_str().to_owned(),
             max_attempts,
         })
     }
@@ -123,9 +123,9 @@ pub async fn route(
         );
     };
     let body = match (body.is_empty(), query.example) {
-        (false, _) => Body::Raw(body.to_vec()),
-        (true, Some(example)) => Body::Example(example),
-        (true, None) => Body::Sample,
+        (false, _) => TriggerBody::Raw(body.to_vec()),
+        (true, Some(example)) => TriggerBody::Example(example),
+        (true, None) => TriggerBody::Sample,
     };
     match trigger.send(kind, body).await {
         Ok(triggered) => (StatusCode::ACCEPTED, axum::Json(triggered)).into_response(),

@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use backpack_emulator::{Body, Emulator, WebhookKind};
+use backpack_emulator::{Emulator, TriggerBody, WebhookKind};
 use backpack_sdk::types::api::{MoveToGameRequest, NewVirtualItem};
 use backpack_sdk::{BackpackClient, ClientCredentials};
 use backpack_webhooks::{
@@ -166,7 +166,7 @@ async fn grant_move_and_retried_order_paid_grant_exactly_once() {
     emulator
         .trigger_with(
             WebhookKind::OrderPaid,
-            Body::Raw(serde_json::to_vec(&delivered.body).unwrap()),
+            TriggerBody::Raw(serde_json::to_vec(&delivered.body).unwrap()),
         )
         .await
         .unwrap();

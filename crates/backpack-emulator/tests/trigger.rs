@@ -9,8 +9,8 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use backpack_emulator::schedule::Schedule;
-use backpack_emulator::{Body, Clock, Emulator, Error, RetryPolicy, WebhookKind};
+use backpack_emulator::schedule::ScaledSchedule;
+use backpack_emulator::{Emulator, EmulatorClock, Error, ResendSchedule, TriggerBody, WebhookKind};
 use backpack_webhooks::WebhookSecret;
 
 const SECRET: &str = "trigger-secret";
@@ -20,9 +20,9 @@ type Log = Arc<Mutex<Vec<(String, bool, i64)>>>;
 
 /// A receiver that records each request, stamped with the emulator's `clock`, and always
 /// answers `status`.
-async fn receiver(status: StatusCode, clock: &Clock) -> (String, Log) {
+async fn receiver(status: StatusCode, clock: &EmulatorClock) -> (String, Log) {
     async fn hook(
-        State((log, status, clock)): State<(Log, StatusCode, Clock)>,
+        State((log, status, clock)): State<(Log, StatusCode, EmulatorClock)>,
         headers: HeaderMap,
         body: Bytes,
     ) -> StatusCode {
@@ -52,7 +52,7 @@ fn attempts_of(outbox: &[backpack_emulator::OutboxEntry], id: i64) -> u32 {
 
 #[tokio::test]
 async fn every_type_is_sent_signed_and_retried_on_its_own_schedule() {
-    let clock = Clock::manual();
+    let clock = EmulatorClock::manual();
     let (url, log) = receiver(StatusCode::SERVICE_UNAVAILABLE, &clock).await;
     let emulator = Emulator::builder()
         .clock(clock)
@@ -88,8 +88,8 @@ async fn every_type_is_sent_signed_and_retried_on_its_own_schedule() {
     emulator.advance(Duration::from_secs(60)).await.unwrap();
     let outbox = emulator.outbox().await.unwrap();
     for (kind, id) in &queued {
-        let expected = match RetryPolicy::of(*kind) {
-            RetryPolicy::Payment => 2,
+        let expected = match ResendSchedule::of(*kind) {
+            ResendSchedule::Payment => 2,
             _ => 1,
         };
         assert_eq!(attempts_of(&outbox, *id), expected, "{kind} after 1 min");
@@ -98,10 +98,10 @@ async fn every_type_is_sent_signed_and_retried_on_its_own_schedule() {
     emulator.advance(Duration::from_secs(240)).await.unwrap();
     let outbox = emulator.outbox().await.unwrap();
     for (kind, id) in &queued {
-        let expected = match RetryPolicy::of(*kind) {
-            RetryPolicy::Payment => 3, // at 0, 1 and 3 minutes; the next at 7
-            RetryPolicy::Order => 2,   // at 0 and 5 minutes
-            RetryPolicy::Once => 1,
+        let expected = match ResendSchedule::of(*kind) {
+            ResendSchedule::Payment => 3, // at 0, 1 and 3 minutes; the next at 7
+            ResendSchedule::Order => 2,   // at 0 and 5 minutes
+            ResendSchedule::Once => 1,
         };
         assert_eq!(attempts_of(&outbox, *id), expected, "{kind} after 5 min");
     }
@@ -114,10 +114,10 @@ async fn every_type_is_sent_signed_and_retried_on_its_own_schedule() {
     let outbox = emulator.outbox().await.unwrap();
     for (kind, id) in &queued {
         let entry = outbox.iter().find(|d| d.id == *id).unwrap();
-        let expected = match RetryPolicy::of(*kind) {
-            RetryPolicy::Order => 20,
-            RetryPolicy::Payment => 12,
-            RetryPolicy::Once => 1,
+        let expected = match ResendSchedule::of(*kind) {
+            ResendSchedule::Order => 20,
+            ResendSchedule::Payment => 12,
+            ResendSchedule::Once => 1,
         };
         assert_eq!(
             (entry.attempts, entry.state.as_str()),
@@ -137,7 +137,7 @@ async fn every_type_is_sent_signed_and_retried_on_its_own_schedule() {
 
 #[tokio::test]
 async fn a_caller_body_is_sent_as_given_and_the_route_works() {
-    let clock = Clock::manual();
+    let clock = EmulatorClock::manual();
     let (url, log) = receiver(StatusCode::NO_CONTENT, &clock).await;
     let emulator = Emulator::builder()
         .clock(clock)
@@ -147,7 +147,7 @@ async fn a_caller_body_is_sent_as_given_and_the_route_works() {
         .unwrap();
     let body = br#"{"notification_type":"payment","transaction":{"id":77}}"#.to_vec();
     emulator
-        .trigger_with(WebhookKind::Payment, Body::Raw(body.clone()))
+        .trigger_with(WebhookKind::Payment, TriggerBody::Raw(body.clone()))
         .await
         .unwrap();
     // The emulator-only HTTP route: an empty body sends the documented sample.
@@ -206,7 +206,7 @@ async fn without_a_webhook_url_trigger_is_refused_and_the_system_clock_cannot_ad
 async fn a_database_file_keeps_the_outbox_and_the_signing_key_across_restarts() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("emulator.sqlite");
-    let clock = Clock::manual();
+    let clock = EmulatorClock::manual();
     let (failing, _) = receiver(StatusCode::SERVICE_UNAVAILABLE, &clock).await;
     let first = Emulator::builder()
         .clock(clock.clone())
@@ -262,8 +262,8 @@ fn minutes_of(log: &Log, kind: &str, start: i64) -> Vec<i64> {
 }
 
 /// When each attempt of `policy` is due, in minutes after the first.
-fn due_minutes(policy: RetryPolicy) -> Vec<i64> {
-    let schedule = Schedule::new(policy, 1.0);
+fn due_minutes(policy: ResendSchedule) -> Vec<i64> {
+    let schedule = ScaledSchedule::new(policy, 1.0);
     let mut at = 0;
     let mut due = vec![0];
     for attempt in 1..schedule.max_attempts() {
@@ -275,7 +275,7 @@ fn due_minutes(policy: RetryPolicy) -> Vec<i64> {
 
 #[tokio::test]
 async fn one_advance_makes_every_retry_in_the_interval_each_at_its_due_time() {
-    let clock = Clock::manual();
+    let clock = EmulatorClock::manual();
     let (url, log) = receiver(StatusCode::SERVICE_UNAVAILABLE, &clock).await;
     let emulator = Emulator::builder()
         .clock(clock.clone())
@@ -303,11 +303,11 @@ async fn one_advance_makes_every_retry_in_the_interval_each_at_its_due_time() {
         .unwrap();
     assert_eq!(
         minutes_of(&log, "order_paid", start),
-        due_minutes(RetryPolicy::Order)
+        due_minutes(ResendSchedule::Order)
     );
     assert_eq!(
         minutes_of(&log, "payment", start),
-        due_minutes(RetryPolicy::Payment)
+        due_minutes(ResendSchedule::Payment)
     );
     let times: Vec<i64> = log.lock().unwrap().iter().map(|(_, _, at)| *at).collect();
     assert!(times.is_sorted(), "attempts are made in time order");

@@ -6,8 +6,9 @@
 //! ```
 //! Set `BACKPACK_BASE_URL` / `XSOLLA_TOKEN_URL` to point at the local emulator instead of Xsolla.
 
+mod common;
+
 use backpack_sdk::types::api::NewVirtualItem;
-use backpack_sdk::{BackpackClient, ClientCredentials, DEFAULT_TOKEN_URL};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -15,19 +16,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let [merchant_id, project_id, user_id] = args.as_slice() else {
         return Err("usage: grant_items <merchant_id> <project_id> <user_uuid>".into());
     };
-    let client = BackpackClient::builder()
-        .base_url(
-            std::env::var("BACKPACK_BASE_URL")
-                .unwrap_or_else(|_| backpack_sdk::DEFAULT_BASE_URL.into()),
-        )
-        .host_id(env("XSOLLA_HOST_ID")?)
-        .token_source(
-            ClientCredentials::new(env("XSOLLA_CLIENT_ID")?, env("XSOLLA_CLIENT_SECRET")?)
-                .with_token_url(
-                    std::env::var("XSOLLA_TOKEN_URL").unwrap_or_else(|_| DEFAULT_TOKEN_URL.into()),
-                ),
-        )
-        .build()?;
+    let client = common::merchant_client()?;
     client.authenticate().await?; // fail fast, with a typed error, on bad credentials
 
     let items = vec![
@@ -53,8 +42,4 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("granted {:?} ({:?})", item.item_name, item.item_id);
     }
     Ok(())
-}
-
-fn env(name: &str) -> Result<String, String> {
-    std::env::var(name).map_err(|_| format!("set {name}"))
 }

@@ -5,7 +5,8 @@
 //!   cargo run -p backpack-sdk --example list_backpack -- <merchant_id> <project_id> <user_uuid>
 //! ```
 
-use backpack_sdk::{BackpackClient, ClientCredentials, DEFAULT_TOKEN_URL};
+mod common;
+
 use futures::StreamExt;
 
 #[tokio::main]
@@ -14,19 +15,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let [merchant_id, project_id, user_id] = args.as_slice() else {
         return Err("usage: list_backpack <merchant_id> <project_id> <user_uuid>".into());
     };
-    let client = BackpackClient::builder()
-        .base_url(
-            std::env::var("BACKPACK_BASE_URL")
-                .unwrap_or_else(|_| backpack_sdk::DEFAULT_BASE_URL.into()),
-        )
-        .host_id(env("XSOLLA_HOST_ID")?)
-        .token_source(
-            ClientCredentials::new(env("XSOLLA_CLIENT_ID")?, env("XSOLLA_CLIENT_SECRET")?)
-                .with_token_url(
-                    std::env::var("XSOLLA_TOKEN_URL").unwrap_or_else(|_| DEFAULT_TOKEN_URL.into()),
-                ),
-        )
-        .build()?;
+    let client = common::merchant_client()?;
 
     let items = client.user_items(
         merchant_id.parse()?,
@@ -46,8 +35,4 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     println!("{count} items");
     Ok(())
-}
-
-fn env(name: &str) -> Result<String, String> {
-    std::env::var(name).map_err(|_| format!("set {name}"))
 }

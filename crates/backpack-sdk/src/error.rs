@@ -13,7 +13,7 @@ use serde::Deserialize;
 /// Boxed error type accepted from user-supplied token sources.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
-/// Longest error body kept in [`ApiError::body`]; longer bodies are cut off
+/// Longest error body kept in [`ApiErrorResponse::body`]; longer bodies are cut off
 /// so a misbehaving server cannot make errors arbitrarily large.
 const MAX_ERROR_BODY: usize = 4096;
 
@@ -38,7 +38,7 @@ pub enum Error {
     Transport(#[source] Arc<reqwest::Error>),
     /// The Backpack API answered with an error status.
     #[error(transparent)]
-    Api(#[from] ApiError),
+    Api(#[from] ApiErrorResponse),
     /// The SDK was configured with invalid values.
     #[error("invalid configuration: {0}")]
     InvalidConfig(String),
@@ -58,7 +58,7 @@ pub enum Error {
 
 impl From<progenitor_client::Error<backpack_types::api::ApiError>> for Error {
     fn from(error: progenitor_client::Error<backpack_types::api::ApiError>) -> Self {
-        from_client_error(error, |status, body| ApiError {
+        from_client_error(error, |status, body| ApiErrorResponse {
             status,
             message_id: body.message_id.clone(),
             message: Some(body.message.clone()),
@@ -70,18 +70,13 @@ impl From<progenitor_client::Error<backpack_types::api::ApiError>> for Error {
 /// Operations that declare no error body (e.g. `get-games`).
 impl From<progenitor_client::Error<()>> for Error {
     fn from(error: progenitor_client::Error<()>) -> Self {
-        from_client_error(error, |status, ()| ApiError {
-            status,
-            message_id: None,
-            message: None,
-            body: String::new(),
-        })
+        from_client_error(error, |status, ()| ApiErrorResponse::status_only(status))
     }
 }
 
 fn from_client_error<E>(
     error: progenitor_client::Error<E>,
-    api_error: impl FnOnce(http::StatusCode, E) -> ApiError,
+    api_error: impl FnOnce(http::StatusCode, E) -> ApiErrorResponse,
 ) -> Error {
     use progenitor_client::Error as E;
     match error {
@@ -96,12 +91,9 @@ fn from_client_error<E>(
         E::InvalidResponsePayload(_, e) => Error::InvalidResponse(e.to_string()),
         // A status the spec does not list; its body is not read here (this conversion is
         // synchronous), so only the status is kept.
-        E::UnexpectedResponse(response) => Error::Api(ApiError {
-            status: response.status(),
-            message_id: None,
-            message: None,
-            body: String::new(),
-        }),
+        E::UnexpectedResponse(response) => {
+            Error::Api(ApiErrorResponse::status_only(response.status()))
+        }
         E::Custom(message) => Error::Authorization(message),
     }
 }
@@ -114,7 +106,7 @@ impl Error {
     pub async fn from_response(response: reqwest::Response) -> Self {
         let status = response.status();
         match response.bytes().await {
-            Ok(body) => Self::Api(ApiError::from_parts(status, &body)),
+            Ok(body) => Self::Api(ApiErrorResponse::from_parts(status, &body)),
             Err(error) => Self::Transport(Arc::new(error)),
         }
     }
@@ -195,10 +187,11 @@ fn describe_login_error(code: Option<&str>, description: Option<&str>) -> String
     }
 }
 
-/// An error answer of the Backpack API.
+/// An error answer of the Backpack API: its HTTP status, and the `message_id` and `message` of
+/// its body when the body has the spec's error shape ([`backpack_types::api::ApiError`]).
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
-pub struct ApiError {
+pub struct ApiErrorResponse {
     /// HTTP status of the answer.
     pub status: http::StatusCode,
     /// `message_id` of the error body: the ID Xsolla logs the request under.
@@ -209,7 +202,17 @@ pub struct ApiError {
     pub body: String,
 }
 
-impl ApiError {
+impl ApiErrorResponse {
+    /// An answer whose body was not read or carried nothing.
+    fn status_only(status: http::StatusCode) -> Self {
+        Self {
+            status,
+            message_id: None,
+            message: None,
+            body: String::new(),
+        }
+    }
+
     /// Builds the error from a status and a raw body; the body is parsed as
     /// `{"message_id": …, "message": …}` when it has that shape.
     pub fn from_parts(status: http::StatusCode, body: &[u8]) -> Self {
@@ -234,7 +237,7 @@ impl ApiError {
     }
 }
 
-impl fmt::Display for ApiError {
+impl fmt::Display for ApiErrorResponse {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Backpack API returned HTTP {}", self.status)?;
         if let Some(message) = &self.message {
@@ -253,7 +256,7 @@ mod tests {
 
     #[test]
     fn api_error_keeps_message_id_and_message() {
-        let error = ApiError::from_parts(
+        let error = ApiErrorResponse::from_parts(
             http::StatusCode::NOT_FOUND,
             br#"{"message_id":"abc","message":"Item not found"}"#,
         );
@@ -267,11 +270,12 @@ mod tests {
 
     #[test]
     fn api_error_tolerates_other_bodies() {
-        let error = ApiError::from_parts(http::StatusCode::BAD_GATEWAY, b"<html>bad</html>");
+        let error =
+            ApiErrorResponse::from_parts(http::StatusCode::BAD_GATEWAY, b"<html>bad</html>");
         assert_eq!(error.message, None);
         assert_eq!(error.body, "<html>bad</html>");
         let long = "é".repeat(5000);
-        let error = ApiError::from_parts(http::StatusCode::BAD_GATEWAY, long.as_bytes());
+        let error = ApiErrorResponse::from_parts(http::StatusCode::BAD_GATEWAY, long.as_bytes());
         assert!(error.body.len() <= MAX_ERROR_BODY);
         assert!(!error.body.contains('\u{FFFD}'));
     }

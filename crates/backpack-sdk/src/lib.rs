@@ -57,7 +57,7 @@ pub mod token;
 pub mod transport;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use error::{ApiError, BoxError, Error, TokenError};
+pub use error::{ApiErrorResponse, BoxError, Error, TokenError};
 pub use pagination::paginate;
 pub use retry::RetryPolicy;
 pub use secret::Secret;

@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 use std::sync::Mutex;
 
-use backpack_emulator::{Emulator, RetryPolicy, WebhookKind};
+use backpack_emulator::{Emulator, ResendSchedule, WebhookKind};
 use backpack_types::webhooks::InventoryUpdate;
 use backpack_webhooks::{
     Delivery, HandlerResult, MemoryStore, WebhookHandler, WebhookReceiver, WebhookSecret,
@@ -51,7 +51,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     });
 
     let kind: WebhookKind = "inventory_update".parse()?;
-    if kind != WebhookKind::InventoryUpdate || RetryPolicy::of(kind) != RetryPolicy::Payment {
+    if kind != WebhookKind::InventoryUpdate || ResendSchedule::of(kind) != ResendSchedule::Payment {
         return Err(format!("unexpected kind {kind:?} or its retry policy").into());
     }
     let emulator = Emulator::builder().webhook(url, SECRET).start().await?;

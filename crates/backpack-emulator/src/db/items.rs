@@ -399,7 +399,7 @@ mod tests {
     use super::*;
     use crate::db::Db;
     use crate::outbox::store::due_deliveries;
-    use crate::schedule::RetryPolicy;
+    use crate::schedule::ResendSchedule;
 
     fn item(id: &str, user: &str, kind: &str) -> ItemRow {
         ItemRow {
@@ -565,7 +565,7 @@ mod tests {
             body: format!("{{\"n\":{n}}}").into_bytes(),
             max_attempts: 20,
             first_attempt_at: 0,
-            policy: RetryPolicy::Order,
+            schedule: ResendSchedule::Order,
         })
     }
 

@@ -245,7 +245,7 @@ mod tests {
         let due = store::due_deliveries(&mut db.reader().await.unwrap(), 0, &[], 10)
             .await
             .unwrap();
-        assert_eq!(due[0].policy, crate::schedule::RetryPolicy::Order);
+        assert_eq!(due[0].schedule, crate::schedule::ResendSchedule::Order);
     }
 
     #[tokio::test]

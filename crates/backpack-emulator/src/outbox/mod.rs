@@ -7,8 +7,8 @@
 //! lost, and an attempt interrupted mid-request counts as a failed attempt instead of being
 //! repeated early (receivers still see at-least-once delivery, as from Xsolla).
 //!
-//! Each row carries its retry policy ([`crate::schedule`]); waits are divided by the time scale
-//! and measured on the emulator's [`Clock`]. [`Outbox::settle`] waits until every attempt that is
+//! Each row carries its re-send schedule ([`crate::schedule`]); waits are divided by the time scale
+//! and measured on the emulator's [`EmulatorClock`]. [`Outbox::settle`] waits until every attempt that is
 //! due has been made and answered, which is how tests synchronise without sleeping;
 //! [`Outbox::advance_to`] moves a manual clock from one due time to the next, settling at each.
 
@@ -22,10 +22,10 @@ use std::time::Duration;
 use tokio::sync::{Notify, watch};
 
 use crate::db::{Db, DbError};
-use crate::schedule::Schedule;
+use crate::schedule::ScaledSchedule;
 
 use self::store::{DeliveryState, DueDelivery};
-use crate::time::{Clock, millis};
+use crate::time::{EmulatorClock, millis};
 use crate::webhooks::{self, Answer, Target, Verdict};
 
 /// Rows picked per round.
@@ -46,7 +46,7 @@ pub struct OutboxConfig {
     /// Retry waits are divided by this.
     pub time_scale: f64,
     /// The emulator's time.
-    pub clock: Clock,
+    pub clock: EmulatorClock,
     /// Notified when a delivery is queued.
     pub wake: Arc<Notify>,
 }
@@ -216,7 +216,7 @@ impl Outbox {
         let attempt = delivery.attempts.saturating_add(1);
         let max = delivery.max_attempts;
         let started = self.config.clock.now_millis();
-        let schedule = Schedule::new(delivery.policy, self.config.time_scale);
+        let schedule = ScaledSchedule::new(delivery.schedule, self.config.time_scale);
         let retry_at = started.saturating_add(millis(schedule.delay_after(attempt)));
         let started_attempt = async {
             store::start_attempt(

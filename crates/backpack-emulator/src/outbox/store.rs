@@ -5,7 +5,7 @@ use sqlx::Row;
 use sqlx::sqlite::SqliteConnection;
 
 use crate::db::DbError;
-use crate::schedule::RetryPolicy;
+use crate::schedule::ResendSchedule;
 
 /// The outbox table.
 pub(crate) const SCHEMA: &str = "
@@ -51,8 +51,8 @@ pub struct NewDelivery {
     pub max_attempts: u32,
     /// When the first attempt is due (Unix ms).
     pub first_attempt_at: i64,
-    /// Its retry schedule.
-    pub policy: RetryPolicy,
+    /// Its re-send schedule (stored in the `policy` column).
+    pub schedule: ResendSchedule,
 }
 
 /// Puts a delivery in the outbox; its row ID.
@@ -71,7 +71,7 @@ pub async fn enqueue(
     .bind(delivery.max_attempts)
     .bind(delivery.first_attempt_at)
     .bind(now_ms)
-    .bind(delivery.policy.as_str())
+    .bind(delivery.schedule.as_str())
     .execute(conn)
     .await?
     .last_insert_rowid();
@@ -91,12 +91,12 @@ pub struct DueDelivery {
     pub attempts: u32,
     /// Attempt limit.
     pub max_attempts: u32,
-    /// Its retry schedule.
-    pub policy: RetryPolicy,
+    /// Its re-send schedule (stored in the `policy` column).
+    pub schedule: ResendSchedule,
 }
 
-fn policy_of(word: &str) -> RetryPolicy {
-    RetryPolicy::from_word(word).unwrap_or(RetryPolicy::Order)
+fn schedule_of(word: &str) -> ResendSchedule {
+    ResendSchedule::from_word(word).unwrap_or(ResendSchedule::Order)
 }
 
 /// Pending deliveries due at `now_ms`, oldest first, skipping `skip` (in flight).
@@ -127,7 +127,7 @@ pub async fn due_deliveries(
                 body: row.try_get(2)?,
                 attempts: row.try_get(3)?,
                 max_attempts: row.try_get(4)?,
-                policy: policy_of(row.try_get(5)?),
+                schedule: schedule_of(row.try_get(5)?),
             })
         })
         .collect::<Result<_, sqlx::Error>>()?;
@@ -260,7 +260,7 @@ pub struct OutboxEntry {
     pub last_status: Option<u16>,
     /// Error of the last attempt without an answer.
     pub last_error: Option<String>,
-    /// Retry schedule: `order`, `payment` or `once`.
+    /// Re-send schedule ([`crate::ResendSchedule::as_str`]): `order`, `payment` or `once`.
     pub policy: String,
     /// The body as JSON.
     pub body: serde_json::Value,
