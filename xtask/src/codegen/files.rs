@@ -109,10 +109,11 @@ fn spawn_from_client_doc<'scope, 'env>(
     });
     let mock_file = spawn(s, move || {
         let tokens = httpmock::generate(doc, "::backpack_types::api")?;
+        let when_ext = httpmock::when_ext();
         Ok((
             file(
                 "generated/backpack-httpmock/src/generated.rs",
-                render("httpmock", BP, quote!(#tokens))?,
+                render("httpmock", BP, quote!(#tokens #when_ext))?,
             ),
             Report::default(),
         ))
