@@ -105,3 +105,68 @@ impl std::fmt::Debug for Hooks {
         f.debug_struct("Hooks").field("with", &state).finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Adds a header in `prepare`; `send` answers without the network (an error naming itself).
+    struct Tagging;
+
+    impl Middleware for Tagging {
+        fn prepare<'a>(
+            &'a self,
+            request: &'a mut reqwest::Request,
+            operation_id: &'static str,
+        ) -> BoxFuture<'a, Result<(), String>> {
+            Box::pin(async move {
+                let value = reqwest::header::HeaderValue::from_static(operation_id);
+                request.headers_mut().insert("x-operation", value);
+                Ok(())
+            })
+        }
+
+        fn send<'a>(
+            &'a self,
+            client: &'a reqwest::Client,
+            request: reqwest::Request,
+        ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
+            Box::pin(client.execute(request))
+        }
+    }
+
+    fn request() -> reqwest::Request {
+        let url = reqwest::Url::parse("http://127.0.0.1:9/x").unwrap_or_else(|_| unreachable!());
+        let mut request = reqwest::Request::new(reqwest::Method::GET, url);
+        let version = reqwest::header::HeaderValue::from_static("1.0");
+        request.headers_mut().insert("api-version", version);
+        request
+    }
+
+    #[tokio::test]
+    async fn prepare_drops_api_version_with_and_without_middleware() {
+        let mut plain = request();
+        assert_eq!(Hooks::none().prepare(&mut plain, "get-games").await, Ok(()));
+        assert!(plain.headers().get("api-version").is_none());
+
+        let mut tagged = request();
+        assert_eq!(
+            Hooks::new(Tagging).prepare(&mut tagged, "get-games").await,
+            Ok(())
+        );
+        assert!(tagged.headers().get("api-version").is_none());
+        assert_eq!(
+            tagged.headers().get("x-operation").map(|v| v.as_bytes()),
+            Some(&b"get-games"[..])
+        );
+    }
+
+    #[test]
+    fn debug_never_prints_the_middleware() {
+        assert_eq!(
+            format!("{:?}", Hooks::new(Tagging)),
+            r#"Hooks { with: "middleware" }"#
+        );
+        assert_eq!(format!("{:?}", Hooks::none()), r#"Hooks { with: "none" }"#);
+    }
+}
