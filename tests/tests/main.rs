@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod api_surface;
+mod httpmock_sdk;
 mod readme_types;
 mod server_roundtrip;
 mod spec_sound;

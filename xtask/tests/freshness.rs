@@ -129,12 +129,22 @@ fn every_file_regen_writes_is_marked_generated() {
 }
 
 #[test]
-fn generated_sources_are_generated_but_lib_rs() {
-    // `generated/` holds what regen writes; the hand-written code the generated crates use is in
-    // `crates/` (`backpack-types-support`, `backpack-client-hooks`, `backpack-server-runtime`).
+fn generated_crates_hold_only_generated_code_but_lib_rs() {
+    // `generated/` holds what regen writes, plus each crate's manifest, README and thin `lib.rs`;
+    // the hand-written code the generated crates use is in `crates/` (`backpack-types-support`,
+    // `backpack-client-hooks`, `backpack-server-runtime`), their tests and examples in `tests/`.
     let root = workspace_root();
     for krate in std::fs::read_dir(root.join("generated")).unwrap() {
-        let src = krate.unwrap().path().join("src");
+        let krate = krate.unwrap().path();
+        for entry in std::fs::read_dir(&krate).unwrap() {
+            let name = entry.unwrap().file_name();
+            assert!(
+                ["Cargo.toml", "README.md", "src"].contains(&name.to_string_lossy().as_ref()),
+                "{}: only Cargo.toml, README.md and src/ belong in a generated crate",
+                krate.join(name).display()
+            );
+        }
+        let src = krate.join("src");
         let mut dirs = vec![src.clone()];
         while let Some(dir) = dirs.pop() {
             for entry in std::fs::read_dir(&dir).unwrap() {
