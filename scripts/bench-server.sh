@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Requests/s of the generated Backpack router against hand-written axum handlers for the same
-# routes, measured in one run on loopback (generated/backpack-server/examples/bench_server.rs).
+# routes, measured in one run on loopback (tests/examples/bench_server.rs).
 #
 # Usage: scripts/bench-server.sh [seconds per measurement (5)] [rounds (5)]
 # Env:   BENCH_TOOL=oha|wrk   load generator (default: the one installed; if neither is, `wrk`
@@ -53,7 +53,7 @@ if [[ "${PIN:-0}" == 1 ]] && have taskset && (( $(nproc) >= 2 )); then
   export TOKIO_WORKER_THREADS=1
 fi
 
-cargo build --release --quiet -p backpack-server --example bench_server
+cargo build --release --quiet -p workspace-tests --example bench_server
 bin="$root/target/release/examples/bench_server"
 
 # The server prints its two URLs and then serves; reading them is the readiness signal.
@@ -155,7 +155,7 @@ done
 # Instructions per request, in process (router_cost.rs): exact, so independent of machine load.
 # Two run lengths, so the fixed start-up cost cancels out.
 if have valgrind && [[ "${CALLGRIND:-1}" == 1 ]]; then
-  cargo build --release --quiet -p backpack-server --example router_cost
+  cargo build --release --quiet -p workspace-tests --example router_cost
   cost_bin="$root/target/release/examples/router_cost"
   instructions() {
     N="$2" ROUNDS=1 ONLY="$1" valgrind --tool=callgrind --callgrind-out-file=/dev/null "$cost_bin" 2>&1 |

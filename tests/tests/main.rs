@@ -7,5 +7,6 @@
 
 mod api_surface;
 mod guide_types;
+mod httpmock_sdk;
 mod server_roundtrip;
 mod spec_sound;

@@ -7,7 +7,7 @@
 //! relies on.
 
 use crate::openapi::{effective_parameters, operations, resolve};
-use crate::{Error, Result, downconvert, load, normalize, overlay};
+use crate::{Error, Result, downconvert, inline_schemas, load, overlay};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -237,7 +237,7 @@ pub fn diff_files(old: &Path, new: &Path, overlays: &[overlay::Overlay]) -> Resu
 /// The form both sides are compared in: 3.0, inline schemas named.
 pub fn comparable(doc: Value) -> Result<Value> {
     let mut doc = downconvert::to_openapi_30(doc);
-    normalize::hoist_inline_schemas(&mut doc)?;
+    inline_schemas::hoist(&mut doc)?;
     Ok(doc)
 }
 

@@ -1,7 +1,7 @@
 //! The workspace's maintenance tasks: `cargo xtask pull | regen | diff | drift`.
 //!
 //! `regen` is one pipeline, each stage a module:
-//! [`load`] → [`downconvert`] (3.1 → 3.0) → [`overlay`] → [`simplify`] → [`validate`] → [`normalize`] →
+//! [`load`] → [`downconvert`] (3.1 → 3.0) → [`overlay`] → [`simplify`] → [`validate`] → [`inline_schemas`] →
 //! [`codegen`] (types, client, server) → [`output`] (format with prettyplease, write or `--check`).
 //! [`openapi`] holds the walkers over a document (operations, parameters, `$ref`s) they share.
 #![warn(missing_docs)]
@@ -12,8 +12,8 @@ pub mod diff;
 pub mod downconvert;
 pub mod drift;
 pub mod error;
+pub mod inline_schemas;
 pub mod load;
-pub mod normalize;
 pub mod openapi;
 pub mod output;
 pub mod overlay;

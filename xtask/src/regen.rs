@@ -5,7 +5,7 @@ use crate::codegen::{self as codegen, GeneratedFile};
 use crate::degrade::{Report, prune};
 use crate::sources::Sources;
 use crate::{
-    Error, Result, downconvert, load, normalize, openapi, output, overlay, simplify, validate,
+    Error, Result, downconvert, inline_schemas, load, openapi, output, overlay, simplify, validate,
 };
 use serde_json::Value;
 use std::path::Path;
@@ -38,8 +38,8 @@ pub fn prepare_reporting(
     prune::before_validate(&mut doc, &mut found);
     // Validate before naming inline schemas, so every problem is reported with its operation.
     validate::validate(&doc).map_err(|e| in_file(file, e))?;
-    normalize::hoist_inline_schemas(&mut doc)?;
-    prune::after_normalize(&mut doc, &mut found);
+    inline_schemas::hoist(&mut doc)?;
+    prune::after_hoist(&mut doc, &mut found);
     report.extend_in(&format!("spec/{file}"), found);
     Ok(doc)
 }

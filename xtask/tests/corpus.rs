@@ -9,12 +9,25 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use std::path::{Path, PathBuf};
-use xtask::codegen::{client, render, server, types};
+use xtask::codegen::{client, header_by, render, render_with_header, server, types};
 use xtask::degrade::Report;
 use xtask::regen::prepare_reporting;
 
 fn corpus_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
+}
+
+/// The command that writes `xtask/corpus/src` (named in the first line of each file it writes).
+const UPDATE: &str = "CORPUS_UPDATE=1 cargo test -p xtask --test integration corpus::";
+
+/// [`render`] with the first line naming [`UPDATE`], the command that writes the corpus files.
+fn render_corpus(what: &str, sources: &str, tokens: TokenStream) -> String {
+    let header = header_by(
+        UPDATE,
+        sources,
+        "change the document or the generator and rerun",
+    );
+    render_with_header(what, &header, tokens).unwrap()
 }
 
 fn crate_src() -> PathBuf {
@@ -51,6 +64,7 @@ fn generate_reporting(stem: &str, text: &str) -> xtask::Result<(TokenStream, Vec
     let file = format!("{stem}.yaml");
     let mut doc = prepare_reporting(&file, text, &[], &mut report)?;
     let module = module_name(stem);
+    let module_ident = format_ident!("{module}");
     let doc_text = format!("Generated from `xtask/tests/corpus/{stem}.yaml`.");
     let mut found = Report::default();
     let types = types::generate_module_reporting(
@@ -70,15 +84,12 @@ fn generate_reporting(stem: &str, text: &str) -> xtask::Result<(TokenStream, Vec
     let (client, server) = if has_paths {
         let client =
             client::generate_or_leave_out(&mut doc, &format!("crate::{module}"), &mut found)?;
-        // The server generator names the Backpack model crate; here the models are this module.
-        let server_text = server::generate(&doc)?
-            .to_string()
-            .replace(":: backpack_types :: api", &format!("crate :: {module}"))
-            .replace(":: backpack_types :: support", "crate :: support");
-        let server: TokenStream = server_text.parse().map_err(|e| xtask::Error::Generate {
-            what: format!("corpus {stem} server"),
-            reason: format!("{e}"),
-        })?;
+        let paths = server::ServerPaths::new(
+            quote!(crate::#module_ident),
+            quote!(crate::support),
+            quote!(::backpack_server_runtime),
+        );
+        let server = server::generate(&doc, &paths)?;
         (
             quote! {
                 /// The progenitor client.
@@ -119,7 +130,7 @@ fn expected_files() -> Vec<(String, String)> {
         let source = format!("xtask/tests/corpus/{stem}.yaml");
         files.push((
             format!("corpus/{}.rs", module_name(stem)),
-            render(&format!("corpus {stem}"), &source, tokens.clone()).unwrap(),
+            render_corpus(&format!("corpus {stem}"), &source, tokens.clone()),
         ));
         modules.push(format_ident!("{}", module_name(stem)));
         if tokens.to_string().contains("pub mod client") {
@@ -132,7 +143,7 @@ fn expected_files() -> Vec<(String, String)> {
     };
     files.push((
         "corpus.rs".into(),
-        render("corpus modules", "xtask/tests/corpus/*.yaml", list).unwrap(),
+        render_corpus("corpus modules", "xtask/tests/corpus/*.yaml", list),
     ));
     files
 }
@@ -166,7 +177,7 @@ fn corpus_output_is_fresh() {
     }
     assert!(
         update || stale.is_empty(),
-        "the construct corpus output is stale:\n{}\n\nrun `CORPUS_UPDATE=1 cargo test -p xtask --test integration corpus::` and commit the result",
+        "the construct corpus output is stale:\n{}\n\nrun `{UPDATE}` and commit the result",
         stale.join("\n")
     );
 }
@@ -227,7 +238,7 @@ fn every_construct_generates_what_it_means() {
     let default = output("default-responses");
     assert!(default.contains("400u16..=499u16"), "{default}");
     assert!(
-        default.contains("ClientError(::axum::http::StatusCode, crate::default_responses::Error)"),
+        default.contains("Other4xx(::axum::http::StatusCode, crate::default_responses::Error)"),
         "{default}"
     );
     assert!(

@@ -93,3 +93,76 @@ fn readme_states_each_documents_provenance() {
         );
     }
 }
+
+/// Whether `path` matches a `.gitattributes` pattern: `*` within one `/`-separated segment (the
+/// only wildcard the patterns for generated files use).
+fn matches(pattern: &str, path: &str) -> bool {
+    let (pattern, path): (Vec<&str>, Vec<&str>) =
+        (pattern.split('/').collect(), path.split('/').collect());
+    pattern.len() == path.len()
+        && pattern
+            .iter()
+            .zip(&path)
+            .all(|(p, s)| match p.split_once('*') {
+                Some((head, tail)) => {
+                    s.len() >= head.len() + tail.len() && s.starts_with(head) && s.ends_with(tail)
+                }
+                None => p == s,
+            })
+}
+
+#[test]
+fn every_file_regen_writes_is_marked_generated() {
+    let root = workspace_root();
+    let attributes = std::fs::read_to_string(root.join(".gitattributes")).unwrap();
+    let generated: Vec<&str> = attributes
+        .lines()
+        .filter_map(|line| line.strip_suffix(" linguist-generated=true"))
+        .collect();
+    for file in regen::generate_all(&root).unwrap() {
+        assert!(
+            generated.iter().any(|p| matches(p, &file.path)),
+            "{} is written by regen but not marked `linguist-generated=true` in .gitattributes",
+            file.path
+        );
+    }
+}
+
+#[test]
+fn generated_crates_hold_only_generated_code_but_lib_rs() {
+    // `generated/` holds what regen writes, plus each crate's manifest, README and thin `lib.rs`;
+    // the hand-written code the generated crates use is in `crates/` (`backpack-types-support`,
+    // `backpack-client-hooks`, `backpack-server-runtime`), their tests and examples in `tests/`.
+    let root = workspace_root();
+    for krate in std::fs::read_dir(root.join("generated")).unwrap() {
+        let krate = krate.unwrap().path();
+        for entry in std::fs::read_dir(&krate).unwrap() {
+            let name = entry.unwrap().file_name();
+            assert!(
+                ["Cargo.toml", "README.md", "src"].contains(&name.to_string_lossy().as_ref()),
+                "{}: only Cargo.toml, README.md and src/ belong in a generated crate",
+                krate.join(name).display()
+            );
+        }
+        let src = krate.join("src");
+        let mut dirs = vec![src.clone()];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path != src.join("lib.rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    assert!(
+                        text.lines()
+                            .next()
+                            .unwrap_or_default()
+                            .contains(output::MARKER),
+                        "{} is under generated/ but not written by regen",
+                        path.display()
+                    );
+                }
+            }
+        }
+    }
+}

@@ -74,9 +74,9 @@ fn files_no_longer_generated_are_reported_and_deleted() {
     );
     assert!(
         dir.path()
-            .join("generated/backpack-types/src/support.rs")
+            .join("generated/backpack-types/src/lib.rs")
             .exists(),
-        "the hand-written support module is not regen's to delete"
+        "the hand-written lib.rs is not regen's to delete"
     );
 }
 

@@ -2135,3 +2135,24 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
+
+impl ::progenitor_client::ClientHooks<crate::Hooks> for Client {
+    async fn pre<E>(
+        &self,
+        request: &mut ::reqwest::Request,
+        info: &::progenitor_client::OperationInfo,
+    ) -> ::std::result::Result<(), ::progenitor_client::Error<E>> {
+        self.inner
+            .prepare(request, info.operation_id)
+            .await
+            .map_err(::progenitor_client::Error::Custom)
+    }
+
+    async fn exec(
+        &self,
+        request: ::reqwest::Request,
+        _info: &::progenitor_client::OperationInfo,
+    ) -> ::reqwest::Result<::reqwest::Response> {
+        self.inner.send(&self.client, request).await
+    }
+}

@@ -1680,3 +1680,22 @@ impl MockServerExt for ::httpmock::MockServer {
         })
     }
 }
+
+/// Matchers for what the generated operation mocks cannot express.
+pub trait WhenExt {
+    /// The request carries `X-HOST-ID: host_id`.
+    fn x_host_id(self, host_id: &str) -> Self;
+
+    /// The request carries `Authorization: Bearer token`.
+    fn bearer(self, token: &str) -> Self;
+}
+
+impl WhenExt for ::httpmock::When {
+    fn x_host_id(self, host_id: &str) -> Self {
+        self.header("x-host-id", host_id)
+    }
+
+    fn bearer(self, token: &str) -> Self {
+        self.header("authorization", format!("Bearer {token}"))
+    }
+}

@@ -6,7 +6,7 @@
     clippy::new_without_default
 )]
 
-use crate::runtime;
+use ::backpack_server_runtime as runtime;
 
 /// One method per Backpack API operation. Implement the ones you serve and serve it with
 /// [`router`].
@@ -1301,11 +1301,11 @@ pub enum UserBackpackItemsListResponse {
     /// 4XX (the status is given; it must be in that range): Error
     ///
     ///Any other 4xx status (published as the `default` response).
-    ClientError(::axum::http::StatusCode, ::backpack_types::api::ApiError),
+    Other4xx(::axum::http::StatusCode, ::backpack_types::api::ApiError),
     /// 5XX (the status is given; it must be in that range): Error
     ///
     ///Any other 5xx status (published as the `default` response).
-    ServerError(::axum::http::StatusCode, ::backpack_types::api::ApiError),
+    Other5xx(::axum::http::StatusCode, ::backpack_types::api::ApiError),
 }
 
 impl ::axum::response::IntoResponse for UserBackpackItemsListResponse {
@@ -1321,7 +1321,7 @@ impl ::axum::response::IntoResponse for UserBackpackItemsListResponse {
                     &body,
                 )
             }
-            Self::ClientError(status, body) => {
+            Self::Other4xx(status, body) => {
                 runtime::json_response_in_class(
                     "user-backpack-items-list",
                     status,
@@ -1329,7 +1329,7 @@ impl ::axum::response::IntoResponse for UserBackpackItemsListResponse {
                     &body,
                 )
             }
-            Self::ServerError(status, body) => {
+            Self::Other5xx(status, body) => {
                 runtime::json_response_in_class(
                     "user-backpack-items-list",
                     status,
@@ -1460,11 +1460,11 @@ pub enum DeleteItemResponse {
     /// 4XX (the status is given; it must be in that range): unexpected error
     ///
     ///Any other 4xx status (published as the `default` response).
-    ClientError(::axum::http::StatusCode, ::backpack_types::api::ApiError),
+    Other4xx(::axum::http::StatusCode, ::backpack_types::api::ApiError),
     /// 5XX (the status is given; it must be in that range): unexpected error
     ///
     ///Any other 5xx status (published as the `default` response).
-    ServerError(::axum::http::StatusCode, ::backpack_types::api::ApiError),
+    Other5xx(::axum::http::StatusCode, ::backpack_types::api::ApiError),
 }
 
 impl ::axum::response::IntoResponse for DeleteItemResponse {
@@ -1485,10 +1485,10 @@ impl ::axum::response::IntoResponse for DeleteItemResponse {
                     &body,
                 )
             }
-            Self::ClientError(status, body) => {
+            Self::Other4xx(status, body) => {
                 runtime::json_response_in_class("delete-item", status, 4, &body)
             }
-            Self::ServerError(status, body) => {
+            Self::Other5xx(status, body) => {
                 runtime::json_response_in_class("delete-item", status, 5, &body)
             }
         }

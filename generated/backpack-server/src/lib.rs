@@ -1,8 +1,10 @@
 //! axum server for Xsolla's Backpack API, generated from `spec/backpack.yaml` in the style of
 //! dropshot's API traits.
 //!
-//! This file and `runtime/` are **hand-written**; `generated.rs` is
-//! produced by `cargo xtask regen` (`xtask/src/codegen/server/`) and must not be edited.
+//! `generated.rs` is produced by `cargo xtask regen` (`xtask/src/codegen/server/`) and must not
+//! be edited; this file is **hand-written** and holds only these docs, module declarations and
+//! re-exports. What the generated code calls ([`runtime`]: input checks, secrets, error answers)
+//! is the hand-written crate `backpack-server-runtime`, re-exported.
 //!
 //! # Implementing the server
 //!
@@ -107,7 +109,9 @@
 #[rustfmt::skip]
 #[allow(missing_docs)]
 mod generated;
-pub mod runtime;
+
+/// What the generated handlers call (the hand-written `backpack-server-runtime` crate).
+pub use backpack_server_runtime as runtime;
 
 /// The `http` types in this crate's API (`Method`, `Uri`, `HeaderMap`, `Extensions`, …).
 pub use axum::http;

@@ -2,8 +2,10 @@
 //!
 //! Every component schema is replaced by the `backpack-types` type of the same name, so the client
 //! reuses those types (forward-compatible enums, lenient numbers) instead of making its own.
-//! `inner` is the hand-written `crate::Hooks` and `HooksMode::Expected` makes a missing
-//! `ClientHooks` impl a compile error, because X-HOST-ID and the bearer token depend on it.
+//! `inner` is `crate::Hooks` (the hand-written `backpack_client_hooks::Hooks`, re-exported) and
+//! `HooksMode::Expected` makes a missing `ClientHooks` impl a compile error, because X-HOST-ID
+//! and the bearer token depend on it. The orphan rule puts that impl in the crate defining
+//! `Client`, so regen emits it too ([`hooks_impl`]), as a fixed delegation to `Hooks`.
 
 use super::names::type_name;
 use super::progenitor_run::{catch_panic, replace_component_schemas};
@@ -82,6 +84,34 @@ pub fn generate_or_prune(
     }
     let tokens = generate(&view(&pruned), types_module)?;
     Ok((tokens, Some(pruned)))
+}
+
+/// `impl ClientHooks<Hooks> for Client`: every generated call passes through `Hooks::prepare`
+/// before it is sent and `Hooks::send` to send it (`crates/backpack-client-hooks`). It must live
+/// in the crate that defines `Client` (the orphan rule), so it is generated next to it.
+pub fn hooks_impl() -> TokenStream {
+    quote! {
+        impl ::progenitor_client::ClientHooks<crate::Hooks> for Client {
+            async fn pre<E>(
+                &self,
+                request: &mut ::reqwest::Request,
+                info: &::progenitor_client::OperationInfo,
+            ) -> ::std::result::Result<(), ::progenitor_client::Error<E>> {
+                self.inner
+                    .prepare(request, info.operation_id)
+                    .await
+                    .map_err(::progenitor_client::Error::Custom)
+            }
+
+            async fn exec(
+                &self,
+                request: ::reqwest::Request,
+                _info: &::progenitor_client::OperationInfo,
+            ) -> ::reqwest::Result<::reqwest::Response> {
+                self.inner.send(&self.client, request).await
+            }
+        }
+    }
 }
 
 /// Generates the client module for the (normalized, overlaid) Backpack document.

@@ -18,10 +18,10 @@ pub fn generate(
     webhooks: &Value,
     report: &mut Report,
 ) -> Result<Vec<GeneratedFile>> {
-    // `generated/*/src/lib.rs` are hand-written (they hold `#[rustfmt::skip]` on the generated
-    // modules, and the client's hooks), as is `backpack-types/src/support.rs` (it does not depend
-    // on the spec); the rest of `generated/*/src` is produced here. Regen deletes only files that
-    // carry the generated header, so the hand-written ones are safe.
+    // `generated/*/src/lib.rs` are hand-written (docs, `#[rustfmt::skip]` on the generated modules,
+    // re-exports of the hand-written crates under `crates/`); the rest of `generated/*/src` is
+    // produced here. Regen deletes only files that carry the generated header, so the hand-written
+    // ones are safe.
     // The client decides what the server, the mocks and the drift schemas are generated from: an
     // operation progenitor fails on is left out of all of them, so they agree. That is rare, so
     // they are generated from `backpack` while progenitor runs (it is the slowest generator), and
@@ -31,9 +31,10 @@ pub fn generate(
             let mut found = Report::default();
             let (tokens, pruned) =
                 client::generate_or_prune(backpack, "::backpack_types::api", &mut found)?;
+            let hooks = client::hooks_impl();
             let file = file(
                 "generated/backpack-client/src/generated.rs",
-                render("client", BP, tokens)?,
+                render("client", BP, quote!(#tokens #hooks))?,
             );
             Ok((file, found, pruned))
         });
@@ -97,7 +98,7 @@ fn spawn_from_client_doc<'scope, 'env>(
     webhooks: &'scope Value,
 ) -> [ScopedJoinHandle<'scope, Made>; 3] {
     let server_file = spawn(s, move || {
-        let tokens = server::generate(doc)?;
+        let tokens = server::generate(doc, &server::ServerPaths::backpack())?;
         Ok((
             file(
                 "generated/backpack-server/src/generated.rs",
@@ -108,10 +109,11 @@ fn spawn_from_client_doc<'scope, 'env>(
     });
     let mock_file = spawn(s, move || {
         let tokens = httpmock::generate(doc, "::backpack_types::api")?;
+        let when_ext = httpmock::when_ext();
         Ok((
             file(
                 "generated/backpack-httpmock/src/generated.rs",
-                render("httpmock", BP, quote!(#tokens))?,
+                render("httpmock", BP, quote!(#tokens #when_ext))?,
             ),
             Report::default(),
         ))

@@ -2,11 +2,10 @@
 //! for every Backpack operation (`server.create_virtual_items(|when, then| …)`), reusing the
 //! `backpack-types` types like the client does.
 //!
-//! What progenitor's httpmock generator cannot do, and what the hand-written `lib.rs` of the
-//! crate does instead:
+//! What progenitor's httpmock generator cannot do, and what is done instead:
 //!
 //! * header parameters hidden from the client by overlays (`X-HOST-ID`) are not in the document
-//!   the generator sees, so there is no typed `when.x_host_id(…)`: `lib.rs` adds
+//!   the generator sees, so there is no typed `when.x_host_id(…)`: [`when_ext`] adds
 //!   `WhenExt::x_host_id` and `WhenExt::bearer` (the bearer token is a security scheme, which
 //!   the generator ignores too);
 //! * array query parameters (`item_type` of `get-user-backpack-items`, `form`/`explode`): the
@@ -18,9 +17,35 @@
 use crate::{Error, Result};
 use proc_macro2::TokenStream;
 use progenitor::{GenerationSettings, Generator};
+use quote::quote;
 use serde_json::Value;
 
 use super::progenitor_run::{catch_panic, replace_component_schemas};
+
+/// `WhenExt`: matchers on httpmock's `When` for the request headers the typed mocks lack
+/// (`X-HOST-ID`, removed from the client's view by an overlay, and the bearer token, a security
+/// scheme). A fixed template, emitted next to the mocks so that the crate's `lib.rs` holds no code.
+pub fn when_ext() -> TokenStream {
+    quote! {
+        /// Matchers for what the generated operation mocks cannot express.
+        pub trait WhenExt {
+            /// The request carries `X-HOST-ID: host_id`.
+            fn x_host_id(self, host_id: &str) -> Self;
+            /// The request carries `Authorization: Bearer token`.
+            fn bearer(self, token: &str) -> Self;
+        }
+
+        impl WhenExt for ::httpmock::When {
+            fn x_host_id(self, host_id: &str) -> Self {
+                self.header("x-host-id", host_id)
+            }
+
+            fn bearer(self, token: &str) -> Self {
+                self.header("authorization", format!("Bearer {token}"))
+            }
+        }
+    }
+}
 
 /// Generates the mock module for the (normalized, overlaid) Backpack document; `types_module`
 /// is the path of the model types (`::backpack_types::api`).

@@ -76,7 +76,7 @@ pub fn rust_type(schema: &Value, paths: &Paths, location: &str) -> Result<TokenS
             {
                 return Err(Error::invalid(
                     location,
-                    "inline enum was not given a name (normalize should have hoisted it)",
+                    "inline enum was not given a name (inline_schemas::hoist should have named it)",
                 ));
             }
             match format {
@@ -108,7 +108,7 @@ pub fn rust_type(schema: &Value, paths: &Paths, location: &str) -> Result<TokenS
         {
             return Err(Error::invalid(
                 location,
-                "inline object was not given a name (normalize should have hoisted it)",
+                "inline object was not given a name (inline_schemas::hoist should have named it)",
             ));
         }
         Some("object") => match map.get("additionalProperties") {

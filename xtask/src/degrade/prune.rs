@@ -30,7 +30,7 @@ pub fn before_validate(doc: &mut Value, report: &mut Report) {
 
 /// After inline schemas are named: component schemas whose Rust names would clash are renamed,
 /// and operations the server generator cannot serve are left out.
-pub fn after_normalize(doc: &mut Value, report: &mut Report) {
+pub fn after_hoist(doc: &mut Value, report: &mut Report) {
     rename_clashing_schemas(doc, report);
     client_parameter_clashes(doc, report);
     let survey = crate::codegen::server::survey(doc);

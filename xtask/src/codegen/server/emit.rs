@@ -10,8 +10,8 @@ use heck::ToShoutySnakeCase;
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
 
-/// The whole generated file for `ops`.
-pub(super) fn file(ops: &[Operation]) -> TokenStream {
+/// The whole generated file for `ops`, calling the server runtime at `runtime`.
+pub(super) fn file(ops: &[Operation], runtime: &TokenStream) -> TokenStream {
     let methods = ops.iter().map(Operation::trait_method);
     let items = ops.iter().map(Operation::items);
     let consts = ops.iter().map(|op| op.const_ident());
@@ -22,7 +22,7 @@ pub(super) fn file(ops: &[Operation]) -> TokenStream {
         // input's `new` takes every required input, however many the spec has.
         #![allow(clippy::large_enum_variant, clippy::too_many_arguments, clippy::new_without_default)]
 
-        use crate::runtime;
+        use #runtime as runtime;
 
         /// One method per Backpack API operation. Implement the ones you serve and serve it with
         /// [`router`].

@@ -7,8 +7,10 @@
 //! `XHostId` when it takes `X-HOST-ID`, and the JSON body as its `backpack_types::api` type — and
 //! returns `Result<{Op}Response, ServerError>`, the enum having one variant per documented
 //! status. Every method has a default body answering `501`. `router` checks every input before
-//! the trait is called; the checks themselves live in the hand-written `backpack_server::runtime`
-//! module so that the generated code stays a thin list of calls.
+//! the trait is called; the checks themselves live in the hand-written crate
+//! `backpack-server-runtime` so that the generated code stays a thin list of calls. Where the
+//! generated code finds the models, the support types and that runtime is the caller's choice
+//! ([`ServerPaths`]): regen passes [`ServerPaths::backpack`], the construct corpus its own modules.
 //!
 //! The generator reads the spec into an IR (`ir`: operations and auth, `params`, `body`,
 //! `responses`) and emits it (`input`: the input structs, `emit`: trait, handlers, router).
@@ -39,14 +41,41 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use serde_json::Value;
 
-/// Generates `generated/backpack-server/src/generated.rs` from the normalized Backpack document.
-pub fn generate(doc: &Value) -> Result<TokenStream> {
-    let paths = Paths {
-        models: quote!(::backpack_types::api),
-        support: quote!(::backpack_types::support),
-    };
-    let ops = ir::read(doc, &paths)?;
-    Ok(emit::file(&ops))
+/// Where the generated server code finds what it refers to.
+#[derive(Debug, Clone)]
+pub struct ServerPaths {
+    /// The model types of the document and the support types (`IntOrString`, …).
+    pub types: Paths,
+    /// The server runtime crate or module (`backpack-server-runtime`); the generated code imports
+    /// it as `runtime`.
+    pub runtime: TokenStream,
+}
+
+impl ServerPaths {
+    /// `models`, `support` and `runtime` as paths (`crate::api`, `::backpack_server_runtime`).
+    pub fn new(models: TokenStream, support: TokenStream, runtime: TokenStream) -> Self {
+        Self {
+            types: Paths { models, support },
+            runtime,
+        }
+    }
+
+    /// What `generated/backpack-server` uses: the `backpack-types` models and support types, and
+    /// `backpack-server-runtime`.
+    pub fn backpack() -> Self {
+        Self::new(
+            quote!(::backpack_types::api),
+            quote!(::backpack_types::support),
+            quote!(::backpack_server_runtime),
+        )
+    }
+}
+
+/// Generates a server (`generated/backpack-server/src/generated.rs` with
+/// [`ServerPaths::backpack`]) from a normalized document.
+pub fn generate(doc: &Value, paths: &ServerPaths) -> Result<TokenStream> {
+    let ops = ir::read(doc, &paths.types)?;
+    Ok(emit::file(&ops, &paths.runtime))
 }
 
 /// What the server generator makes of each operation under `paths`, before generating.
@@ -119,7 +148,7 @@ mod tests {
     }
 
     fn generate_text(d: &Value) -> String {
-        let tokens = generate(d).unwrap();
+        let tokens = generate(d, &ServerPaths::backpack()).unwrap();
         prettyplease::unparse(&syn::parse2(tokens).unwrap())
     }
 
@@ -307,7 +336,10 @@ mod tests {
             json!({"/a/{id}": {"get": {"operationId": "x", "responses": {"200": {"description": "ok"}}}}}),
         ];
         for paths in cases {
-            assert!(generate(&doc(paths.clone())).is_err(), "{paths}");
+            assert!(
+                generate(&doc(paths.clone()), &ServerPaths::backpack()).is_err(),
+                "{paths}"
+            );
             assert_eq!(survey(&doc(paths.clone())).unservable.len(), 1, "{paths}");
         }
     }

@@ -58,8 +58,10 @@ pub(super) fn read_responses(op: &Value, paths: &Paths, label: &str) -> Result<V
             StatusKey::Class(1) => format_ident!("Informational"),
             StatusKey::Class(2) => format_ident!("Success"),
             StatusKey::Class(3) => format_ident!("Redirection"),
-            StatusKey::Class(4) => format_ident!("ClientError"),
-            StatusKey::Class(_) => format_ident!("ServerError"),
+            // Not `ClientError`/`ServerError`: those read as the runtime's error type
+            // (`ServerError`), which an implementation returns in `Err`, not in a response.
+            StatusKey::Class(4) => format_ident!("Other4xx"),
+            StatusKey::Class(_) => format_ident!("Other5xx"),
             StatusKey::Default => format_ident!("Default"),
         };
         out.push(Response {

@@ -1,8 +1,14 @@
-//! Types for fields whose JSON type Xsolla's documents and samples disagree on.
+//! The hand-written value types the generated `backpack-types` models use for fields whose JSON
+//! type Xsolla's documents and samples disagree on: [`IntOrString`] and [`NumberOrString`].
 //!
-//! Hand-written (it does not depend on the spec); the generated modules refer to these types.
+//! **Why a crate of its own.** `generated/` holds only what `cargo xtask regen` writes; these
+//! types do not depend on the spec, so they are written by hand here. `backpack-types` re-exports
+//! them at its root and as `backpack_types::support` (the path the generated models use): depend
+//! on `backpack-types`, not on this crate.
+//!
 //! Build values with `From`: `IntOrString::from(24)`, `IntOrString::from("24")`,
 //! `NumberOrString::from(9.99)`.
+#![warn(missing_docs)]
 
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};

@@ -21,13 +21,13 @@ type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
 ///   a client's report can be matched to the log line. The cause's text never reaches the
 ///   client unless the implementation opts in with [`ServerError::with_public_message`].
 /// * [`ServerError::not_implemented`] is answered with `501`; it is what the default body of
-///   every [`crate::BackpackApi`] method returns.
+///   every `backpack_server::BackpackApi` method returns.
 ///
 /// The log line names the operation, never the request's credentials; the cause's own `Display`
 /// is logged as is, so it must not carry secrets (no token or `X-HOST-ID` in an error message).
 ///
 /// ```
-/// use backpack_server::ServerError;
+/// use backpack_server_runtime::ServerError;
 ///
 /// let error = ServerError::new(std::io::Error::other("disk full at /var/db"))
 ///     .with_public_message("storage is unavailable, retry later");

@@ -1,21 +1,27 @@
-//! What the generated handlers and middleware in front of the router use: the settings, the
-//! secret-holding newtypes, credential parsing and the operation's error answers.
+//! The hand-written runtime of the generated `backpack-server` crate: what its handlers call to
+//! read and check a request, the secret-holding newtypes, the error an implementation returns,
+//! and building the operation's responses.
 //!
-//! Public here (and re-exported at the crate root where implementors need them):
+//! **Why a crate of its own.** `generated/` holds only what `cargo xtask regen` writes; this code
+//! does not depend on the spec, so it is written by hand here and the generated router calls it
+//! as `runtime::…`. `backpack-server` re-exports it as `backpack_server::runtime`, and its main
+//! types at its root (`backpack_server::ServerError`, …): depend on `backpack-server`, not on this
+//! crate. The construct corpus (`xtask/corpus`) generates servers from other documents against
+//! the same runtime.
+//!
+//! Public here (and re-exported at `backpack-server`'s root where implementors need them):
 //! [`ServerConfig`], [`RequestContext`], [`ServerError`], [`BearerToken`], [`XHostId`],
 //! [`Operation`], and, for an authentication layer that must answer in an operation's documented
 //! error shape, [`bearer_token`], [`x_host_id`], [`HeaderFormat`] and [`Rejection`]. The rest
-//! (input extraction and checking, response building) is crate-private: only the generated code
-//! calls it, so it can change without a breaking release.
+//! (input extraction and checking, response building) is `#[doc(hidden)]`: only generated code
+//! calls it, so it can change without a breaking release of `backpack-server`'s API.
 //!
 //! Every function that reads request data returns `Result<_, Rejection>`; a generated handler
 //! turns a [`Rejection`] into the operation's error response with
-//! [`Rejection::into_response_for`] (see the crate docs for the status rule).
+//! [`Rejection::into_response_for`] (see `backpack-server`'s docs for the status rule).
 //! Messages name the offending input but never echo header values, so secrets cannot leak through
 //! them.
-// Helpers for spec shapes the current document does not use (optional bearer, optional body,
-// header parameters, …) are emitted only when needed.
-#![allow(dead_code)]
+#![warn(missing_docs)]
 
 mod body;
 mod context;
@@ -29,8 +35,8 @@ mod secrets;
 use std::sync::Arc;
 
 // What the generated code calls, under the names it uses (`runtime::…`); some only for spec
-// shapes the current document does not have. Public but hidden: code generated outside this crate
-// (the construct corpus in `xtask/corpus`) calls them too; they are not part of the API.
+// shapes the current document does not have. Public but hidden: only generated code calls them;
+// they are not part of the API.
 #[doc(hidden)]
 pub use body::{Check, Step, json_body, json_body_optional};
 pub use context::RequestContext;
@@ -56,7 +62,7 @@ pub use secrets::{
     x_host_id_optional,
 };
 
-/// Server settings for [`crate::router_with_config`].
+/// Server settings for `backpack_server::router_with_config`.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct ServerConfig {

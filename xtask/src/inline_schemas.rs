@@ -12,7 +12,7 @@ use heck::ToUpperCamelCase;
 use serde_json::{Map, Value, json};
 
 /// Hoists inline schemas in operations (paths and `x-webhooks`) and in component schemas.
-pub fn hoist_inline_schemas(doc: &mut Value) -> Result<()> {
+pub fn hoist(doc: &mut Value) -> Result<()> {
     let mut hoisted: Vec<(String, Value)> = Vec::new();
     for section in ["paths", "x-webhooks"] {
         let Some(Value::Object(items)) = doc.get_mut(section) else {
@@ -253,7 +253,7 @@ mod tests {
                 "fixed": {"type": "string", "enum": ["only"]}
             }}}}
         });
-        hoist_inline_schemas(&mut doc).unwrap();
+        hoist(&mut doc).unwrap();
         let schemas = &doc["components"]["schemas"];
         assert_eq!(
             doc["paths"]["/x"]["post"]["requestBody"]["content"]["application/json"]["schema"]["items"]

@@ -3,7 +3,7 @@
 
 use axum::http::{Extensions, HeaderMap, HeaderName, Method, Uri, request::Parts};
 
-/// The request behind a [`crate::BackpackApi`] call: method, URI, headers, and the
+/// The request behind a `backpack_server::BackpackApi` call: method, URI, headers, and the
 /// [`Extensions`] that middleware in front of the router filled in (a tenant, a trace id, the
 /// authenticated principal…).
 ///
@@ -12,8 +12,8 @@ use axum::http::{Extensions, HeaderMap, HeaderName, Method, Uri, request::Parts}
 /// every other header that carries credentials (see [`RequestContext::is_sensitive_header`]).
 ///
 /// ```
-/// use backpack_server::RequestContext;
-/// use backpack_server::http::{Method, Uri};
+/// use backpack_server_runtime::RequestContext;
+/// use axum::http::{Method, Uri};
 ///
 /// #[derive(Clone, Debug, PartialEq)]
 /// struct Tenant(&'static str);
