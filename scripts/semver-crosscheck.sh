@@ -153,7 +153,7 @@ for file in "$ROOT"/xtask/tests/semver-corpus/*.yaml; do
     # Crates whose break cargo-semver-checks cannot see (declared in the entry).
     blind=$(awk '/^x-semver-checks-blind:/ {on=1; next} on && /^  [a-z-]+:/ {sub(/:.*/, ""); gsub(/ /, ""); print; next} {on=0}' "$file")
     agree=yes
-    for i in 0 1 2; do
+    for i in "${!CRATES[@]}"; do
         xm=no cm=no
         [[ "${xa[$i]}" == major ]] && xm=yes
         [[ "${ca[$i]}" == major ]] && cm=yes
@@ -169,11 +169,11 @@ for file in "$ROOT"/xtask/tests/semver-corpus/*.yaml; do
         ws="FAIL (additive change)"
         failed=1
     fi
-    rows+=("| $name | ${xa[0]} / ${xa[1]} / ${xa[2]} | ${ca[0]} / ${ca[1]} / ${ca[2]} | $agree | $regen | $ws | $ds |")
+    rows+=("| $name | ${xa[0]} / ${xa[1]} / ${xa[2]} / ${xa[3]} | ${ca[0]} / ${ca[1]} / ${ca[2]} / ${ca[3]} | $agree | $regen | $ws | $ds |")
 done
 
 table=$(
-    echo "| change | xtask (types / client / server / httpmock, own API) | cargo-semver-checks $CSC_VERSION | agree? | regen | workspace build | downstream build |"
+    echo "| change | xtask (types / client / server / httpmock, own API) | cargo-semver-checks $CSC_VERSION (same order) | agree? | regen | workspace build | downstream build |"
     echo "|---|---|---|---|---|---|---|"
     printf '%s\n' "${rows[@]}"
 )
