@@ -164,8 +164,10 @@
 
 #![warn(missing_docs)]
 
+pub mod config;
 pub mod dedup;
 pub mod dedup_key;
+mod dispatch;
 #[cfg(feature = "drift")]
 pub mod drift;
 pub mod events;
@@ -173,6 +175,7 @@ pub mod handler;
 pub mod ip;
 pub mod observe;
 pub mod parse;
+mod pipeline;
 pub mod receiver;
 pub mod response;
 pub mod secret;
@@ -180,6 +183,7 @@ pub mod signature;
 #[cfg(feature = "_sql")]
 pub mod transactional;
 
+pub use config::{Clock, ReceiverConfig, SystemClock};
 #[cfg(feature = "mysql")]
 pub use dedup::MySqlStore;
 #[cfg(feature = "_sql")]
@@ -201,7 +205,7 @@ pub use parse::{
 };
 #[cfg(feature = "_sql")]
 pub use receiver::TransactionalReceiver;
-pub use receiver::{BackpackReceiver, Clock, ReceiverConfig, SystemClock, WebhookReceiver};
+pub use receiver::{BackpackReceiver, WebhookReceiver};
 pub use response::ErrorCode;
 pub use secret::{SecretError, WebhookSecret, WebhookSecrets};
 pub use signature::{

@@ -107,11 +107,11 @@ use crate::events::{UserSearch, WebhookEvent};
 use crate::handler::{Delivery, FoundUser, HandlerResult};
 use crate::observe;
 use crate::parse::Family;
-use crate::receiver::{IN_PROGRESS, Pipeline, TEMPORARY, found_user_body, outcome_of};
+use crate::pipeline::{HandlerRunner, IN_PROGRESS, TEMPORARY, found_user_body, outcome_of};
 use crate::response::{Outcome, answer};
 
 #[cfg(doc)]
-use crate::receiver::TransactionalReceiver;
+use crate::TransactionalReceiver;
 
 /// Handler for payments/store webhooks whose writes commit together with the recorded answer,
 /// in a transaction on database `DB` (`sqlx::Postgres`, `sqlx::MySql` or `sqlx::Sqlite`). Use
@@ -207,7 +207,7 @@ impl<H> TxDispatch<H> {
     }
 }
 
-impl<S: SqlStore, H: TransactionalHandler<S::Db>> Pipeline<S> for TxDispatch<H> {
+impl<S: SqlStore, H: TransactionalHandler<S::Db>> HandlerRunner<S> for TxDispatch<H> {
     type Event = WebhookEvent;
     const ONE_TRANSACTION: bool = true;
 
