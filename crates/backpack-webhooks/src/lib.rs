@@ -200,7 +200,7 @@ pub use handler::{
 };
 pub use ip::{ClientIpSource, IpAllowlist};
 pub use parse::{
-    Family, ParseError, Parsed, WebhookError, parse, parse_backpack, verify_and_parse,
+    ParseError, Parsed, VerifyAndParseError, parse, parse_backpack, verify_and_parse,
     verify_and_parse_backpack,
 };
 #[cfg(feature = "_sql")]

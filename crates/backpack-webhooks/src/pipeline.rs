@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime};
 
 use axum::body::Body;
 use axum::extract::ConnectInfo;
+use backpack_types::WebhookFamily;
 use bytes::Bytes;
 use http::header::CONTENT_LENGTH;
 use http::{Method, Request, StatusCode};
@@ -20,7 +21,7 @@ use crate::dedup::{Claim, ClaimToken, DedupStore, StoredAnswer};
 use crate::dedup_key::{self, DedupKey, DedupPolicy};
 use crate::handler::{Delivery, FoundUser, HandlerError, HandlerResult};
 use crate::observe::{self, DeliverySpan};
-use crate::parse::{Family, FamilyEvent, ParseError};
+use crate::parse::{FamilyEvent, ParseError};
 use crate::response::{ErrorCode, Outcome, answer};
 use crate::secret::WebhookSecrets;
 use crate::signature;
@@ -395,7 +396,7 @@ impl<F: HandlerRunner<S>, S: DedupStore> DeliveryPipeline<F, S> {
 }
 
 /// The answer to a body that is not a usable payload (logged without its content).
-fn body_refused(family: Family, err: &ParseError) -> StoredAnswer {
+fn body_refused(family: WebhookFamily, err: &ParseError) -> StoredAnswer {
     tracing::debug!(reason = %err, "webhook refused: body");
     answer(
         family,

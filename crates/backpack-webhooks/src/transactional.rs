@@ -106,9 +106,9 @@ use crate::dedup_key::{self, DedupKey};
 use crate::events::{UserSearch, WebhookEvent};
 use crate::handler::{Delivery, FoundUser, HandlerResult};
 use crate::observe;
-use crate::parse::Family;
 use crate::pipeline::{HandlerRunner, IN_PROGRESS, TEMPORARY, found_user_body, outcome_of};
 use crate::response::{Outcome, answer};
+use backpack_types::WebhookFamily;
 
 #[cfg(doc)]
 use crate::TransactionalReceiver;
@@ -273,7 +273,7 @@ async fn rollback<DB: Database>(tx: Transaction<'static, DB>) {
 }
 
 fn temporary() -> StoredAnswer {
-    answer(Family::Store, Outcome::Temporary(TEMPORARY))
+    answer(WebhookFamily::Payments, Outcome::Temporary(TEMPORARY))
 }
 
 /// A delivery that is never deduplicated: its own transaction, committed on `Ok` only.
@@ -293,10 +293,10 @@ async fn unkeyed<S: SqlStore, H: TransactionalHandler<S::Db>>(
     let outcome = call(handler, event, &delivery, &mut tx).await;
     if !matches!(outcome, Outcome::Accepted(_)) {
         rollback(tx).await;
-        return answer(Family::Store, outcome);
+        return answer(WebhookFamily::Payments, outcome);
     }
     match tx.commit().await {
-        Ok(()) => answer(Family::Store, outcome),
+        Ok(()) => answer(WebhookFamily::Payments, outcome),
         Err(err) => {
             tracing::error!(error = %err, "commit failed; answering 500");
             temporary()
@@ -334,7 +334,7 @@ async fn keyed<S: SqlStore, H: TransactionalHandler<S::Db>>(
                 let now = Instant::now();
                 if now >= deadline {
                     tracing::debug!("duplicate still in progress; answering 500");
-                    return answer(Family::Store, Outcome::Temporary(IN_PROGRESS));
+                    return answer(WebhookFamily::Payments, Outcome::Temporary(IN_PROGRESS));
                 }
                 store.wait_for_change(key.as_str(), deadline - now).await;
             }
@@ -349,12 +349,12 @@ async fn keyed<S: SqlStore, H: TransactionalHandler<S::Db>>(
     let rejected = match &outcome {
         Outcome::Temporary(_) => {
             rollback(tx).await;
-            return answer(Family::Store, outcome);
+            return answer(WebhookFamily::Payments, outcome);
         }
         Outcome::Rejected(..) => true,
         _ => false,
     };
-    let answer = answer(Family::Store, outcome);
+    let answer = answer(WebhookFamily::Payments, outcome);
     let finish = async {
         if rejected || answer != StoredAnswer::empty(204) {
             S::record_in(&mut tx, key.as_str(), &answer, rejected).await?;
