@@ -98,10 +98,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::FutureExt;
-use sqlx::{Database, Pool, Transaction};
+use sqlx::{Database, Transaction};
 use tokio::time::Instant;
 
-use crate::dedup::{ClaimToken, DedupStore, StoreError, StoredAnswer};
+use crate::dedup::{ClaimToken, StoreError, StoredAnswer};
 use crate::dedup_key::{self, DedupKey};
 use crate::events::{UserSearch, WebhookEvent};
 use crate::handler::{Delivery, FoundUser, HandlerResult};
@@ -138,61 +138,10 @@ pub trait TransactionalHandler<DB: Database>: Send + Sync + 'static {
     }
 }
 
-pub(crate) mod sealed {
-    /// Only this crate's stores are [`SqlStore`](super::SqlStore)s.
-    pub trait Sealed {}
-}
-
-/// Where the key claim of a transactional delivery landed.
+pub use crate::dedup::sql_store::SqlStore;
+/// Where the key claim of a transactional delivery landed (used by [`SqlStore`]).
 #[doc(hidden)]
-#[derive(Debug)]
-pub enum TxClaim {
-    /// Inserted by this transaction (or taken over from a dead plain claim): run the handler.
-    Owned,
-    /// Answered before: replay.
-    Done(StoredAnswer),
-    /// A plain (lease) claim of another receiver is live.
-    InProgress,
-}
-
-/// A sqlx store that can run a [`TransactionalReceiver`]: [`SqliteStore`](crate::SqliteStore),
-/// `PostgresStore` (feature `postgres`) or `MySqlStore` (feature `mysql`). Sealed.
-pub trait SqlStore: DedupStore + Clone + sealed::Sealed {
-    /// The sqlx database.
-    type Db: Database;
-
-    /// The store's connection pool: create your tables with it, or query outside webhooks.
-    fn pool(&self) -> &Pool<Self::Db>;
-
-    /// Opens the delivery's transaction.
-    #[doc(hidden)]
-    fn begin_tx(
-        &self,
-    ) -> impl Future<Output = Result<Transaction<'static, Self::Db>, StoreError>> + Send;
-
-    /// Claims `key` inside `tx` and sets the handler savepoint when owned.
-    #[doc(hidden)]
-    fn claim_in<'a>(
-        tx: &'a mut Transaction<'static, Self::Db>,
-        key: &'a str,
-    ) -> impl Future<Output = Result<TxClaim, StoreError>> + Send + 'a;
-
-    /// Records `answer` for the owned `key` (after rolling back to the savepoint if `rejected`).
-    #[doc(hidden)]
-    fn record_in<'a>(
-        tx: &'a mut Transaction<'static, Self::Db>,
-        key: &'a str,
-        answer: &'a StoredAnswer,
-        rejected: bool,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send + 'a;
-
-    /// Deletes the recorded answer of `key` (not a live claim).
-    #[doc(hidden)]
-    fn forget_in<'a>(
-        tx: &'a mut Transaction<'static, Self::Db>,
-        key: &'a str,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send + 'a;
-}
+pub use crate::dedup::sql_store::TxClaim;
 
 /// The transactional handler behind a [`TransactionalReceiver`].
 pub(crate) struct TxDispatch<H>(Arc<H>);
