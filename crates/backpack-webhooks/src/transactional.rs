@@ -6,7 +6,8 @@
 //! [`TransactionalReceiver`] closes that window. For a deduplicated delivery it:
 //!
 //! 1. opens a transaction on the store's pool and inserts the delivery's key (recorded in advance
-//!    as a 204), then sets a savepoint — one round trip. A concurrent duplicate (another request,
+//!    as a 204), then sets a savepoint — one round trip (two on MySQL/MariaDB, where a prepared
+//!    `INSERT` and a separate `SAVEPOINT` measured faster than one unprepared batch). A concurrent duplicate (another request,
 //!    process or instance) blocks on that key until this transaction ends, at most the
 //!    [lock timeout](crate::PoolSettings::with_lock_timeout), and then replays the committed
 //!    answer; so the handler never runs twice at once;

@@ -39,7 +39,7 @@ use sqlx::{Executor, Transaction};
 
 use super::StoreError;
 use super::sql::{HANDLER_SAVEPOINT, PoolSettings, hex_literal};
-use super::sql_store::{StoreSql, sql_store, url_connect};
+use super::sql_store::{StoreSql, execute_batch, sql_store, url_connect};
 
 const SCHEMA: &str = "
 BEGIN;
@@ -186,6 +186,6 @@ impl PostgresStore {
             "EXECUTE backpack_webhook_claim(decode('{hex}', 'hex'));
              SAVEPOINT {HANDLER_SAVEPOINT}"
         );
-        Ok(Self::execute_batch(tx, batch).await? == 1)
+        Ok(execute_batch(tx, batch).await?.rows_affected() == 1)
     }
 }

@@ -97,6 +97,20 @@ pub trait SqlStore: DedupStore + Clone + sealed::Sealed {
     ) -> impl Future<Output = Result<(), StoreError>> + Send + 'a;
 }
 
+/// Runs a multi-statement `batch` (simple protocol, no binds) in `tx`.
+pub(crate) async fn execute_batch<DB: Database>(
+    tx: &mut Transaction<'static, DB>,
+    batch: String,
+) -> Result<DB::QueryResult, StoreError>
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+{
+    sqlx::raw_sql(sqlx::AssertSqlSafe(batch))
+        .execute(&mut **tx)
+        .await
+        .map_err(StoreError::backend)
+}
+
 /// `SAVEPOINT …` or `ROLLBACK TO SAVEPOINT …` of the handler savepoint, on `tx`.
 pub(crate) async fn savepoint<DB: Database>(
     tx: &mut Transaction<'static, DB>,
@@ -111,11 +125,7 @@ where
     } else {
         format!("SAVEPOINT {HANDLER_SAVEPOINT}")
     };
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-        .execute(&mut **tx)
-        .await
-        .map(drop)
-        .map_err(StoreError::backend)
+    execute_batch(tx, sql).await.map(drop)
 }
 
 /// The shared part of a SQL store `$store` (a struct with a `pool` field) on database `$db`
@@ -179,19 +189,6 @@ macro_rules! sql_store {
                     Ok(_) => Err($crate::dedup::StoreError::ClaimLost),
                     Err(err) => Err($crate::dedup::StoreError::backend(err)),
                 }
-            }
-
-            /// Runs a multi-statement `batch` (simple protocol, no binds) in `tx`; returns the
-            /// rows it changed.
-            async fn execute_batch(
-                tx: &mut sqlx::Transaction<'static, $db>,
-                batch: String,
-            ) -> Result<u64, $crate::dedup::StoreError> {
-                let done = sqlx::raw_sql(sqlx::AssertSqlSafe(batch))
-                    .execute(&mut **tx)
-                    .await
-                    .map_err($crate::dedup::StoreError::backend)?;
-                Ok(done.rows_affected())
             }
         }
 

@@ -33,7 +33,7 @@ use sqlx::{Executor, Transaction};
 
 use super::StoreError;
 use super::sql::{HANDLER_SAVEPOINT, PoolSettings, hex_literal};
-use super::sql_store::{StoreSql, sql_store};
+use super::sql_store::{StoreSql, execute_batch, sql_store};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS backpack_webhook_deliveries (
@@ -174,7 +174,7 @@ impl SqliteStore {
              SAVEPOINT {HANDLER_SAVEPOINT}",
             now = now_ms!()
         );
-        Ok(Self::execute_batch(tx, batch).await? == 1)
+        Ok(execute_batch(tx, batch).await?.rows_affected() == 1)
     }
 }
 
