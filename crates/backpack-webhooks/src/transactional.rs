@@ -3,7 +3,8 @@
 //!
 //! A plain [`WebhookHandler`](crate::WebhookHandler) records the answer in a separate write after
 //! the handler returns, so a crash in between runs the handler again on Xsolla's retry. A
-//! [`TransactionalReceiver`] closes that window. For a deduplicated delivery it:
+//! [`TransactionalReceiver`](crate::TransactionalReceiver) closes that window. For a
+//! deduplicated delivery it:
 //!
 //! 1. opens a transaction on the store's pool and inserts the delivery's key (recorded in advance
 //!    as a 204), then sets a savepoint — one round trip (two on MySQL/MariaDB, where a prepared
@@ -98,6 +99,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
+use backpack_types::WebhookFamily;
 use futures::FutureExt;
 use sqlx::{Database, Transaction};
 use tokio::time::Instant;
@@ -109,14 +111,11 @@ use crate::handler::{Delivery, FoundUser, HandlerResult};
 use crate::observe;
 use crate::pipeline::{HandlerRunner, IN_PROGRESS, TEMPORARY, found_user_body, outcome_of};
 use crate::response::{Outcome, answer};
-use backpack_types::WebhookFamily;
-
-#[cfg(doc)]
-use crate::TransactionalReceiver;
 
 /// Handler for payments/store webhooks whose writes commit together with the recorded answer,
 /// in a transaction on database `DB` (`sqlx::Postgres`, `sqlx::MySql` or `sqlx::Sqlite`). Use
-/// with a [`TransactionalReceiver`] on the matching store. See the [module docs](self).
+/// with a [`TransactionalReceiver`](crate::TransactionalReceiver) on the matching store. See the
+/// [module docs](self).
 pub trait TransactionalHandler<DB: Database>: Send + Sync + 'static {
     /// Any event except `user_search` (which goes to [`user_search`](Self::user_search)),
     /// including [`WebhookEvent::Unknown`]. `Ok(())` accepts (204).
@@ -144,7 +143,7 @@ pub use crate::dedup::sql_store::SqlStore;
 #[doc(hidden)]
 pub use crate::dedup::sql_store::TxClaim;
 
-/// The transactional handler behind a [`TransactionalReceiver`].
+/// The transactional handler behind a [`TransactionalReceiver`](crate::TransactionalReceiver).
 pub(crate) struct TxDispatch<H>(Arc<H>);
 
 impl<H> TxDispatch<H> {
