@@ -8,7 +8,9 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::events::{BackpackWebhookEvent, WebhookEvent};
-use crate::parse::{Family, ParseError};
+use backpack_types::WebhookFamily;
+
+use crate::parse::ParseError;
 
 /// Longest identifier accepted as (part of) a deduplication key, in bytes.
 pub const MAX_ID_LEN: usize = 256;
@@ -91,7 +93,7 @@ pub(crate) fn backpack_rule(notification_type: &str) -> KeyRule {
 }
 
 pub(crate) fn dedup_policy(
-    family: Family,
+    family: WebhookFamily,
     notification_type: &str,
     rule_for: fn(&str) -> KeyRule,
     value: &Value,
@@ -121,7 +123,7 @@ pub(crate) fn dedup_policy(
     };
     // One buffer, written in place: `{family}:{type}[:{field}={id}][:sha256={hex}]`.
     let mut key = String::with_capacity(128);
-    key.push_str(family.as_str());
+    key.push_str(family_word(family));
     key.push(':');
     key.push_str(type_part);
     if let Some((name, id)) = field {
@@ -137,10 +139,22 @@ pub(crate) fn dedup_policy(
     Ok(DedupPolicy::Key(DedupKey(key)))
 }
 
-fn is_known(family: Family, notification_type: &str) -> bool {
+/// The word that starts a family's deduplication keys and labels its spans and metrics: `store`
+/// or `backpack`. Not [`WebhookFamily::as_str`] (`payments`): recorded keys must keep matching.
+pub(crate) fn family_word(family: WebhookFamily) -> &'static str {
     match family {
-        Family::Store => WebhookEvent::NOTIFICATION_TYPES.contains(&notification_type),
-        Family::Backpack => BackpackWebhookEvent::NOTIFICATION_TYPES.contains(&notification_type),
+        WebhookFamily::Backpack => "backpack",
+        _ => "store",
+    }
+}
+
+fn is_known(family: WebhookFamily, notification_type: &str) -> bool {
+    match family {
+        WebhookFamily::Payments => WebhookEvent::NOTIFICATION_TYPES.contains(&notification_type),
+        WebhookFamily::Backpack => {
+            BackpackWebhookEvent::NOTIFICATION_TYPES.contains(&notification_type)
+        }
+        _ => false,
     }
 }
 

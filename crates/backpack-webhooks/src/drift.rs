@@ -11,7 +11,7 @@ use std::sync::{PoisonError, RwLock};
 
 use backpack_drift::DriftWatch;
 
-use crate::parse::Family;
+use backpack_types::WebhookFamily;
 
 static WATCH: RwLock<Option<DriftWatch>> = RwLock::new(None);
 static SET: AtomicBool = AtomicBool::new(false);
@@ -30,15 +30,15 @@ pub fn watch() -> Option<DriftWatch> {
 }
 
 /// Checks one body (called where its `notification_type` has been read).
-pub(crate) fn observe(family: Family, notification_type: &str, body: &[u8]) {
+pub(crate) fn observe(family: WebhookFamily, notification_type: &str, body: &[u8]) {
     if !SET.load(Ordering::Relaxed) {
         return;
     }
     let slot = WATCH.read().unwrap_or_else(PoisonError::into_inner);
     if let Some(watch) = slot.as_ref() {
         let family = match family {
-            Family::Store => backpack_drift::Family::Store,
-            Family::Backpack => backpack_drift::Family::Backpack,
+            WebhookFamily::Backpack => backpack_drift::Family::Backpack,
+            _ => backpack_drift::Family::Store,
         };
         watch.check_webhook(family, notification_type, body);
     }

@@ -220,8 +220,10 @@
 
 #![warn(missing_docs)]
 
+pub mod config;
 pub mod dedup;
 pub mod dedup_key;
+mod dispatch;
 #[cfg(feature = "drift")]
 pub mod drift;
 pub mod events;
@@ -229,6 +231,7 @@ pub mod handler;
 pub mod ip;
 pub mod observe;
 pub mod parse;
+mod pipeline;
 pub mod receiver;
 pub mod response;
 pub mod secret;
@@ -236,6 +239,7 @@ pub mod signature;
 #[cfg(feature = "_sql")]
 pub mod transactional;
 
+pub use config::{Clock, ReceiverConfig, SystemClock};
 #[cfg(feature = "mysql")]
 pub use dedup::MySqlStore;
 #[cfg(feature = "_sql")]
@@ -252,12 +256,12 @@ pub use handler::{
 };
 pub use ip::{ClientIpSource, IpAllowlist};
 pub use parse::{
-    Family, ParseError, Parsed, WebhookError, parse, parse_backpack, verify_and_parse,
+    ParseError, Parsed, VerifyAndParseError, parse, parse_backpack, verify_and_parse,
     verify_and_parse_backpack,
 };
 #[cfg(feature = "_sql")]
 pub use receiver::TransactionalReceiver;
-pub use receiver::{BackpackReceiver, Clock, ReceiverConfig, SystemClock, WebhookReceiver};
+pub use receiver::{BackpackReceiver, WebhookReceiver};
 pub use response::ErrorCode;
 pub use secret::{SecretError, WebhookSecret, WebhookSecrets};
 pub use signature::{

@@ -20,15 +20,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use backpack_types::WebhookFamily;
 use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 use tracing::field::Empty;
 use tracing::{Instrument, Span};
 
 use crate::dedup::StoredAnswer;
-use crate::dedup_key::DedupKey;
+use crate::dedup_key::{self, DedupKey};
 use crate::events::{BackpackWebhookEvent, WebhookEvent};
-use crate::parse::Family;
 
 /// Counter: deliveries answered.
 pub const DELIVERIES_TOTAL: &str = "backpack_webhook_deliveries_total";
@@ -55,15 +55,15 @@ pub(crate) fn key_hash(key: &DedupKey) -> String {
 pub(crate) struct DeliverySpan {
     span: Span,
     started: Instant,
-    family: Family,
+    family: WebhookFamily,
     notification_type: &'static str,
 }
 
 impl DeliverySpan {
-    pub(crate) fn new(family: Family) -> Self {
+    pub(crate) fn new(family: WebhookFamily) -> Self {
         let span = tracing::info_span!(
             "webhook",
-            family = family.as_str(),
+            family = dedup_key::family_word(family),
             notification_type = Empty,
             key_hash = Empty,
             outcome = Empty,
@@ -107,7 +107,7 @@ impl DeliverySpan {
             .record("duration_ms", elapsed.as_secs_f64() * 1000.0);
         metrics::counter!(
             DELIVERIES_TOTAL,
-            "family" => self.family.as_str(),
+            "family" => dedup_key::family_word(self.family),
             "notification_type" => self.notification_type,
             "outcome" => outcome,
             "status" => status_label(answer.status),

@@ -2,32 +2,13 @@
 //! its `notification_type`, its deduplication key ([`crate::dedup_key`]) and whether it is a
 //! sandbox/test delivery.
 
+use backpack_types::WebhookFamily;
 use serde_json::Value;
 
 use crate::dedup_key::{DedupPolicy, KeyRule, backpack_rule, dedup_policy, store_rule};
 use crate::events::*;
 use crate::secret::WebhookSecret;
 use crate::signature::{self, SignatureError};
-
-/// The two webhook families. They are answered differently, so this crate gives each its own
-/// receiver (on its own URL; see the crate docs).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Family {
-    /// Payments / store webhooks (`payment`, `order_paid`, …): 204 / 400 / 500.
-    Store,
-    /// Backpack webhooks (`user_validation`, `move_to_game`): 200 / 404 / 500.
-    Backpack,
-}
-
-impl Family {
-    /// Prefix used in deduplication keys.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Family::Store => "store",
-            Family::Backpack => "backpack",
-        }
-    }
-}
 
 /// A parsed delivery.
 #[derive(Debug, Clone)]
@@ -87,10 +68,11 @@ pub enum ParseError {
     },
 }
 
-/// Verification or parse failure.
+/// Why [`verify_and_parse`] / [`verify_and_parse_backpack`] refused a body: its signature or its
+/// content. (Not the error body sent back to Xsolla: that is `backpack_types::webhooks::WebhookError`.)
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum WebhookError {
+pub enum VerifyAndParseError {
     /// Bad or missing signature.
     #[error(transparent)]
     Signature(#[from] SignatureError),
@@ -103,7 +85,7 @@ pub enum WebhookError {
 pub fn parse(raw_body: &[u8]) -> Result<Parsed<WebhookEvent>, ParseError> {
     parse_with(
         raw_body,
-        Family::Store,
+        WebhookFamily::Payments,
         store_rule,
         WebhookEvent::from_slice_as,
     )
@@ -113,7 +95,7 @@ pub fn parse(raw_body: &[u8]) -> Result<Parsed<WebhookEvent>, ParseError> {
 pub fn parse_backpack(raw_body: &[u8]) -> Result<Parsed<BackpackWebhookEvent>, ParseError> {
     parse_with(
         raw_body,
-        Family::Backpack,
+        WebhookFamily::Backpack,
         backpack_rule,
         BackpackWebhookEvent::from_slice_as,
     )
@@ -124,7 +106,7 @@ pub fn verify_and_parse(
     raw_body: &[u8],
     authorization: Option<&str>,
     secret: &WebhookSecret,
-) -> Result<Parsed<WebhookEvent>, WebhookError> {
+) -> Result<Parsed<WebhookEvent>, VerifyAndParseError> {
     signature::verify(raw_body, authorization, secret)?;
     Ok(parse(raw_body)?)
 }
@@ -134,14 +116,14 @@ pub fn verify_and_parse_backpack(
     raw_body: &[u8],
     authorization: Option<&str>,
     secret: &WebhookSecret,
-) -> Result<Parsed<BackpackWebhookEvent>, WebhookError> {
+) -> Result<Parsed<BackpackWebhookEvent>, VerifyAndParseError> {
     signature::verify(raw_body, authorization, secret)?;
     Ok(parse_backpack(raw_body)?)
 }
 
 fn parse_with<E>(
     raw_body: &[u8],
-    family: Family,
+    family: WebhookFamily,
     rule_for: fn(&str) -> KeyRule,
     typed: fn(&str, &[u8]) -> Result<E, serde_json::Error>,
 ) -> Result<Parsed<E>, ParseError> {
@@ -159,12 +141,12 @@ fn parse_with<E>(
 /// Pass 1 of [`parse`], alone (the receiver claims the dedup key before the typed pass, so a
 /// replayed duplicate never pays for it).
 pub(crate) fn route_store(raw_body: &[u8]) -> Result<(String, DedupPolicy, bool), ParseError> {
-    route(raw_body, Family::Store, store_rule)
+    route(raw_body, WebhookFamily::Payments, store_rule)
 }
 
 /// Pass 1 of [`parse_backpack`], alone.
 pub(crate) fn route_backpack(raw_body: &[u8]) -> Result<(String, DedupPolicy, bool), ParseError> {
-    route(raw_body, Family::Backpack, backpack_rule)
+    route(raw_body, WebhookFamily::Backpack, backpack_rule)
 }
 
 /// Pass 2 alone: the payload type for `notification_type`, straight from the bytes.
@@ -182,7 +164,7 @@ pub(crate) fn typed_event<E>(
 /// A webhook family's event type with its two parsing passes, for the receiver pipeline.
 pub(crate) trait FamilyEvent: Sized + Send + 'static {
     /// The family.
-    const FAMILY: Family;
+    const FAMILY: WebhookFamily;
     /// Pass 1: `notification_type`, dedup policy, sandbox flag.
     fn route(raw: &[u8]) -> Result<(String, DedupPolicy, bool), ParseError>;
     /// Pass 2: the typed event.
@@ -190,7 +172,7 @@ pub(crate) trait FamilyEvent: Sized + Send + 'static {
 }
 
 impl FamilyEvent for WebhookEvent {
-    const FAMILY: Family = Family::Store;
+    const FAMILY: WebhookFamily = WebhookFamily::Payments;
 
     fn route(raw: &[u8]) -> Result<(String, DedupPolicy, bool), ParseError> {
         route_store(raw)
@@ -202,7 +184,7 @@ impl FamilyEvent for WebhookEvent {
 }
 
 impl FamilyEvent for BackpackWebhookEvent {
-    const FAMILY: Family = Family::Backpack;
+    const FAMILY: WebhookFamily = WebhookFamily::Backpack;
 
     fn route(raw: &[u8]) -> Result<(String, DedupPolicy, bool), ParseError> {
         route_backpack(raw)
@@ -217,7 +199,7 @@ impl FamilyEvent for BackpackWebhookEvent {
 /// keeps only the few top-level members needed (everything else is skipped without allocating).
 fn route(
     raw_body: &[u8],
-    family: Family,
+    family: WebhookFamily,
     rule_for: fn(&str) -> KeyRule,
 ) -> Result<(String, DedupPolicy, bool), ParseError> {
     if raw_body.is_empty() {
@@ -419,7 +401,7 @@ mod tests {
     // These bodies are minimal (not valid payloads): they test routing and keys, which come from
     // pass 1 alone. Typed parsing of full payloads is tested in tests/samples.rs.
     fn skim(body: &[u8]) -> Result<(String, DedupPolicy, bool), ParseError> {
-        route(body, Family::Store, store_rule)
+        route(body, WebhookFamily::Payments, store_rule)
     }
 
     fn key_of(body: &str) -> DedupPolicy {

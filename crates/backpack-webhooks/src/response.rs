@@ -10,7 +10,7 @@ use http::StatusCode;
 use http::header::{CONTENT_TYPE, HeaderValue};
 
 use crate::dedup::StoredAnswer;
-use crate::parse::Family;
+use backpack_types::WebhookFamily;
 
 /// Error codes put in `error.code`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -82,16 +82,17 @@ pub(crate) enum Outcome {
 }
 
 /// Maps an outcome to the status and body documented for `family`.
-pub(crate) fn answer(family: Family, outcome: Outcome) -> StoredAnswer {
+pub(crate) fn answer(family: WebhookFamily, outcome: Outcome) -> StoredAnswer {
     match (family, outcome) {
-        (Family::Store, Outcome::Accepted(None)) => StoredAnswer::empty(204),
-        (Family::Store, Outcome::Accepted(Some(body))) => StoredAnswer::json(200, body),
-        (Family::Backpack, Outcome::Accepted(_)) => StoredAnswer::empty(200),
-        (Family::Store, Outcome::Rejected(code, message)) => {
-            StoredAnswer::json(400, error_body(code, &message))
-        }
-        (Family::Backpack, Outcome::Rejected(code, message)) => {
+        (WebhookFamily::Backpack, Outcome::Accepted(_)) => StoredAnswer::empty(200),
+        (WebhookFamily::Backpack, Outcome::Rejected(code, message)) => {
             StoredAnswer::json(404, error_body(code, &message))
+        }
+        // Payments/store (and any family added later): 204 / 400.
+        (_, Outcome::Accepted(None)) => StoredAnswer::empty(204),
+        (_, Outcome::Accepted(Some(body))) => StoredAnswer::json(200, body),
+        (_, Outcome::Rejected(code, message)) => {
+            StoredAnswer::json(400, error_body(code, &message))
         }
         (_, Outcome::TooLarge) => StoredAnswer::json(
             413,
@@ -150,19 +151,31 @@ mod tests {
     #[test]
     fn family_mapping() {
         let reject = || Outcome::Rejected(ErrorCode::InvalidUser, "x".into());
-        assert_eq!(answer(Family::Store, Outcome::Accepted(None)).status, 204);
         assert_eq!(
-            answer(Family::Backpack, Outcome::Accepted(None)).status,
+            answer(WebhookFamily::Payments, Outcome::Accepted(None)).status,
+            204
+        );
+        assert_eq!(
+            answer(WebhookFamily::Backpack, Outcome::Accepted(None)).status,
             200
         );
-        assert_eq!(answer(Family::Store, reject()).status, 400);
-        assert_eq!(answer(Family::Backpack, reject()).status, 404);
-        assert_eq!(answer(Family::Store, Outcome::Temporary("t")).status, 500);
+        assert_eq!(answer(WebhookFamily::Payments, reject()).status, 400);
+        assert_eq!(answer(WebhookFamily::Backpack, reject()).status, 404);
         assert_eq!(
-            answer(Family::Backpack, Outcome::Temporary("t")).status,
+            answer(WebhookFamily::Payments, Outcome::Temporary("t")).status,
             500
         );
-        assert_eq!(answer(Family::Store, Outcome::TooLarge).status, 413);
-        assert_eq!(answer(Family::Store, Outcome::ForbiddenIp).status, 403);
+        assert_eq!(
+            answer(WebhookFamily::Backpack, Outcome::Temporary("t")).status,
+            500
+        );
+        assert_eq!(
+            answer(WebhookFamily::Payments, Outcome::TooLarge).status,
+            413
+        );
+        assert_eq!(
+            answer(WebhookFamily::Payments, Outcome::ForbiddenIp).status,
+            403
+        );
     }
 }

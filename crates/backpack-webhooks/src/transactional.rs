@@ -3,10 +3,12 @@
 //!
 //! A plain [`WebhookHandler`](crate::WebhookHandler) records the answer in a separate write after
 //! the handler returns, so a crash in between runs the handler again on Xsolla's retry. A
-//! [`TransactionalReceiver`] closes that window. For a deduplicated delivery it:
+//! [`TransactionalReceiver`](crate::TransactionalReceiver) closes that window. For a
+//! deduplicated delivery it:
 //!
 //! 1. opens a transaction on the store's pool and inserts the delivery's key (recorded in advance
-//!    as a 204), then sets a savepoint — one round trip. A concurrent duplicate (another request,
+//!    as a 204), then sets a savepoint — one round trip (two on MySQL/MariaDB, where a prepared
+//!    `INSERT` and a separate `SAVEPOINT` measured faster than one unprepared batch). A concurrent duplicate (another request,
 //!    process or instance) blocks on that key until this transaction ends, at most the
 //!    [lock timeout](crate::PoolSettings::with_lock_timeout), and then replays the committed
 //!    answer; so the handler never runs twice at once;
@@ -97,25 +99,23 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
+use backpack_types::WebhookFamily;
 use futures::FutureExt;
-use sqlx::{Database, Pool, Transaction};
+use sqlx::{Database, Transaction};
 use tokio::time::Instant;
 
-use crate::dedup::{ClaimToken, DedupStore, StoreError, StoredAnswer};
+use crate::dedup::{ClaimToken, StoreError, StoredAnswer};
 use crate::dedup_key::{self, DedupKey};
 use crate::events::{UserSearch, WebhookEvent};
 use crate::handler::{Delivery, FoundUser, HandlerResult};
 use crate::observe;
-use crate::parse::Family;
-use crate::receiver::{IN_PROGRESS, Pipeline, TEMPORARY, found_user_body, outcome_of};
+use crate::pipeline::{HandlerRunner, IN_PROGRESS, TEMPORARY, found_user_body, outcome_of};
 use crate::response::{Outcome, answer};
-
-#[cfg(doc)]
-use crate::receiver::TransactionalReceiver;
 
 /// Handler for payments/store webhooks whose writes commit together with the recorded answer,
 /// in a transaction on database `DB` (`sqlx::Postgres`, `sqlx::MySql` or `sqlx::Sqlite`). Use
-/// with a [`TransactionalReceiver`] on the matching store. See the [module docs](self).
+/// with a [`TransactionalReceiver`](crate::TransactionalReceiver) on the matching store. See the
+/// [module docs](self).
 pub trait TransactionalHandler<DB: Database>: Send + Sync + 'static {
     /// Any event except `user_search` (which goes to [`user_search`](Self::user_search)),
     /// including [`WebhookEvent::Unknown`]. `Ok(())` accepts (204).
@@ -138,63 +138,12 @@ pub trait TransactionalHandler<DB: Database>: Send + Sync + 'static {
     }
 }
 
-pub(crate) mod sealed {
-    /// Only this crate's stores are [`SqlStore`](super::SqlStore)s.
-    pub trait Sealed {}
-}
-
-/// Where the key claim of a transactional delivery landed.
+pub use crate::dedup::sql_store::SqlStore;
+/// Where the key claim of a transactional delivery landed (used by [`SqlStore`]).
 #[doc(hidden)]
-#[derive(Debug)]
-pub enum TxClaim {
-    /// Inserted by this transaction (or taken over from a dead plain claim): run the handler.
-    Owned,
-    /// Answered before: replay.
-    Done(StoredAnswer),
-    /// A plain (lease) claim of another receiver is live.
-    InProgress,
-}
+pub use crate::dedup::sql_store::TxClaim;
 
-/// A sqlx store that can run a [`TransactionalReceiver`]: [`SqliteStore`](crate::SqliteStore),
-/// `PostgresStore` (feature `postgres`) or `MySqlStore` (feature `mysql`). Sealed.
-pub trait SqlStore: DedupStore + Clone + sealed::Sealed {
-    /// The sqlx database.
-    type Db: Database;
-
-    /// The store's connection pool: create your tables with it, or query outside webhooks.
-    fn pool(&self) -> &Pool<Self::Db>;
-
-    /// Opens the delivery's transaction.
-    #[doc(hidden)]
-    fn begin_tx(
-        &self,
-    ) -> impl Future<Output = Result<Transaction<'static, Self::Db>, StoreError>> + Send;
-
-    /// Claims `key` inside `tx` and sets the handler savepoint when owned.
-    #[doc(hidden)]
-    fn claim_in<'a>(
-        tx: &'a mut Transaction<'static, Self::Db>,
-        key: &'a str,
-    ) -> impl Future<Output = Result<TxClaim, StoreError>> + Send + 'a;
-
-    /// Records `answer` for the owned `key` (after rolling back to the savepoint if `rejected`).
-    #[doc(hidden)]
-    fn record_in<'a>(
-        tx: &'a mut Transaction<'static, Self::Db>,
-        key: &'a str,
-        answer: &'a StoredAnswer,
-        rejected: bool,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send + 'a;
-
-    /// Deletes the recorded answer of `key` (not a live claim).
-    #[doc(hidden)]
-    fn forget_in<'a>(
-        tx: &'a mut Transaction<'static, Self::Db>,
-        key: &'a str,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send + 'a;
-}
-
-/// The transactional handler behind a [`TransactionalReceiver`].
+/// The transactional handler behind a [`TransactionalReceiver`](crate::TransactionalReceiver).
 pub(crate) struct TxDispatch<H>(Arc<H>);
 
 impl<H> TxDispatch<H> {
@@ -207,7 +156,7 @@ impl<H> TxDispatch<H> {
     }
 }
 
-impl<S: SqlStore, H: TransactionalHandler<S::Db>> Pipeline<S> for TxDispatch<H> {
+impl<S: SqlStore, H: TransactionalHandler<S::Db>> HandlerRunner<S> for TxDispatch<H> {
     type Event = WebhookEvent;
     const ONE_TRANSACTION: bool = true;
 
@@ -273,7 +222,7 @@ async fn rollback<DB: Database>(tx: Transaction<'static, DB>) {
 }
 
 fn temporary() -> StoredAnswer {
-    answer(Family::Store, Outcome::Temporary(TEMPORARY))
+    answer(WebhookFamily::Payments, Outcome::Temporary(TEMPORARY))
 }
 
 /// A delivery that is never deduplicated: its own transaction, committed on `Ok` only.
@@ -293,10 +242,10 @@ async fn unkeyed<S: SqlStore, H: TransactionalHandler<S::Db>>(
     let outcome = call(handler, event, &delivery, &mut tx).await;
     if !matches!(outcome, Outcome::Accepted(_)) {
         rollback(tx).await;
-        return answer(Family::Store, outcome);
+        return answer(WebhookFamily::Payments, outcome);
     }
     match tx.commit().await {
-        Ok(()) => answer(Family::Store, outcome),
+        Ok(()) => answer(WebhookFamily::Payments, outcome),
         Err(err) => {
             tracing::error!(error = %err, "commit failed; answering 500");
             temporary()
@@ -334,7 +283,7 @@ async fn keyed<S: SqlStore, H: TransactionalHandler<S::Db>>(
                 let now = Instant::now();
                 if now >= deadline {
                     tracing::debug!("duplicate still in progress; answering 500");
-                    return answer(Family::Store, Outcome::Temporary(IN_PROGRESS));
+                    return answer(WebhookFamily::Payments, Outcome::Temporary(IN_PROGRESS));
                 }
                 store.wait_for_change(key.as_str(), deadline - now).await;
             }
@@ -349,12 +298,12 @@ async fn keyed<S: SqlStore, H: TransactionalHandler<S::Db>>(
     let rejected = match &outcome {
         Outcome::Temporary(_) => {
             rollback(tx).await;
-            return answer(Family::Store, outcome);
+            return answer(WebhookFamily::Payments, outcome);
         }
         Outcome::Rejected(..) => true,
         _ => false,
     };
-    let answer = answer(Family::Store, outcome);
+    let answer = answer(WebhookFamily::Payments, outcome);
     let finish = async {
         if rejected || answer != StoredAnswer::empty(204) {
             S::record_in(&mut tx, key.as_str(), &answer, rejected).await?;

@@ -786,10 +786,12 @@ sql_tests! {
     commits: |pool| MySqlCommits(pool.clone());
     lock_waiters: |pool| Some(
         // The claim of B is running while A holds the key: it can only be waiting for A.
-        // (INNODB_TRX does not always list a transaction whose first statement waits.)
+        // (INNODB_TRX does not always list a transaction whose first statement waits.) The
+        // claim is a prepared statement: its command is `Execute`.
         sqlx::query_scalar::<_, i64>(
             "SELECT COUNT(*) FROM information_schema.PROCESSLIST
-             WHERE COMMAND = 'Query' AND INFO LIKE 'INSERT IGNORE INTO backpack_webhook_deliveries%'",
+             WHERE COMMAND IN ('Query', 'Execute')
+               AND INFO LIKE 'INSERT IGNORE INTO backpack_webhook_deliveries%'",
         )
         .fetch_one(pool)
         .await

@@ -12,7 +12,7 @@ use backpack_types::api::{
     NewVirtualItem,
 };
 use backpack_types::webhooks::WebhookEvent;
-use backpack_webhooks::{WebhookError, WebhookSecret};
+use backpack_webhooks::{VerifyAndParseError, WebhookSecret};
 
 /// Our merchant and project in Xsolla's Publisher Account.
 pub const MERCHANT_ID: u32 = 2340;
@@ -89,7 +89,7 @@ pub fn on_webhook(
     body: &[u8],
     authorization: Option<&str>,
     secret: &WebhookSecret,
-) -> Result<Action, WebhookError> {
+) -> Result<Action, VerifyAndParseError> {
     let parsed = backpack_webhooks::verify_and_parse(body, authorization, secret)?;
     Ok(match parsed.event {
         WebhookEvent::Payment(p) => Action::Grant(p.transaction.id),

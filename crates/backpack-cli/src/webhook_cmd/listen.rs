@@ -39,7 +39,7 @@ use crate::error::{CliError, one_line};
 use crate::net;
 
 /// Largest accepted body (the receivers' default).
-const BODY_LIMIT: usize = backpack_webhooks::receiver::DEFAULT_BODY_LIMIT;
+const BODY_LIMIT: usize = backpack_webhooks::config::DEFAULT_BODY_LIMIT;
 
 /// `backpack webhook listen` arguments. `Debug` hides the secrets and the store URL's credentials.
 #[derive(Args)]

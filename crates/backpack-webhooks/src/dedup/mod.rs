@@ -32,6 +32,8 @@ pub mod mysql;
 pub mod postgres;
 #[cfg(feature = "_sql")]
 pub mod sql;
+#[cfg(feature = "_sql")]
+pub(crate) mod sql_store;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 

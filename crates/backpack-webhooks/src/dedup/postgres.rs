@@ -33,17 +33,13 @@
 //! ```
 
 use std::fmt;
-use std::str::FromStr;
-use std::time::{Duration, SystemTime};
 
 use sqlx::postgres::{PgConnectOptions, PgPool, Postgres};
-use sqlx::{AssertSqlSafe, Executor, Row, Transaction};
+use sqlx::{Executor, Transaction};
 
-use super::sql::{
-    HANDLER_SAVEPOINT, PoolSettings, claim_retrying, hex_literal, row_claim, stored_answer,
-};
-use super::{Claim, ClaimToken, DedupStore, StoreError, StoredAnswer, lease_millis, unix_millis};
-use crate::transactional::{SqlStore, TxClaim, sealed};
+use super::StoreError;
+use super::sql::{HANDLER_SAVEPOINT, PoolSettings, hex_literal};
+use super::sql_store::{StoreSql, execute_batch, sql_store, url_connect};
 
 const SCHEMA: &str = "
 BEGIN;
@@ -72,7 +68,55 @@ INSERT INTO backpack_webhook_deliveries (key, status, created_at, completed_at)
 VALUES (convert_from($1, 'UTF8'), 204, clock_timestamp(), clock_timestamp())
 ON CONFLICT (key) DO NOTHING";
 
-/// PostgreSQL-backed [`DedupStore`] and transaction source of a
+/// `clock_timestamp()` plus a bound number of milliseconds.
+macro_rules! later_ms {
+    ($n:literal) => {
+        concat!(
+            "clock_timestamp() + $",
+            $n,
+            "::bigint * interval '1 millisecond'"
+        )
+    };
+}
+
+const SQL: StoreSql = StoreSql {
+    claim: concat!(
+        "INSERT INTO backpack_webhook_deliveries (key, token, lease_until, created_at)
+         VALUES ($1, $2, ",
+        later_ms!(3),
+        ", clock_timestamp()) ON CONFLICT (key) DO NOTHING"
+    ),
+    take_over: concat!(
+        "UPDATE backpack_webhook_deliveries SET token = $1, lease_until = ",
+        later_ms!(2),
+        " WHERE key = $3 AND token IS NOT NULL AND lease_until <= clock_timestamp()"
+    ),
+    select: "SELECT token, status, body FROM backpack_webhook_deliveries WHERE key = $1",
+    complete: "UPDATE backpack_webhook_deliveries
+         SET token = NULL, lease_until = NULL, completed_at = clock_timestamp(),
+             status = $1, body = $2
+         WHERE key = $3 AND token = $4",
+    release: "DELETE FROM backpack_webhook_deliveries WHERE key = $1 AND token = $2",
+    renew: concat!(
+        "UPDATE backpack_webhook_deliveries SET lease_until = ",
+        later_ms!(1),
+        " WHERE key = $2 AND token = $3"
+    ),
+    forget: "DELETE FROM backpack_webhook_deliveries WHERE key = $1 AND token IS NULL",
+    purge: "DELETE FROM backpack_webhook_deliveries WHERE token IS NULL
+         AND completed_at <= to_timestamp(($1::bigint)::float8 / 1000)",
+    tx_select: "SELECT token, status, body, (lease_until <= clock_timestamp())::int::int8
+         FROM backpack_webhook_deliveries WHERE key = $1",
+    tx_take_over: "UPDATE backpack_webhook_deliveries
+         SET token = NULL, lease_until = NULL, status = 204, body = NULL,
+             completed_at = clock_timestamp()
+         WHERE key = $1 AND token IS NOT NULL AND lease_until <= clock_timestamp()",
+    record: "UPDATE backpack_webhook_deliveries
+         SET status = $1, body = $2, completed_at = clock_timestamp()
+         WHERE key = $3",
+};
+
+/// PostgreSQL-backed [`DedupStore`](super::DedupStore) and transaction source of a
 /// [`TransactionalReceiver`](crate::TransactionalReceiver).
 #[derive(Clone)]
 pub struct PostgresStore {
@@ -86,24 +130,14 @@ impl fmt::Debug for PostgresStore {
     }
 }
 
+url_connect!(
+    PostgresStore,
+    PgConnectOptions,
+    "postgresql://user:pw@db.internal/app?sslmode=verify-full"
+);
+sql_store!(PostgresStore, Postgres, SQL);
+
 impl PostgresStore {
-    /// The connection pool: create your tables with it, or query outside webhooks.
-    pub fn pool(&self) -> &PgPool {
-        &self.pool
-    }
-
-    /// Connects with a URL such as `postgresql://user:pw@db.internal/app?sslmode=verify-full`
-    /// (default [`PoolSettings`]) and creates the table if missing.
-    pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        Self::connect_with(url, &PoolSettings::default()).await
-    }
-
-    /// Connects with explicit pool and timeout settings.
-    pub async fn connect_with(url: &str, settings: &PoolSettings) -> Result<Self, StoreError> {
-        let options = PgConnectOptions::from_str(url).map_err(StoreError::backend)?;
-        Self::connect_options(options, settings).await
-    }
-
     /// Connects with options you built (e.g. TLS certificates set in code).
     pub async fn connect_options(
         options: PgConnectOptions,
@@ -136,262 +170,22 @@ impl PostgresStore {
         Ok(Self { pool })
     }
 
-    async fn owned_execute(
-        &self,
-        sql: &'static str,
-        key: &str,
-        token: &ClaimToken,
-        extra: Option<(i32, &[u8])>,
-    ) -> Result<(), StoreError> {
-        let mut query = sqlx::query(sql).bind(key).bind(token.as_str());
-        if let Some((status, body)) = extra {
-            query = query.bind(status).bind(body);
-        }
-        let done = query
-            .execute(&self.pool)
-            .await
-            .map_err(StoreError::backend)?;
-        if done.rows_affected() == 1 {
-            Ok(())
-        } else {
-            Err(StoreError::ClaimLost)
-        }
+    async fn begin(pool: &PgPool) -> Result<Transaction<'static, Postgres>, StoreError> {
+        pool.begin().await.map_err(StoreError::backend)
     }
 
-    async fn claim_once(&self, key: &str, lease_ms: i64) -> Result<Option<Claim>, StoreError> {
-        let token = ClaimToken::new();
-        let inserted = sqlx::query(
-            "INSERT INTO backpack_webhook_deliveries (key, token, lease_until, created_at)
-             VALUES ($1, $2, clock_timestamp() + $3::bigint * interval '1 millisecond',
-                     clock_timestamp())
-             ON CONFLICT (key) DO NOTHING",
-        )
-        .bind(key)
-        .bind(token.as_str())
-        .bind(lease_ms)
-        .execute(&self.pool)
-        .await
-        .map_err(StoreError::backend)?;
-        if inserted.rows_affected() == 1 {
-            return Ok(Some(Claim::Acquired(token)));
-        }
-        let taken_over = sqlx::query(
-            "UPDATE backpack_webhook_deliveries
-             SET token = $2, lease_until = clock_timestamp() + $3::bigint * interval '1 millisecond'
-             WHERE key = $1 AND token IS NOT NULL AND lease_until <= clock_timestamp()",
-        )
-        .bind(key)
-        .bind(token.as_str())
-        .bind(lease_ms)
-        .execute(&self.pool)
-        .await
-        .map_err(StoreError::backend)?;
-        if taken_over.rows_affected() == 1 {
-            return Ok(Some(Claim::Acquired(token)));
-        }
-        let row = sqlx::query(
-            "SELECT token, status, body FROM backpack_webhook_deliveries WHERE key = $1",
-        )
-        .bind(key)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(StoreError::backend)?;
-        match row {
-            None => Ok(None), // released in between: try again
-            Some(row) => row_claim(&row).map(Some),
-        }
-    }
-}
-
-impl DedupStore for PostgresStore {
-    async fn claim(&self, key: &str, lease: Duration) -> Result<Claim, StoreError> {
-        let lease_ms = lease_millis(lease);
-        claim_retrying(|| self.claim_once(key, lease_ms)).await
-    }
-
-    async fn complete(
-        &self,
-        key: &str,
-        token: &ClaimToken,
-        answer: &StoredAnswer,
-    ) -> Result<(), StoreError> {
-        self.owned_execute(
-            "UPDATE backpack_webhook_deliveries
-             SET token = NULL, lease_until = NULL, completed_at = clock_timestamp(),
-                 status = $3, body = $4
-             WHERE key = $1 AND token = $2",
-            key,
-            token,
-            Some((i32::from(answer.status), &answer.body)),
-        )
-        .await
-    }
-
-    async fn release(&self, key: &str, token: &ClaimToken) -> Result<(), StoreError> {
-        self.owned_execute(
-            "DELETE FROM backpack_webhook_deliveries WHERE key = $1 AND token = $2",
-            key,
-            token,
-            None,
-        )
-        .await
-    }
-
-    async fn renew(
-        &self,
-        key: &str,
-        token: &ClaimToken,
-        lease: Duration,
-    ) -> Result<(), StoreError> {
-        let done = sqlx::query(
-            "UPDATE backpack_webhook_deliveries
-             SET lease_until = clock_timestamp() + $3::bigint * interval '1 millisecond'
-             WHERE key = $1 AND token = $2",
-        )
-        .bind(key)
-        .bind(token.as_str())
-        .bind(lease_millis(lease))
-        .execute(&self.pool)
-        .await
-        .map_err(StoreError::backend)?;
-        if done.rows_affected() == 1 {
-            Ok(())
-        } else {
-            Err(StoreError::ClaimLost)
-        }
-    }
-
-    async fn forget(&self, key: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM backpack_webhook_deliveries WHERE key = $1 AND token IS NULL")
-            .bind(key)
-            .execute(&self.pool)
-            .await
-            .map_err(StoreError::backend)?;
-        Ok(())
-    }
-
-    async fn purge_completed_before(&self, cutoff: SystemTime) -> Result<u64, StoreError> {
-        let done = sqlx::query(
-            "DELETE FROM backpack_webhook_deliveries WHERE token IS NULL
-             AND completed_at <= to_timestamp(($1::bigint)::float8 / 1000)",
-        )
-        .bind(unix_millis(cutoff))
-        .execute(&self.pool)
-        .await
-        .map_err(StoreError::backend)?;
-        Ok(done.rows_affected())
-    }
-}
-
-impl sealed::Sealed for PostgresStore {}
-
-impl SqlStore for PostgresStore {
-    type Db = Postgres;
-
-    fn pool(&self) -> &PgPool {
-        &self.pool
-    }
-
-    async fn begin_tx(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
-        self.pool.begin().await.map_err(StoreError::backend)
-    }
-
-    async fn claim_in(
+    /// The transactional claim in one round trip: the statement prepared on connect (see
+    /// [`PREPARE_CLAIM`]), recorded as a 204 in advance (what `Ok` answers, so the common path
+    /// needs no second write), and the savepoint a rejection rolls back to.
+    async fn insert_claim(
         tx: &mut Transaction<'static, Postgres>,
         key: &str,
-    ) -> Result<TxClaim, StoreError> {
-        // One round trip: the claim (the statement prepared on connect, see `PREPARE_CLAIM`),
-        // recorded as a 204 in advance (what `Ok` answers, so the common path needs no second
-        // write), and the savepoint a rejection rolls back to.
+    ) -> Result<bool, StoreError> {
         let hex = hex_literal(key);
         let batch = format!(
             "EXECUTE backpack_webhook_claim(decode('{hex}', 'hex'));
              SAVEPOINT {HANDLER_SAVEPOINT}"
         );
-        let done = sqlx::raw_sql(AssertSqlSafe(batch))
-            .execute(&mut **tx)
-            .await
-            .map_err(StoreError::backend)?;
-        if done.rows_affected() == 1 {
-            return Ok(TxClaim::Owned);
-        }
-        let row = sqlx::query(
-            "SELECT token, status, body, lease_until <= clock_timestamp()
-             FROM backpack_webhook_deliveries WHERE key = $1",
-        )
-        .bind(key)
-        .fetch_optional(&mut **tx)
-        .await
-        .map_err(StoreError::backend)?;
-        let Some(row) = row else {
-            return Ok(TxClaim::InProgress);
-        };
-        let expired: Option<bool> = row.try_get(3).map_err(StoreError::backend)?;
-        let token: Option<String> = row.try_get(0).map_err(StoreError::backend)?;
-        if token.is_some() && expired != Some(true) {
-            return Ok(TxClaim::InProgress);
-        }
-        if token.is_none() {
-            return Ok(TxClaim::Done(stored_answer(&row)?));
-        }
-        // A plain claim whose holder died: take it over inside this transaction.
-        let taken = sqlx::query(
-            "UPDATE backpack_webhook_deliveries
-             SET token = NULL, lease_until = NULL, status = 204, body = NULL,
-                 completed_at = clock_timestamp()
-             WHERE key = $1 AND token IS NOT NULL AND lease_until <= clock_timestamp()",
-        )
-        .bind(key)
-        .execute(&mut **tx)
-        .await
-        .map_err(StoreError::backend)?;
-        if taken.rows_affected() != 1 {
-            return Ok(TxClaim::InProgress); // someone else took it first
-        }
-        tx.execute(sqlx::raw_sql(AssertSqlSafe(format!(
-            "SAVEPOINT {HANDLER_SAVEPOINT}"
-        ))))
-        .await
-        .map_err(StoreError::backend)?;
-        Ok(TxClaim::Owned)
-    }
-
-    async fn record_in(
-        tx: &mut Transaction<'static, Postgres>,
-        key: &str,
-        answer: &StoredAnswer,
-        rejected: bool,
-    ) -> Result<(), StoreError> {
-        if rejected {
-            tx.execute(sqlx::raw_sql(AssertSqlSafe(format!(
-                "ROLLBACK TO SAVEPOINT {HANDLER_SAVEPOINT}"
-            ))))
-            .await
-            .map_err(StoreError::backend)?;
-        }
-        sqlx::query(
-            "UPDATE backpack_webhook_deliveries SET status = $2, body = $3,
-                 completed_at = clock_timestamp()
-             WHERE key = $1",
-        )
-        .bind(key)
-        .bind(i32::from(answer.status))
-        .bind(answer.body.as_ref())
-        .execute(&mut **tx)
-        .await
-        .map_err(StoreError::backend)?;
-        Ok(())
-    }
-
-    async fn forget_in(
-        tx: &mut Transaction<'static, Postgres>,
-        key: &str,
-    ) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM backpack_webhook_deliveries WHERE key = $1 AND token IS NULL")
-            .bind(key)
-            .execute(&mut **tx)
-            .await
-            .map_err(StoreError::backend)?;
-        Ok(())
+        Ok(execute_batch(tx, batch).await?.rows_affected() == 1)
     }
 }

@@ -123,6 +123,7 @@ where
 
 /// `key` as hex digits, for a literal in a multi-statement batch (which cannot bind
 /// parameters). Hex cannot break out of the literal, whatever the key holds.
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
 pub(crate) fn hex_literal(key: &str) -> String {
     hex::encode(key.as_bytes())
 }

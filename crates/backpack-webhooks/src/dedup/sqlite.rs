@@ -8,7 +8,7 @@
 //! file (no in-process answer cache that another process could make stale). A transactional
 //! delivery starts with `BEGIN IMMEDIATE`, taking SQLite's single write lock, so a concurrent
 //! duplicate waits for it and then reads the committed answer. SQLite has no statement timeout.
-//! Time is this machine's wall clock in Unix milliseconds.
+//! Time is this machine's wall clock in Unix milliseconds, read by SQLite.
 //!
 //! Table (created if missing):
 //!
@@ -25,18 +25,15 @@
 //! ```
 
 use std::path::Path;
-use std::time::{Duration, SystemTime};
 
 use sqlx::sqlite::{
     Sqlite, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqliteSynchronous,
 };
-use sqlx::{AssertSqlSafe, Executor, Row, Transaction};
+use sqlx::{Executor, Transaction};
 
-use super::sql::{
-    HANDLER_SAVEPOINT, PoolSettings, claim_retrying, hex_literal, row_claim, stored_answer,
-};
-use super::{Claim, ClaimToken, DedupStore, StoreError, StoredAnswer, lease_millis, unix_millis};
-use crate::transactional::{SqlStore, TxClaim, sealed};
+use super::StoreError;
+use super::sql::{HANDLER_SAVEPOINT, PoolSettings, hex_literal};
+use super::sql_store::{StoreSql, execute_batch, sql_store};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS backpack_webhook_deliveries (
@@ -49,23 +46,72 @@ CREATE TABLE IF NOT EXISTS backpack_webhook_deliveries (
     completed_at INTEGER
 );";
 
-/// SQLite-backed [`DedupStore`] and transaction source of a
+/// This machine's wall clock in Unix milliseconds.
+macro_rules! now_ms {
+    () => {
+        "CAST(unixepoch('subsec') * 1000 AS INTEGER)"
+    };
+}
+
+const SQL: StoreSql = StoreSql {
+    claim: concat!(
+        "INSERT INTO backpack_webhook_deliveries (key, token, lease_until, created_at)
+         VALUES (?1, ?2, ",
+        now_ms!(),
+        " + ?3, ",
+        now_ms!(),
+        ") ON CONFLICT (key) DO NOTHING"
+    ),
+    take_over: concat!(
+        "UPDATE backpack_webhook_deliveries SET token = ?1, lease_until = ",
+        now_ms!(),
+        " + ?2 WHERE key = ?3 AND token IS NOT NULL AND lease_until <= ",
+        now_ms!()
+    ),
+    select: "SELECT token, status, body FROM backpack_webhook_deliveries WHERE key = ?1",
+    complete: concat!(
+        "UPDATE backpack_webhook_deliveries
+         SET token = NULL, lease_until = NULL, completed_at = ",
+        now_ms!(),
+        ", status = ?1, body = ?2 WHERE key = ?3 AND token = ?4"
+    ),
+    release: "DELETE FROM backpack_webhook_deliveries WHERE key = ?1 AND token = ?2",
+    renew: concat!(
+        "UPDATE backpack_webhook_deliveries SET lease_until = ",
+        now_ms!(),
+        " + ?1 WHERE key = ?2 AND token = ?3"
+    ),
+    forget: "DELETE FROM backpack_webhook_deliveries WHERE key = ?1 AND token IS NULL",
+    purge: "DELETE FROM backpack_webhook_deliveries WHERE token IS NULL AND completed_at <= ?1",
+    tx_select: concat!(
+        "SELECT token, status, body, lease_until <= ",
+        now_ms!(),
+        " FROM backpack_webhook_deliveries WHERE key = ?1"
+    ),
+    tx_take_over: concat!(
+        "UPDATE backpack_webhook_deliveries
+         SET token = NULL, lease_until = NULL, status = 204, body = NULL, completed_at = ",
+        now_ms!(),
+        " WHERE key = ?1 AND token IS NOT NULL AND lease_until <= ",
+        now_ms!()
+    ),
+    record: concat!(
+        "UPDATE backpack_webhook_deliveries SET status = ?1, body = ?2, completed_at = ",
+        now_ms!(),
+        " WHERE key = ?3"
+    ),
+};
+
+/// SQLite-backed [`DedupStore`](super::DedupStore) and transaction source of a
 /// [`TransactionalReceiver`](crate::TransactionalReceiver).
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
 }
 
-fn now_millis() -> i64 {
-    unix_millis(SystemTime::now())
-}
+sql_store!(SqliteStore, Sqlite, SQL);
 
 impl SqliteStore {
-    /// The connection pool: create your tables with it, or query outside webhooks.
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
-    }
-
     /// Opens (or creates) the database file and the table, with default [`PoolSettings`].
     pub async fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         Self::open_with(path, &PoolSettings::default()).await
@@ -107,270 +153,39 @@ impl SqliteStore {
         Ok(Self { pool })
     }
 
-    async fn owned_update(
-        &self,
-        sql: &'static str,
-        key: &str,
-        token: &ClaimToken,
-        extra: Option<(i64, Option<&StoredAnswer>)>,
-    ) -> Result<(), StoreError> {
-        let mut query = sqlx::query(sql).bind(key).bind(token.as_str());
-        if let Some((time, answer)) = extra {
-            query = query.bind(time);
-            if let Some(answer) = answer {
-                query = query
-                    .bind(i32::from(answer.status))
-                    .bind(answer.body.as_ref());
-            }
-        }
-        let done = query
-            .execute(&self.pool)
-            .await
-            .map_err(StoreError::backend)?;
-        if done.rows_affected() == 1 {
-            Ok(())
-        } else {
-            Err(StoreError::ClaimLost)
-        }
-    }
-
-    async fn claim_once(&self, key: &str, lease_ms: i64) -> Result<Option<Claim>, StoreError> {
-        let now = now_millis();
-        let until = now.saturating_add(lease_ms);
-        let token = ClaimToken::new();
-        let inserted = sqlx::query(
-            "INSERT INTO backpack_webhook_deliveries (key, token, lease_until, created_at)
-             VALUES (?1, ?2, ?3, ?4) ON CONFLICT (key) DO NOTHING",
-        )
-        .bind(key)
-        .bind(token.as_str())
-        .bind(until)
-        .bind(now)
-        .execute(&self.pool)
-        .await
-        .map_err(StoreError::backend)?;
-        if inserted.rows_affected() == 1 {
-            return Ok(Some(Claim::Acquired(token)));
-        }
-        let taken_over = sqlx::query(
-            "UPDATE backpack_webhook_deliveries SET token = ?2, lease_until = ?3
-             WHERE key = ?1 AND token IS NOT NULL AND lease_until <= ?4",
-        )
-        .bind(key)
-        .bind(token.as_str())
-        .bind(until)
-        .bind(now)
-        .execute(&self.pool)
-        .await
-        .map_err(StoreError::backend)?;
-        if taken_over.rows_affected() == 1 {
-            return Ok(Some(Claim::Acquired(token)));
-        }
-        let row = sqlx::query(
-            "SELECT token, status, body FROM backpack_webhook_deliveries WHERE key = ?1",
-        )
-        .bind(key)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(StoreError::backend)?;
-        match row {
-            None => Ok(None),
-            Some(row) => row_claim(&row).map(Some),
-        }
-    }
-}
-
-impl DedupStore for SqliteStore {
-    async fn claim(&self, key: &str, lease: Duration) -> Result<Claim, StoreError> {
-        let lease_ms = lease_millis(lease);
-        claim_retrying(|| self.claim_once(key, lease_ms)).await
-    }
-
-    async fn complete(
-        &self,
-        key: &str,
-        token: &ClaimToken,
-        answer: &StoredAnswer,
-    ) -> Result<(), StoreError> {
-        self.owned_update(
-            "UPDATE backpack_webhook_deliveries
-             SET token = NULL, lease_until = NULL, completed_at = ?3, status = ?4, body = ?5
-             WHERE key = ?1 AND token = ?2",
-            key,
-            token,
-            Some((now_millis(), Some(answer))),
-        )
-        .await
-    }
-
-    async fn release(&self, key: &str, token: &ClaimToken) -> Result<(), StoreError> {
-        self.owned_update(
-            "DELETE FROM backpack_webhook_deliveries WHERE key = ?1 AND token = ?2",
-            key,
-            token,
-            None,
-        )
-        .await
-    }
-
-    async fn renew(
-        &self,
-        key: &str,
-        token: &ClaimToken,
-        lease: Duration,
-    ) -> Result<(), StoreError> {
-        self.owned_update(
-            "UPDATE backpack_webhook_deliveries SET lease_until = ?3
-             WHERE key = ?1 AND token = ?2",
-            key,
-            token,
-            Some((now_millis().saturating_add(lease_millis(lease)), None)),
-        )
-        .await
-    }
-
-    async fn forget(&self, key: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM backpack_webhook_deliveries WHERE key = ?1 AND token IS NULL")
-            .bind(key)
-            .execute(&self.pool)
-            .await
-            .map_err(StoreError::backend)?;
-        Ok(())
-    }
-
-    async fn purge_completed_before(&self, cutoff: SystemTime) -> Result<u64, StoreError> {
-        let done = sqlx::query(
-            "DELETE FROM backpack_webhook_deliveries WHERE token IS NULL AND completed_at <= ?1",
-        )
-        .bind(unix_millis(cutoff))
-        .execute(&self.pool)
-        .await
-        .map_err(StoreError::backend)?;
-        Ok(done.rows_affected())
-    }
-}
-
-impl sealed::Sealed for SqliteStore {}
-
-impl SqlStore for SqliteStore {
-    type Db = Sqlite;
-
-    fn pool(&self) -> &SqlitePool {
-        &self.pool
-    }
-
-    async fn begin_tx(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
+    async fn begin(pool: &SqlitePool) -> Result<Transaction<'static, Sqlite>, StoreError> {
         // The write lock up front: a deferred transaction upgrading later could fail with
         // SQLITE_BUSY instead of waiting.
-        self.pool
-            .begin_with("BEGIN IMMEDIATE")
+        pool.begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(StoreError::backend)
     }
 
-    async fn claim_in(
+    /// The transactional claim in one call: the key, recorded as a 204 in advance (what `Ok`
+    /// answers), and the savepoint a rejection rolls back to.
+    async fn insert_claim(
         tx: &mut Transaction<'static, Sqlite>,
         key: &str,
-    ) -> Result<TxClaim, StoreError> {
-        // The claim, recorded as a 204 in advance (what `Ok` answers), and the savepoint a
-        // rejection rolls back to, in one call.
+    ) -> Result<bool, StoreError> {
         let hex = hex_literal(key);
-        let now = now_millis();
         let batch = format!(
             "INSERT INTO backpack_webhook_deliveries (key, status, created_at, completed_at)
              VALUES (CAST(X'{hex}' AS TEXT), 204, {now}, {now}) ON CONFLICT (key) DO NOTHING;
-             SAVEPOINT {HANDLER_SAVEPOINT}"
+             SAVEPOINT {HANDLER_SAVEPOINT}",
+            now = now_ms!()
         );
-        let done = sqlx::raw_sql(AssertSqlSafe(batch))
-            .execute(&mut **tx)
-            .await
-            .map_err(StoreError::backend)?;
-        if done.rows_affected() == 1 {
-            return Ok(TxClaim::Owned);
-        }
-        let row = sqlx::query(
-            "SELECT token, status, body, lease_until <= ?2
-             FROM backpack_webhook_deliveries WHERE key = ?1",
-        )
-        .bind(key)
-        .bind(now)
-        .fetch_optional(&mut **tx)
-        .await
-        .map_err(StoreError::backend)?;
-        let Some(row) = row else {
-            return Ok(TxClaim::InProgress);
-        };
-        let token: Option<String> = row.try_get(0).map_err(StoreError::backend)?;
-        let expired: Option<bool> = row.try_get(3).map_err(StoreError::backend)?;
-        if token.is_some() && expired != Some(true) {
-            return Ok(TxClaim::InProgress);
-        }
-        if token.is_none() {
-            return Ok(TxClaim::Done(stored_answer(&row)?));
-        }
-        // A plain claim whose holder died: take it over inside this transaction.
-        let taken = sqlx::query(
-            "UPDATE backpack_webhook_deliveries
-             SET token = NULL, lease_until = NULL, status = 204, body = NULL, completed_at = ?2
-             WHERE key = ?1 AND token IS NOT NULL AND lease_until <= ?2",
-        )
-        .bind(key)
-        .bind(now)
-        .execute(&mut **tx)
-        .await
-        .map_err(StoreError::backend)?;
-        if taken.rows_affected() != 1 {
-            return Ok(TxClaim::InProgress);
-        }
-        tx.execute(sqlx::raw_sql(AssertSqlSafe(format!(
-            "SAVEPOINT {HANDLER_SAVEPOINT}"
-        ))))
-        .await
-        .map_err(StoreError::backend)?;
-        Ok(TxClaim::Owned)
-    }
-
-    async fn record_in(
-        tx: &mut Transaction<'static, Sqlite>,
-        key: &str,
-        answer: &StoredAnswer,
-        rejected: bool,
-    ) -> Result<(), StoreError> {
-        if rejected {
-            tx.execute(sqlx::raw_sql(AssertSqlSafe(format!(
-                "ROLLBACK TO SAVEPOINT {HANDLER_SAVEPOINT}"
-            ))))
-            .await
-            .map_err(StoreError::backend)?;
-        }
-        sqlx::query(
-            "UPDATE backpack_webhook_deliveries SET status = ?2, body = ?3, completed_at = ?4
-             WHERE key = ?1",
-        )
-        .bind(key)
-        .bind(i32::from(answer.status))
-        .bind(answer.body.as_ref())
-        .bind(now_millis())
-        .execute(&mut **tx)
-        .await
-        .map_err(StoreError::backend)?;
-        Ok(())
-    }
-
-    async fn forget_in(tx: &mut Transaction<'static, Sqlite>, key: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM backpack_webhook_deliveries WHERE key = ?1 AND token IS NULL")
-            .bind(key)
-            .execute(&mut **tx)
-            .await
-            .map_err(StoreError::backend)?;
-        Ok(())
+        Ok(execute_batch(tx, batch).await?.rows_affected() == 1)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use std::time::{Duration, SystemTime};
+
     use bytes::Bytes;
+
+    use super::*;
+    use crate::dedup::{Claim, DedupStore, StoredAnswer};
 
     const LEASE: Duration = Duration::from_secs(30);
 
