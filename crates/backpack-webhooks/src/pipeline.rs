@@ -269,7 +269,9 @@ impl<F: HandlerRunner<S>, S: DedupStore> DeliveryPipeline<F, S> {
         };
         // Own task: finishes (commits or rolls back) even if the client hangs up.
         let pipeline = Arc::clone(self);
-        let task = tokio::spawn(observe::carry(async move {
+        // Boxed where it is built: the future holds the store's query futures (kilobytes), which
+        // would otherwise be copied by every wrapper on the way into the task.
+        let task = tokio::spawn(observe::carry(Box::pin(async move {
             let wait = pipeline.config.in_progress_wait;
             let answer = pipeline
                 .runner
@@ -277,7 +279,7 @@ impl<F: HandlerRunner<S>, S: DedupStore> DeliveryPipeline<F, S> {
                 .await;
             pipeline.purge_if_due().await;
             answer
-        }));
+        })));
         match task.await {
             Ok(answer) => answer,
             Err(_) => answer(F::Event::FAMILY, Outcome::Temporary(TEMPORARY)),
@@ -310,9 +312,9 @@ impl<F: HandlerRunner<S>, S: DedupStore> DeliveryPipeline<F, S> {
                 Ok(Claim::Acquired(token)) => {
                     // Own task: finishes (and records the answer) even if the client hangs up.
                     let pipeline = Arc::clone(self);
-                    let task = tokio::spawn(observe::carry(async move {
+                    let task = tokio::spawn(observe::carry(Box::pin(async move {
                         pipeline.claimed(key, token, raw, delivery).await
-                    }));
+                    })));
                     return match task.await {
                         Ok(answer) => answer,
                         Err(_) => answer(family, Outcome::Temporary(TEMPORARY)),
