@@ -39,6 +39,7 @@
 
 mod check;
 pub mod finding;
+pub mod fold;
 pub mod report;
 pub mod schema;
 /// The schemas generated from `spec/` by `cargo xtask regen` (`backpack_types::drift_schemas`).
@@ -46,6 +47,7 @@ pub use backpack_types::drift_schemas as spec;
 pub mod watch;
 
 pub use finding::{Family, Finding, JsonType, Kind, Subject};
+pub use fold::Keep;
 pub use report::{DriftReport, Observed, ReportError};
 pub use schema::{SchemaError, Schemas};
 pub use watch::{DEFAULT_WARN_INTERVAL, DriftWatch, MAX_FINDINGS, METRIC, TARGET};
