@@ -23,7 +23,9 @@
 //! be data used as a key) is written `*`.
 //!
 //! The SDK (`backpack-sdk`, feature `drift`), the webhook receivers (`backpack-webhooks`, feature
-//! `drift`) and `backpack webhook listen --drift-report FILE` feed a watch.
+//! `drift`) and `backpack webhook listen --drift-report FILE` feed a watch. The receivers check a
+//! body in the walk they already make to read its `notification_type` and deduplication fields
+//! ([`DriftWatch::check_webhook_keeping`]), so the watch adds no second pass over the JSON.
 //!
 //! ```
 //! use backpack_drift::{DriftWatch, Family};
