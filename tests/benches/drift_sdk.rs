@@ -4,7 +4,8 @@
 //! one whose watch is on (`on`). The modes run in rotating blocks; wall time, since the
 //! emulator's threads do half the work. Each round prints the ratios.
 //!
-//! `cargo bench -p workspace-tests --bench drift_sdk` (here, not in `backpack-sdk`: a published
+//! `cargo bench -p workspace-tests --bench drift_sdk` (`DRIFT_BENCH_ONLY=2`: the `on` mode alone,
+//! to profile; here, not in `backpack-sdk`: a published
 //! crate cannot dev-depend on the unpublished emulator).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
@@ -75,6 +76,24 @@ fn main() {
         for _ in 0..200 {
             call(mode); // warm-up: connections, token, allocator
         }
+    }
+    // `DRIFT_BENCH_ONLY=<mode 0-2>`: that mode alone, for a profiler or `perf stat` (the process's
+    // CPU time, the emulator's included, is steadier than wall time on a loaded machine).
+    if let Some(mode) = std::env::var("DRIFT_BENCH_ONLY")
+        .ok()
+        .and_then(|m| m.parse::<usize>().ok())
+        .filter(|m| *m < 3)
+    {
+        let start = Instant::now();
+        for _ in 0..4000 {
+            call(mode);
+        }
+        println!(
+            "mode {mode}: {:.1} µs/call",
+            start.elapsed().as_secs_f64() * 1e6 / 4000.0
+        );
+        runtime.block_on(emulator.shutdown()).unwrap();
+        return;
     }
     let (rounds, blocks, per_block) = (3, 60, 25);
     println!(

@@ -6,6 +6,7 @@
 //! The Rust rules live in `docs/semver.md`; the comments below name the generated shape each rule
 //! relies on.
 
+use crate::codegen::also_accepts;
 use crate::openapi::{effective_parameters, operations, resolve};
 use crate::{Error, Result, downconvert, inline_schemas, load, overlay};
 use serde_json::Value;
@@ -805,6 +806,19 @@ fn diff_schemas(old: &Value, new: &Value, changes: &mut Vec<Change>) {
                 Member::Removed | Member::Retyped => (true, eff(Types, Major)),
             };
             change(changes, breaking, &subject, what, vec![effect]);
+        }
+        // `x-backpack-also-accepts`: the field keeps its type; only what it reads changes.
+        for (prop, added, dropped) in also_accepts::property_changes(sa, sb) {
+            if !added.is_empty() {
+                let what = format!("field {prop} also reads {}", added.join(", "));
+                let effects = vec![eff_note(Types, Minor, "its type stays `String`")];
+                change(changes, false, &subject, what, effects);
+            }
+            if !dropped.is_empty() {
+                let what = format!("field {prop} no longer reads {}", dropped.join(", "));
+                let effects = vec![eff_note(Types, Major, "bodies it read now fail to parse")];
+                change(changes, true, &subject, what, effects);
+            }
         }
     }
 }

@@ -6,6 +6,7 @@
 //! The report is read as JSON here, not through the `backpack-drift` crate: that crate holds
 //! regen's output, and regen must build whatever state it is in.
 
+use crate::codegen::also_accepts::{self, ACCEPTABLE, ALSO_ACCEPTS};
 use crate::diff::{comparable, diff_values, render};
 use crate::openapi::METHODS;
 use crate::overlay::{self, Overlay};
@@ -510,6 +511,19 @@ fn action(doc: &Value, f: &Finding) -> std::result::Result<Action, String> {
             let seen = f.seen.as_deref().unwrap_or_default();
             if seen == "null" {
                 return Ok(Action::Update(slot, json!({"nullable": true})));
+            }
+            // A number where a `String` field is declared: the field stays `String` and also
+            // reads the number (`x-backpack-also-accepts`), an additive change.
+            if ACCEPTABLE.contains(&seen) && also_accepts::applies(&node) {
+                let mut listed = node
+                    .get(ALSO_ACCEPTS)
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
+                if !listed.iter().any(|t| t == seen) {
+                    listed.push(Value::String(seen.to_string()));
+                }
+                return Ok(Action::Update(slot, json!({ ALSO_ACCEPTS: listed })));
             }
             let mut update = Map::new();
             let mut alternatives = match node.get("oneOf").or_else(|| node.get("anyOf")) {

@@ -1,9 +1,13 @@
 //! The check proper: one streaming pass of serde_json over the body, guided by the compiled
-//! schema, that builds no `Value` (so the watch costs a fraction of a typed parse) and records
-//! paths and types only.
+//! schema, that builds no `Value` and records paths and types only. Nothing is allocated for a
+//! body that matches: the JSON path is a chain of [`Step`]s on the stack, written out only for a
+//! finding, and each member name costs one hash lookup.
+//!
+//! [`Seed`] checks one value; [`ObjectWalk`] is its object logic, which [`crate::fold`] also
+//! drives member by member when the caller's own pass reads the body.
 
 use crate::finding::{JsonType, Kind, path_segment, type_names};
-use crate::schema::{Extra, Node, NodeId, Object, Schemas, Shape};
+use crate::schema::{Extra, Member, Node, NodeId, Object, Schemas, Shape};
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use std::fmt;
@@ -18,6 +22,27 @@ pub(crate) struct Raw {
     pub value: Option<String>,
 }
 
+/// Runs `$read` (an expression reading the whole body from `$de`, a `&mut
+/// serde_json::Deserializer`), then checks that nothing follows. A body that is UTF-8 (checked
+/// once, in one fast pass) is read as text, so serde_json does not check each string again.
+macro_rules! read_body {
+    ($body:expr, |$de:ident| $read:expr) => {
+        match std::str::from_utf8($body) {
+            Ok(text) => {
+                let mut de = serde_json::Deserializer::from_str(text);
+                let $de = &mut de;
+                $read.and_then(|out| de.end().map(|()| out))
+            }
+            Err(_) => {
+                let mut de = serde_json::Deserializer::from_slice($body);
+                let $de = &mut de;
+                $read.and_then(|out| de.end().map(|()| out))
+            }
+        }
+    };
+}
+pub(crate) use read_body;
+
 /// Checks `body` against node `node`; each distinct finding once. Invalid JSON gives an error
 /// (the caller's own parse reports it; the watch records nothing).
 pub(crate) fn check(
@@ -25,32 +50,70 @@ pub(crate) fn check(
     node: NodeId,
     body: &[u8],
 ) -> Result<Vec<Raw>, serde_json::Error> {
-    let mut walker = Walker {
-        nodes: &schemas.nodes,
-        path: String::from("$"),
-        out: Vec::new(),
-    };
-    let mut de = serde_json::Deserializer::from_slice(body);
-    Seed {
+    let mut walker = Walker::new(schemas);
+    read_body!(body, |de| Seed {
         w: &mut walker,
-        node,
+        target: Target::Node(node),
+        at: Step::Root,
     }
-    .deserialize(&mut de)?;
-    de.end()?;
-    let mut out = walker.out;
-    out.sort();
-    out.dedup();
-    Ok(out)
+    .deserialize(de))?;
+    Ok(walker.finish())
 }
 
-struct Walker<'a> {
+/// Where a value sits: a chain of steps on the stack, written out as a JSON path
+/// (`$.items[].sku`) only when a finding is recorded.
+#[derive(Clone, Copy)]
+pub(crate) enum Step<'p> {
+    /// The body.
+    Root,
+    /// A member of the parent.
+    Member(&'p Step<'p>, &'p str),
+    /// Every element of the parent array.
+    Items(&'p Step<'p>),
+}
+
+impl Step<'_> {
+    fn write(&self, out: &mut String) {
+        match self {
+            Step::Root => out.push('$'),
+            Step::Member(parent, name) => {
+                parent.write(out);
+                out.push('.');
+                out.push_str(path_segment(name));
+            }
+            Step::Items(parent) => {
+                parent.write(out);
+                out.push_str("[]");
+            }
+        }
+    }
+
+    fn path(&self) -> String {
+        let mut out = String::new();
+        self.write(&mut out);
+        out
+    }
+}
+
+/// What a value is checked against.
+#[derive(Clone, Copy)]
+pub(crate) enum Target {
+    /// A schema.
+    Node(NodeId),
+    /// Nothing (a free-form member): skipped.
+    Unchecked,
+    /// A member its object does not list: reported with its JSON type, its content skipped.
+    Unlisted,
+}
+
+/// The findings of one body.
+pub(crate) struct Walker<'a> {
     nodes: &'a [Node],
-    path: String,
     out: Vec<Raw>,
 }
 
 /// What the schema says about a value of the type seen.
-enum Shapes<'a> {
+pub(crate) enum Shapes<'a> {
     /// Nothing to check below.
     Unchecked,
     /// The type is not allowed (already recorded).
@@ -70,18 +133,48 @@ impl<'a> Shapes<'a> {
 }
 
 impl<'a> Walker<'a> {
-    fn record(&mut self, kind: Kind, expected: Option<String>, seen: Option<JsonType>) {
+    pub(crate) fn new(schemas: &'a Schemas) -> Self {
+        Walker {
+            nodes: &schemas.nodes,
+            out: Vec::new(),
+        }
+    }
+
+    /// The distinct findings, in order.
+    pub(crate) fn finish(self) -> Vec<Raw> {
+        let mut out = self.out;
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    fn record(
+        &mut self,
+        kind: Kind,
+        at: &Step<'_>,
+        expected: Option<String>,
+        seen: Option<JsonType>,
+    ) {
         self.out.push(Raw {
             kind,
-            path: self.path.clone(),
+            path: at.path(),
             expected,
             seen: seen.map(|t| t.as_str().to_string()),
             value: None,
         });
     }
 
-    /// The shapes of `node` that allow `seen`; records a mismatch when none does.
-    fn shapes(&mut self, node: NodeId, seen: JsonType) -> Shapes<'a> {
+    /// The shapes `target` allows for a value of type `seen`; records a mismatch when none does,
+    /// or the member when its object does not list it.
+    pub(crate) fn shapes(&mut self, target: Target, seen: JsonType, at: &Step<'_>) -> Shapes<'a> {
+        let node = match target {
+            Target::Node(node) => node,
+            Target::Unchecked => return Shapes::Unchecked,
+            Target::Unlisted => {
+                self.record(Kind::UnknownProperty, at, None, Some(seen));
+                return Shapes::Unchecked;
+            }
+        };
         let nodes = self.nodes;
         match nodes.get(node) {
             None | Some(Node::Any) => Shapes::Unchecked,
@@ -91,6 +184,7 @@ impl<'a> Walker<'a> {
                 } else {
                     self.record(
                         Kind::TypeMismatch,
+                        at,
                         Some(type_names(shape.types)),
                         Some(seen),
                     );
@@ -112,7 +206,7 @@ impl<'a> Walker<'a> {
                     (false, _, _) => Shapes::Unchecked,
                     (true, 1, Some(s)) => Shapes::One(s),
                     (true, 0, _) | (true, _, None) => {
-                        self.record(Kind::TypeMismatch, Some(type_names(bits)), Some(seen));
+                        self.record(Kind::TypeMismatch, at, Some(type_names(bits)), Some(seen));
                         Shapes::Mismatch
                     }
                     (true, _, Some(_)) => {
@@ -130,8 +224,8 @@ impl<'a> Walker<'a> {
     }
 
     /// A scalar: its type, then (for listed values) its value.
-    fn scalar(&mut self, node: NodeId, seen: JsonType, value: Scalar<'_>) {
-        let shapes = self.shapes(node, seen);
+    fn scalar(&mut self, target: Target, seen: JsonType, value: Scalar<'_>, at: &Step<'_>) {
+        let shapes = self.shapes(target, seen, at);
         let list = shapes.list();
         if list.is_empty() || list.iter().any(|s| s.enum_values.is_none()) {
             return;
@@ -142,13 +236,12 @@ impl<'a> Walker<'a> {
             .flatten()
             .any(|v| value.is(v));
         if !listed {
-            let value = value.to_value();
             self.out.push(Raw {
                 kind: Kind::UnknownEnumValue,
-                path: self.path.clone(),
+                path: at.path(),
                 expected: None,
                 seen: Some(seen.as_str().to_string()),
-                value: Some(enum_value(value)),
+                value: Some(enum_value(value.to_value())),
             });
         }
     }
@@ -224,20 +317,116 @@ fn enum_value(value: Value) -> String {
     }
 }
 
-/// Checks one value against one node.
-struct Seed<'w, 'a> {
-    w: &'w mut Walker<'a>,
-    node: NodeId,
+/// The members of one object value being read: which schema each is checked against, and which
+/// required ones have not been seen.
+pub(crate) struct ObjectWalk<'a> {
+    first: &'a Object,
+    /// The other alternatives that allow an object (empty, so no allocation, in the usual case).
+    others: Vec<&'a Object>,
+    /// Bit i: `first.required[i]` (required by every alternative) not seen yet.
+    missing: u64,
 }
 
-impl<'de> DeserializeSeed<'de> for Seed<'_, '_> {
+impl<'a> ObjectWalk<'a> {
+    /// `None`: no listed members (a free-form object, or not an object where one was expected):
+    /// nothing to check inside.
+    pub(crate) fn begin(shapes: &Shapes<'a>) -> Option<Self> {
+        let (first, others) = match shapes {
+            Shapes::One(Shape {
+                object: Some(o), ..
+            }) => (o, Vec::new()),
+            Shapes::Many(list) => {
+                let mut objects = list.iter().filter_map(|s| s.object.as_ref());
+                let first = objects.next()?;
+                (first, objects.collect())
+            }
+            _ => return None,
+        };
+        let mut missing = first.required_mask;
+        if !others.is_empty() {
+            for (i, name) in first.required.iter().enumerate().take(64) {
+                if !others.iter().all(|o| o.required.contains(name)) {
+                    missing &= !(1 << i);
+                }
+            }
+        }
+        Some(ObjectWalk {
+            first,
+            others,
+            missing,
+        })
+    }
+
+    /// What member `key`'s value is checked against.
+    pub(crate) fn target(&mut self, key: &str) -> Target {
+        if let Some(member) = self.first.members.get(key) {
+            if member.required != Member::NOT_REQUIRED {
+                self.missing &= !(1 << member.required);
+            }
+            if let Some(node) = member.node {
+                return Target::Node(node);
+            }
+        }
+        for o in &self.others {
+            if let Some(Member {
+                node: Some(node), ..
+            }) = o.members.get(key)
+            {
+                return Target::Node(*node);
+            }
+        }
+        for o in std::iter::once(&self.first).chain(&self.others) {
+            match o.extra {
+                Extra::Schema(id) => return Target::Node(id),
+                Extra::Allow => return Target::Unchecked,
+                Extra::Report => {}
+            }
+        }
+        Target::Unlisted
+    }
+
+    /// Records the required members not seen (the object at `at` is read).
+    pub(crate) fn end(self, w: &mut Walker<'_>, at: &Step<'_>) {
+        let mut missing = self.missing;
+        while missing != 0 {
+            let i = missing.trailing_zeros() as usize;
+            missing &= missing - 1;
+            if let Some(name) = self.first.required.get(i) {
+                w.record(Kind::MissingRequired, &Step::Member(at, name), None, None);
+            }
+        }
+    }
+}
+
+/// Checks one value against its target.
+pub(crate) struct Seed<'w, 'a, 'p> {
+    pub w: &'w mut Walker<'a>,
+    pub target: Target,
+    pub at: Step<'p>,
+}
+
+impl<'a> Seed<'_, 'a, '_> {
+    /// The walk of an object value here (after its type is checked).
+    pub(crate) fn object(&mut self) -> Option<ObjectWalk<'a>> {
+        let shapes = self.w.shapes(self.target, JsonType::Object, &self.at);
+        ObjectWalk::begin(&shapes)
+    }
+
+    /// Checks a value already read (the same checks as reading it).
+    pub(crate) fn check_value(self, value: &Value) {
+        // Reading a `Value` cannot fail, and the checks never do.
+        let _ = self.deserialize(value);
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Seed<'_, '_, '_> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for Seed<'_, '_> {
+impl<'de> Visitor<'de> for Seed<'_, '_, '_> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -245,37 +434,42 @@ impl<'de> Visitor<'de> for Seed<'_, '_> {
     }
 
     fn visit_unit<E>(self) -> Result<(), E> {
-        self.w.shapes(self.node, JsonType::Null);
+        self.w.shapes(self.target, JsonType::Null, &self.at);
         Ok(())
     }
 
     fn visit_bool<E>(self, v: bool) -> Result<(), E> {
-        self.w.scalar(self.node, JsonType::Boolean, Scalar::Bool(v));
+        self.w
+            .scalar(self.target, JsonType::Boolean, Scalar::Bool(v), &self.at);
         Ok(())
     }
 
     fn visit_i64<E>(self, v: i64) -> Result<(), E> {
-        self.w.scalar(self.node, JsonType::Integer, Scalar::I64(v));
+        self.w
+            .scalar(self.target, JsonType::Integer, Scalar::I64(v), &self.at);
         Ok(())
     }
 
     fn visit_u64<E>(self, v: u64) -> Result<(), E> {
-        self.w.scalar(self.node, JsonType::Integer, Scalar::U64(v));
+        self.w
+            .scalar(self.target, JsonType::Integer, Scalar::U64(v), &self.at);
         Ok(())
     }
 
     fn visit_f64<E>(self, v: f64) -> Result<(), E> {
-        self.w.scalar(self.node, JsonType::Number, Scalar::F64(v));
+        self.w
+            .scalar(self.target, JsonType::Number, Scalar::F64(v), &self.at);
         Ok(())
     }
 
     fn visit_str<E>(self, v: &str) -> Result<(), E> {
-        self.w.scalar(self.node, JsonType::String, Scalar::Str(v));
+        self.w
+            .scalar(self.target, JsonType::String, Scalar::Str(v), &self.at);
         Ok(())
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let items = match self.w.shapes(self.node, JsonType::Array) {
+        let items = match self.w.shapes(self.target, JsonType::Array, &self.at) {
             shapes @ (Shapes::One(_) | Shapes::Many(_)) => {
                 shapes.list().iter().find_map(|s| s.items)
             }
@@ -285,148 +479,44 @@ impl<'de> Visitor<'de> for Seed<'_, '_> {
             while seq.next_element::<IgnoredAny>()?.is_some() {}
             return Ok(());
         };
-        let len = self.w.path.len();
-        self.w.path.push_str("[]");
+        let at = Step::Items(&self.at);
         while seq
             .next_element_seed(Seed {
                 w: &mut *self.w,
-                node: items,
+                target: Target::Node(items),
+                at,
             })?
             .is_some()
         {}
-        self.w.path.truncate(len);
         Ok(())
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let shapes = self.w.shapes(self.node, JsonType::Object);
-        let one: [&Object; 1];
-        let many: Vec<&Object>;
-        let objects: &[&Object] = match &shapes {
-            Shapes::One(Shape {
-                object: Some(o), ..
-            }) => {
-                one = [o];
-                &one
-            }
-            Shapes::Many(list) => {
-                many = list.iter().filter_map(|s| s.object.as_ref()).collect();
-                &many
-            }
-            _ => &[],
-        };
-        // No listed members (a free-form object): nothing to check inside.
-        let Some((first, others)) = objects.split_first() else {
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
+        let Some(mut walk) = self.object() else {
             while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
             return Ok(());
         };
-        // Bit i: `first.required[i]` (required by every alternative) not seen yet. Past 64
-        // required members, the rest go unchecked.
-        let mut missing: u64 = 0;
-        for (i, name) in first.required.iter().enumerate().take(64) {
-            if others.iter().all(|o| o.required.contains(name)) {
-                missing |= 1 << i;
-            }
-        }
-        let allowed = objects.iter().any(|o| !matches!(o.extra, Extra::Report));
-        let len = self.w.path.len();
         while let Some(key) = map.next_key_seed(KeySeed)? {
             let key = key.as_str();
-            if missing != 0
-                && let Some(i) = first.required.iter().take(64).position(|r| r == key)
-            {
-                missing &= !(1 << i);
-            }
-            let target = objects
-                .iter()
-                .find_map(|o| o.properties.get(key).copied())
-                .or_else(|| {
-                    objects.iter().find_map(|o| match o.extra {
-                        Extra::Schema(id) => Some(Some(id)),
-                        Extra::Allow => Some(None),
-                        Extra::Report => None,
-                    })?
-                });
-            self.w.path.push('.');
-            self.w.path.push_str(path_segment(key));
-            match target {
-                Some(node) => map.next_value_seed(Seed {
-                    w: &mut *self.w,
-                    node,
-                })?,
-                None => {
-                    let seen = map.next_value_seed(TypeOf)?;
-                    if !allowed {
-                        self.w.record(Kind::UnknownProperty, None, Some(seen));
-                    }
-                }
-            }
-            self.w.path.truncate(len);
+            map.next_value_seed(Seed {
+                target: walk.target(key),
+                w: &mut *self.w,
+                at: Step::Member(&self.at, key),
+            })?;
         }
-        for (i, name) in first.required.iter().enumerate().take(64) {
-            if missing & (1 << i) != 0 {
-                self.w.path.push('.');
-                self.w.path.push_str(path_segment(name));
-                self.w.record(Kind::MissingRequired, None, None);
-                self.w.path.truncate(len);
-            }
-        }
+        walk.end(self.w, &self.at);
         Ok(())
-    }
-}
-
-/// The JSON type of a value, its content skipped.
-struct TypeOf;
-
-impl<'de> DeserializeSeed<'de> for TypeOf {
-    type Value = JsonType;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<JsonType, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for TypeOf {
-    type Value = JsonType;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_unit<E>(self) -> Result<JsonType, E> {
-        Ok(JsonType::Null)
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<JsonType, E> {
-        Ok(JsonType::Boolean)
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<JsonType, E> {
-        Ok(JsonType::Integer)
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<JsonType, E> {
-        Ok(JsonType::Integer)
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<JsonType, E> {
-        Ok(JsonType::Number)
-    }
-    fn visit_str<E>(self, _: &str) -> Result<JsonType, E> {
-        Ok(JsonType::String)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<JsonType, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(JsonType::Array)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<JsonType, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(JsonType::Object)
     }
 }
 
 /// A member name, borrowed from the body when it has no escapes.
-enum Key<'de> {
+pub(crate) enum Key<'de> {
     Borrowed(&'de str),
     Owned(String),
 }
 
 impl Key<'_> {
-    fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         match self {
             Key::Borrowed(s) => s,
             Key::Owned(s) => s,
@@ -434,7 +524,7 @@ impl Key<'_> {
     }
 }
 
-struct KeySeed;
+pub(crate) struct KeySeed;
 
 impl<'de> DeserializeSeed<'de> for KeySeed {
     type Value = Key<'de>;

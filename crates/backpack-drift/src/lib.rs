@@ -23,7 +23,9 @@
 //! be data used as a key) is written `*`.
 //!
 //! The SDK (`backpack-sdk`, feature `drift`), the webhook receivers (`backpack-webhooks`, feature
-//! `drift`) and `backpack webhook listen --drift-report FILE` feed a watch.
+//! `drift`) and `backpack webhook listen --drift-report FILE` feed a watch. The receivers check a
+//! body in the walk they already make to read its `notification_type` and deduplication fields
+//! ([`DriftWatch::check_webhook_keeping`]), so the watch adds no second pass over the JSON.
 //!
 //! ```
 //! use backpack_drift::{DriftWatch, Family};
@@ -39,6 +41,7 @@
 
 mod check;
 pub mod finding;
+pub mod fold;
 pub mod report;
 pub mod schema;
 /// The schemas generated from `spec/` by `cargo xtask regen` (`backpack_types::drift_schemas`).
@@ -46,6 +49,7 @@ pub use backpack_types::drift_schemas as spec;
 pub mod watch;
 
 pub use finding::{Family, Finding, JsonType, Kind, Subject};
+pub use fold::Keep;
 pub use report::{DriftReport, Observed, ReportError};
 pub use schema::{SchemaError, Schemas};
 pub use watch::{DEFAULT_WARN_INTERVAL, DriftWatch, MAX_FINDINGS, METRIC, TARGET};

@@ -65,9 +65,134 @@ pub(crate) type NameMap<V> = HashMap<String, V, BuildHasherDefault<Fnv>>;
 /// An object's documented members.
 #[derive(Debug, Default)]
 pub(crate) struct Object {
-    pub properties: NameMap<NodeId>,
+    /// Each listed property and each required name, found with one lookup per member read.
+    pub members: MemberTable,
     pub required: Vec<String>,
+    /// Bit i set for `required[i]` (the first 64; past them, required members go unchecked).
+    pub required_mask: u64,
     pub extra: Extra,
+}
+
+/// What an object says of one member name.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Member {
+    /// Its schema, when the object lists it under `properties`.
+    pub node: Option<NodeId>,
+    /// Its index in [`Object::required`] when below 64, else [`Member::NOT_REQUIRED`].
+    pub required: u8,
+}
+
+impl Member {
+    pub const NOT_REQUIRED: u8 = u8::MAX;
+}
+
+/// Member names → [`Member`], found without hashing the whole name: a name's [`Tag`] (its
+/// length and first 8 bytes) picks the slot of a small open-addressing table, and a name of at
+/// most 8 bytes is matched by its tag alone.
+#[derive(Debug, Default)]
+pub(crate) struct MemberTable {
+    /// Index + 1 into `entries`; 0 is empty. Its length is a power of two, at least twice the
+    /// number of entries (or 0).
+    slots: Box<[u16]>,
+    entries: Vec<(Tag, Box<str>, Member)>,
+}
+
+/// A name's first 8 bytes and its length, compared as two integers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Tag(u64, usize);
+
+impl Tag {
+    fn of(name: &str) -> Tag {
+        let bytes = name.as_bytes();
+        let head = match bytes.first_chunk::<8>() {
+            Some(head) => u64::from_le_bytes(*head),
+            None => {
+                let mut head = 0u64;
+                for (i, b) in bytes.iter().enumerate() {
+                    head |= u64::from(*b) << (8 * i);
+                }
+                head
+            }
+        };
+        Tag(head, bytes.len())
+    }
+
+    fn slot(self, mask: usize) -> usize {
+        let mixed = (self.0 ^ (self.1 as u64).rotate_left(40)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        (mixed >> 32) as usize & mask
+    }
+}
+
+impl MemberTable {
+    pub(crate) fn get(&self, name: &str) -> Option<&Member> {
+        let mask = self.slots.len().checked_sub(1)?;
+        let tag = Tag::of(name);
+        let mut i = tag.slot(mask);
+        loop {
+            let index = usize::from(*self.slots.get(i)?);
+            let (t, n, member) = self.entries.get(index.checked_sub(1)?)?;
+            if *t == tag && (name.len() <= 8 || n.as_bytes().get(8..) == name.as_bytes().get(8..)) {
+                return Some(member);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    fn build(members: NameMap<Member>) -> Self {
+        let mut entries: Vec<(Tag, Box<str>, Member)> = members
+            .into_iter()
+            .map(|(name, m)| (Tag::of(&name), name.into_boxed_str(), m))
+            .collect();
+        entries.sort_by(|a, b| a.1.cmp(&b.1));
+        // More members than slot indices can name: the rest are not found (reported as unknown).
+        entries.truncate(usize::from(u16::MAX) / 2);
+        if entries.is_empty() {
+            return MemberTable::default();
+        }
+        let mut slots = vec![0u16; (entries.len() * 2).next_power_of_two()].into_boxed_slice();
+        let mask = slots.len() - 1;
+        for (index, (tag, _, _)) in entries.iter().enumerate() {
+            let mut i = tag.slot(mask);
+            while slots[i] != 0 {
+                i = (i + 1) & mask;
+            }
+            slots[i] = (index + 1) as u16;
+        }
+        MemberTable { slots, entries }
+    }
+}
+
+impl Object {
+    fn new(properties: Vec<(String, NodeId)>, required: Vec<String>, extra: Extra) -> Self {
+        let mut members = NameMap::default();
+        for (name, node) in properties {
+            members.insert(
+                name,
+                Member {
+                    node: Some(node),
+                    required: Member::NOT_REQUIRED,
+                },
+            );
+        }
+        let mut required_mask = 0;
+        for (i, name) in required.iter().enumerate().take(64) {
+            let member = members.entry(name.clone()).or_insert(Member {
+                node: None,
+                required: Member::NOT_REQUIRED,
+            });
+            // A name listed twice is one member.
+            if member.required == Member::NOT_REQUIRED {
+                member.required = i as u8;
+                required_mask |= 1 << i;
+            }
+        }
+        Object {
+            members: MemberTable::build(members),
+            required,
+            required_mask,
+            extra,
+        }
+    }
 }
 
 /// What the spec says of members it does not list.
@@ -99,7 +224,7 @@ pub struct Schemas {
     pub(crate) nodes: Vec<Node>,
     pub(crate) operations: Vec<Operation>,
     /// By family (`family_index`), `notification_type` → schema.
-    pub(crate) webhooks: [HashMap<String, NodeId>; 2],
+    pub(crate) webhooks: [NameMap<NodeId>; 2],
     pub(crate) spec_id: String,
 }
 
@@ -189,7 +314,14 @@ impl Schemas {
     /// The operation a request is for: same method, and the path's last segments match the
     /// template (a base URL may add a prefix). The template with most literal segments wins.
     pub(crate) fn operation(&self, method: &str, path: &str) -> Option<&Operation> {
-        let actual = split_path(path);
+        // The path's segments on the stack: a lookup allocates nothing.
+        let mut segments = [""; MAX_SEGMENTS];
+        let mut len = 0;
+        for segment in path.split('/').filter(|s| !s.is_empty()) {
+            *segments.get_mut(len)? = segment;
+            len += 1;
+        }
+        let actual = &segments[..len];
         self.operations
             .iter()
             .filter(|op| op.method.eq_ignore_ascii_case(method))
@@ -223,6 +355,9 @@ fn family_index(family: Family) -> usize {
         Family::Backpack => 1,
     }
 }
+
+/// Longest request path the watch matches to an operation, in segments.
+const MAX_SEGMENTS: usize = 32;
 
 fn split_path(path: &str) -> Vec<String> {
     path.split('/')
@@ -277,7 +412,27 @@ impl Compiler<'_> {
                 .iter()
                 .map(|p| self.compile(p))
                 .collect::<Result<Vec<_>, _>>()?;
-            return Ok(Node::OneOf(ids));
+            // Alternatives that are plain JSON types (`integer` or `string`) are one shape
+            // allowing each: the same findings, without visiting alternatives per value.
+            let mut types = 0u8;
+            if ids.is_empty() {
+                return Ok(Node::OneOf(ids));
+            }
+            for id in &ids {
+                match self.nodes.get(*id) {
+                    Some(Node::Shape(Shape {
+                        types: t,
+                        enum_values: None,
+                        object: None,
+                        items: None,
+                    })) if *t != 0 => types |= t,
+                    _ => return Ok(Node::OneOf(ids)),
+                }
+            }
+            return Ok(Node::Shape(Shape {
+                types,
+                ..Shape::default()
+            }));
         }
         if let Some(Value::Array(parts)) = map.get("allOf") {
             // Simplify merged compositions already; what is left is read as one object.
@@ -323,9 +478,9 @@ impl Compiler<'_> {
         }
         let object = match properties {
             Some(props) => {
-                let mut properties = NameMap::default();
+                let mut properties = Vec::with_capacity(props.len());
                 for (name, schema) in props {
-                    properties.insert(name.clone(), self.compile(schema)?);
+                    properties.push((name.clone(), self.compile(schema)?));
                 }
                 let required = map
                     .get("required")
@@ -340,18 +495,15 @@ impl Compiler<'_> {
                     Some(Value::Bool(true)) => Extra::Allow,
                     Some(schema) => Extra::Schema(self.compile(schema)?),
                 };
-                Some(Object {
-                    properties,
-                    required,
-                    extra,
-                })
+                Some(Object::new(properties, required, extra))
             }
             // A map: no listed members, each value checked against one schema.
             None => match map.get("additionalProperties") {
-                Some(schema @ Value::Object(m)) if !m.is_empty() => Some(Object {
-                    extra: Extra::Schema(self.compile(schema)?),
-                    ..Object::default()
-                }),
+                Some(schema @ Value::Object(m)) if !m.is_empty() => Some(Object::new(
+                    Vec::new(),
+                    Vec::new(),
+                    Extra::Schema(self.compile(schema)?),
+                )),
                 _ => None,
             },
         };

@@ -1,8 +1,9 @@
 //! [`DriftWatch`]: checks bodies, keeps the distinct findings, and reports each one as a
 //! rate-limited `tracing` warning and a `metrics` counter.
 
-use crate::check::{Raw, check};
+use crate::check::{Raw, Walker, check, read_body};
 use crate::finding::{Family, Finding, Kind, Subject, token};
+use crate::fold::{Keep, Routed, Top};
 use crate::report::{DriftReport, Observed};
 use crate::schema::{SchemaError, Schemas};
 use std::collections::HashMap;
@@ -325,15 +326,25 @@ impl DriftWatch {
         let Some(op) = schemas.operation(method, path) else {
             return;
         };
-        let exact = status.to_string();
-        let class = format!("{}XX", status / 100);
-        let Some((key, media)) = [exact.as_str(), class.as_str(), "default"]
+        // The response keys tried, exact status first, written without allocating.
+        let digits = [
+            b'0' + (status / 100 % 10) as u8,
+            b'0' + (status / 10 % 10) as u8,
+            b'0' + (status % 10) as u8,
+        ];
+        let class = [digits[0], b'X', b'X'];
+        let three = (100..1000).contains(&status);
+        let exact = std::str::from_utf8(&digits).unwrap_or_default();
+        let class = std::str::from_utf8(&class).unwrap_or_default();
+        let found = [exact, class]
             .into_iter()
-            .find_map(|k| op.responses.get_key_value(k))
-        else {
+            .filter(|_| three)
+            .chain(["default"])
+            .find_map(|k| op.responses.get_key_value(k));
+        let Some((key, media)) = found else {
             let subject = Subject::Response {
                 operation: op.id.clone(),
-                status: exact,
+                status: status.to_string(),
             };
             self.record(&subject, vec![whole(Kind::UndocumentedStatus, None)]);
             return;
@@ -347,10 +358,13 @@ impl DriftWatch {
         }
         let essence = content_type
             .and_then(|c| c.split(';').next())
-            .map(|c| c.trim().to_ascii_lowercase())
+            .map(str::trim)
             .unwrap_or_default();
-        let Some(node) = media.get(&essence) else {
-            let seen = token(&essence, b"/.+-");
+        let Some(node) = media
+            .iter()
+            .find_map(|(m, node)| m.eq_ignore_ascii_case(essence).then_some(node))
+        else {
+            let seen = token(&essence.to_ascii_lowercase(), b"/.+-");
             self.record(
                 &subject(),
                 vec![whole(Kind::UndocumentedContentType, Some(seen))],
@@ -383,22 +397,68 @@ impl DriftWatch {
     fn webhook_now(&self, family: Family, notification_type: &str, body: &[u8]) {
         let schemas = &self.inner.schemas;
         let Some(node) = schemas.webhook(family, notification_type) else {
-            let subject = Subject::Webhook {
-                family,
-                notification_type: token(notification_type, b"-."),
-            };
-            self.record(&subject, vec![whole(Kind::UnknownNotificationType, None)]);
+            self.unknown_type(family, notification_type);
             return;
         };
-        if let Ok(found) = check(schemas, node, body)
-            && !found.is_empty()
-        {
+        if let Ok(found) = check(schemas, node, body) {
+            self.webhook_found(family, notification_type, found);
+        }
+    }
+
+    fn unknown_type(&self, family: Family, notification_type: &str) {
+        let subject = Subject::Webhook {
+            family,
+            notification_type: token(notification_type, b"-."),
+        };
+        self.record(&subject, vec![whole(Kind::UnknownNotificationType, None)]);
+    }
+
+    fn webhook_found(&self, family: Family, notification_type: &str, found: Vec<Raw>) {
+        if !found.is_empty() {
             let subject = Subject::Webhook {
                 family,
                 notification_type: notification_type.to_string(),
             };
             self.record(&subject, found);
         }
+    }
+
+    /// Checks a webhook body of `family` in the same pass that picks out the members `keep`
+    /// lists, and returns them (an object of the kept members, as [`Keep`] describes), so a
+    /// receiver that reads a few members before its typed parse walks the JSON once, not twice.
+    ///
+    /// `None` when the watch does not check on the caller's thread (switched off, or
+    /// [`background`](Self::background)): the caller reads its members itself and hands the body
+    /// to [`check_webhook`](Self::check_webhook). An error is the body's JSON error (not an
+    /// object, or not JSON); nothing is recorded then.
+    pub fn check_webhook_keeping(
+        &self,
+        family: Family,
+        body: &[u8],
+        keep: Keep,
+    ) -> Option<Result<serde_json::Value, serde_json::Error>> {
+        if !self.is_enabled() || self.queue.is_some() {
+            return None;
+        }
+        let schemas = &self.inner.schemas;
+        let mut walker = Walker::new(schemas);
+        let top = Top {
+            w: &mut walker,
+            keep,
+            lookup: |name: &str| schemas.webhook(family, name),
+        };
+        let read = read_body!(body, |de| serde::Deserializer::deserialize_map(de, top));
+        let (kept, routed) = match read {
+            Ok(read) => read,
+            Err(e) => return Some(Err(e)),
+        };
+        match routed {
+            Routed::Checked(name) => self.webhook_found(family, &name, walker.finish()),
+            Routed::Unknown(name) => self.unknown_type(family, &name),
+            Routed::After(Some(name)) => self.webhook_now(family, &name, body),
+            Routed::After(None) => {}
+        }
+        Some(Ok(kept))
     }
 
     /// Everything recorded so far (after the queued checks have run).

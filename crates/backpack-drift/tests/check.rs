@@ -210,3 +210,89 @@ fn a_background_watch_reports_what_an_inline_one_does() {
     assert_eq!(b.findings.len(), 4);
     assert_eq!(background.dropped(), 0);
 }
+
+/// What a receiver keeps in its skim (the shape `backpack-webhooks` passes).
+const KEEP: backpack_drift::Keep = &[
+    ("notification_type", &[]),
+    ("thing", &["id"]),
+    ("list", &["id"]),
+];
+
+/// A webhook whose members differ from `Hook` in several ways, `notification_type` placed first,
+/// last, or twice.
+#[test]
+fn checking_in_the_callers_walk_finds_what_a_separate_pass_finds() {
+    let doc = json!({
+        "family": "store",
+        "operations": [],
+        "webhooks": {"thing": {"ref": "Hook"}, "other": {"ref": "Other"}},
+        "schemas": {
+            "Hook": {"type": "object", "required": ["notification_type", "thing", "gone"], "properties": {
+                "notification_type": {"type": "string", "enum": ["thing"]},
+                "thing": {"ref": "Thing"},
+                "list": {"type": "array", "items": {"ref": "Thing"}},
+                "kind": {"type": "string", "enum": ["a"]}
+            }},
+            "Thing": {"type": "object", "required": ["id"], "properties": {
+                "id": {"type": "string"}, "n": {"type": "integer"}
+            }},
+            "Other": {"type": "object", "properties": {"notification_type": {"type": "string"}}}
+        }
+    });
+    let schemas = Arc::new(Schemas::from_documents(&[&doc.to_string()], "t").unwrap());
+    let bodies = [
+        r#"{"notification_type":"thing","thing":{"id":5,"n":"x","new":1},"list":[{"id":"a","z":[1]}],"kind":"b","extra":{"a":1}}"#,
+        r#"{"thing":{"id":"1","n":2},"kind":"b","notification_type":"thing"}"#,
+        r#"{"notification_type":"other","thing":{"id":"1"},"notification_type":"thing"}"#,
+        r#"{"notification_type":"brand_new","thing":{"id":"1"}}"#,
+        r#"{"notification_type":"thing","thing":[1,2],"list":{"id":"x"},"kind":null}"#,
+    ];
+    for body in bodies {
+        let separate = DriftWatch::with_schemas(schemas.clone());
+        let folded = DriftWatch::with_schemas(schemas.clone());
+        let value: serde_json::Value = serde_json::from_str(body).unwrap();
+        let kind = value["notification_type"].as_str().unwrap();
+        separate.check_webhook(Family::Store, kind, body.as_bytes());
+        let kept = folded
+            .check_webhook_keeping(Family::Store, body.as_bytes(), KEEP)
+            .unwrap()
+            .unwrap();
+        assert_eq!(shown(&folded), shown(&separate), "{body}");
+        // The kept members: whole, or only the listed sub-members of an object (an array empty).
+        assert_eq!(
+            kept["notification_type"], value["notification_type"],
+            "{body}"
+        );
+        match &value["thing"] {
+            serde_json::Value::Object(m) => assert_eq!(kept["thing"], json!({"id": m["id"]})),
+            serde_json::Value::Array(_) => assert_eq!(kept["thing"], json!([])),
+            other => assert_eq!(&kept["thing"], other),
+        }
+    }
+    // The first body differs in every way the check knows.
+    assert!(
+        shown(&{
+            let w = DriftWatch::with_schemas(schemas.clone());
+            w.check_webhook_keeping(Family::Store, bodies[0].as_bytes(), KEEP);
+            w
+        })
+        .len()
+            >= 6
+    );
+    // Not JSON, or not an object: the error, and nothing recorded.
+    let w = DriftWatch::with_schemas(schemas.clone());
+    for bad in [&b"{"[..], b"[1]", b"{\"notification_type\":\"thing\"} x"] {
+        assert!(
+            w.check_webhook_keeping(Family::Store, bad, KEEP)
+                .unwrap()
+                .is_err()
+        );
+    }
+    assert!(w.report().is_empty());
+    // Switched off or checking on its own thread: the caller reads and hands over the body.
+    w.set_enabled(false);
+    assert!(
+        w.check_webhook_keeping(Family::Store, b"{}", KEEP)
+            .is_none()
+    );
+}

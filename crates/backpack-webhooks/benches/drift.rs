@@ -13,7 +13,8 @@
 //! time counts when it competes for the CPU); each round prints the ratios. Built without the
 //! `drift` feature the hook is not compiled at all.
 //!
-//! `cargo bench -p backpack-webhooks --features drift --bench drift`
+//! `cargo bench -p backpack-webhooks --features drift --bench drift` (with `DRIFT_BENCH_ONLY=2`:
+//! the `on` mode alone, to profile).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use std::hint::black_box;
@@ -79,6 +80,24 @@ fn main() {
         // 3: background, caller only; 4: background, caller + worker.
         _ => drift::set_watch(Some(background.clone())),
     };
+    // `DRIFT_BENCH_ONLY=<mode 0-4>`: that mode alone, for a profiler (`perf record`).
+    if let Some(mode) = std::env::var("DRIFT_BENCH_ONLY")
+        .ok()
+        .and_then(|m| m.parse::<usize>().ok())
+    {
+        set(mode);
+        let start = std::time::Instant::now();
+        for _ in 0..20_000 {
+            pass();
+        }
+        background.flush();
+        println!(
+            "mode {mode}: {:.1} µs/pass",
+            start.elapsed().as_secs_f64() * 1e6 / 20_000.0
+        );
+        drift::set_watch(None);
+        return;
+    }
     let (rounds, blocks, per_block) = (3, 40, 50);
     println!(
         "verify_and_parse of {} samples per pass; {blocks} blocks x {per_block} passes per mode per round",

@@ -7,10 +7,7 @@ use std::fmt;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::events::{BackpackWebhookEvent, WebhookEvent};
 use backpack_types::WebhookFamily;
-
-use crate::parse::ParseError;
 
 /// Longest identifier accepted as (part of) a deduplication key, in bytes.
 pub const MAX_ID_LEN: usize = 256;
@@ -92,25 +89,35 @@ pub(crate) fn backpack_rule(notification_type: &str) -> KeyRule {
     }
 }
 
+/// A field used for deduplication has an unusable type or value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct InvalidId {
+    /// Dotted JSON path of the field.
+    pub path: &'static str,
+}
+
+impl InvalidId {
+    /// What the field must be.
+    pub const EXPECTED: &'static str = "a non-empty string or an integer";
+}
+
+/// The policy `rule` gives a delivery of `notification_type` (`known`: one the family documents)
+/// whose skimmed members are `value`, keyed under `family` (`store`, `backpack`).
 pub(crate) fn dedup_policy(
-    family: WebhookFamily,
+    family: &str,
     notification_type: &str,
-    rule_for: fn(&str) -> KeyRule,
+    known: bool,
+    rule: KeyRule,
     value: &Value,
     raw_body: &[u8],
-) -> Result<DedupPolicy, ParseError> {
-    let known = rule_for(notification_type);
-    if let KeyRule::Never = known {
+) -> Result<DedupPolicy, InvalidId> {
+    if let KeyRule::Never = rule {
         return Ok(DedupPolicy::Never);
     }
     // Unknown types are keyed under a fixed word so that an arbitrary (signed) string cannot
     // make keys long; the body hash covers the real notification_type.
-    let type_part = if is_known(family, notification_type) {
-        notification_type
-    } else {
-        "unknown"
-    };
-    let (field, with_body) = match known {
+    let type_part = if known { notification_type } else { "unknown" };
+    let (field, with_body) = match rule {
         KeyRule::Never | KeyRule::Body => (None, true),
         KeyRule::Field(name, path) => match identifier(value, name, path)? {
             Some(id) => (Some((name, id)), false),
@@ -123,7 +130,7 @@ pub(crate) fn dedup_policy(
     };
     // One buffer, written in place: `{family}:{type}[:{field}={id}][:sha256={hex}]`.
     let mut key = String::with_capacity(128);
-    key.push_str(family_word(family));
+    key.push_str(family);
     key.push(':');
     key.push_str(type_part);
     if let Some((name, id)) = field {
@@ -145,16 +152,6 @@ pub(crate) fn family_word(family: WebhookFamily) -> &'static str {
     match family {
         WebhookFamily::Backpack => "backpack",
         _ => "store",
-    }
-}
-
-fn is_known(family: WebhookFamily, notification_type: &str) -> bool {
-    match family {
-        WebhookFamily::Payments => WebhookEvent::NOTIFICATION_TYPES.contains(&notification_type),
-        WebhookFamily::Backpack => {
-            BackpackWebhookEvent::NOTIFICATION_TYPES.contains(&notification_type)
-        }
-        _ => false,
     }
 }
 
@@ -187,11 +184,8 @@ fn identifier(
     value: &Value,
     name: &'static str,
     path: &[&str],
-) -> Result<Option<String>, ParseError> {
-    let invalid = ParseError::InvalidField {
-        path: name,
-        expected: "a non-empty string or an integer",
-    };
+) -> Result<Option<String>, InvalidId> {
+    let invalid = InvalidId { path: name };
     let mut current = value;
     for (depth, segment) in path.iter().enumerate() {
         let object = match current {

@@ -29,17 +29,36 @@ pub fn watch() -> Option<DriftWatch> {
     WATCH.read().unwrap_or_else(PoisonError::into_inner).clone()
 }
 
-/// Checks one body (called where its `notification_type` has been read).
+/// Pass 1 of parsing with the check folded in: the members `keep` lists, read in the same walk
+/// of the JSON that checks the body. `None` when no watch checks on this thread (none set,
+/// switched off, or a background one): then parse skims alone and calls [`observe`].
+pub(crate) fn skim(
+    family: WebhookFamily,
+    body: &[u8],
+    keep: backpack_drift::Keep,
+) -> Option<Result<serde_json::Value, serde_json::Error>> {
+    if !SET.load(Ordering::Relaxed) {
+        return None;
+    }
+    let slot = WATCH.read().unwrap_or_else(PoisonError::into_inner);
+    slot.as_ref()?
+        .check_webhook_keeping(drift_family(family), body, keep)
+}
+
+/// Checks one body (called where its `notification_type` has been read, when [`skim`] did not).
 pub(crate) fn observe(family: WebhookFamily, notification_type: &str, body: &[u8]) {
     if !SET.load(Ordering::Relaxed) {
         return;
     }
     let slot = WATCH.read().unwrap_or_else(PoisonError::into_inner);
     if let Some(watch) = slot.as_ref() {
-        let family = match family {
-            WebhookFamily::Backpack => backpack_drift::Family::Backpack,
-            _ => backpack_drift::Family::Store,
-        };
-        watch.check_webhook(family, notification_type, body);
+        watch.check_webhook(drift_family(family), notification_type, body);
+    }
+}
+
+fn drift_family(family: WebhookFamily) -> backpack_drift::Family {
+    match family {
+        WebhookFamily::Backpack => backpack_drift::Family::Backpack,
+        _ => backpack_drift::Family::Store,
     }
 }

@@ -5,7 +5,9 @@
 use backpack_types::WebhookFamily;
 use serde_json::Value;
 
-use crate::dedup_key::{DedupPolicy, KeyRule, backpack_rule, dedup_policy, store_rule};
+use crate::dedup_key::{
+    DedupPolicy, InvalidId, KeyRule, backpack_rule, dedup_policy, family_word, store_rule,
+};
 use crate::events::*;
 use crate::secret::WebhookSecret;
 use crate::signature::{self, SignatureError};
@@ -127,7 +129,11 @@ fn parse_with<E>(
     rule_for: fn(&str) -> KeyRule,
     typed: fn(&str, &[u8]) -> Result<E, serde_json::Error>,
 ) -> Result<Parsed<E>, ParseError> {
-    let (notification_type, dedup, sandbox) = route(raw_body, family, rule_for)?;
+    let Route {
+        notification_type,
+        dedup,
+        sandbox,
+    } = route(raw_body, family, rule_for)?;
     // Pass 2: the payload type chosen by pass 1's notification_type, straight from the bytes.
     let event = typed_event(&notification_type, raw_body, typed)?;
     Ok(Parsed {
@@ -138,14 +144,26 @@ fn parse_with<E>(
     })
 }
 
+/// What pass 1 tells about a delivery: enough to route it and to claim its deduplication key
+/// before the typed pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Route {
+    /// The `notification_type` string.
+    pub notification_type: String,
+    /// Deduplication decision.
+    pub dedup: DedupPolicy,
+    /// Whether it is a test delivery (see [`Parsed::sandbox`]).
+    pub sandbox: bool,
+}
+
 /// Pass 1 of [`parse`], alone (the receiver claims the dedup key before the typed pass, so a
 /// replayed duplicate never pays for it).
-pub(crate) fn route_store(raw_body: &[u8]) -> Result<(String, DedupPolicy, bool), ParseError> {
+pub(crate) fn route_store(raw_body: &[u8]) -> Result<Route, ParseError> {
     route(raw_body, WebhookFamily::Payments, store_rule)
 }
 
 /// Pass 1 of [`parse_backpack`], alone.
-pub(crate) fn route_backpack(raw_body: &[u8]) -> Result<(String, DedupPolicy, bool), ParseError> {
+pub(crate) fn route_backpack(raw_body: &[u8]) -> Result<Route, ParseError> {
     route(raw_body, WebhookFamily::Backpack, backpack_rule)
 }
 
@@ -166,7 +184,7 @@ pub(crate) trait FamilyEvent: Sized + Send + 'static {
     /// The family.
     const FAMILY: WebhookFamily;
     /// Pass 1: `notification_type`, dedup policy, sandbox flag.
-    fn route(raw: &[u8]) -> Result<(String, DedupPolicy, bool), ParseError>;
+    fn route(raw: &[u8]) -> Result<Route, ParseError>;
     /// Pass 2: the typed event.
     fn typed(notification_type: &str, raw: &[u8]) -> Result<Self, ParseError>;
 }
@@ -174,7 +192,7 @@ pub(crate) trait FamilyEvent: Sized + Send + 'static {
 impl FamilyEvent for WebhookEvent {
     const FAMILY: WebhookFamily = WebhookFamily::Payments;
 
-    fn route(raw: &[u8]) -> Result<(String, DedupPolicy, bool), ParseError> {
+    fn route(raw: &[u8]) -> Result<Route, ParseError> {
         route_store(raw)
     }
 
@@ -186,7 +204,7 @@ impl FamilyEvent for WebhookEvent {
 impl FamilyEvent for BackpackWebhookEvent {
     const FAMILY: WebhookFamily = WebhookFamily::Backpack;
 
-    fn route(raw: &[u8]) -> Result<(String, DedupPolicy, bool), ParseError> {
+    fn route(raw: &[u8]) -> Result<Route, ParseError> {
         route_backpack(raw)
     }
 
@@ -201,11 +219,11 @@ fn route(
     raw_body: &[u8],
     family: WebhookFamily,
     rule_for: fn(&str) -> KeyRule,
-) -> Result<(String, DedupPolicy, bool), ParseError> {
+) -> Result<Route, ParseError> {
     if raw_body.is_empty() {
         return Err(ParseError::EmptyBody);
     }
-    let mut probe = probe(raw_body)?;
+    let (mut probe, checked) = probe(raw_body, family)?;
     // Moved out of the skim rather than cloned: nothing below reads it from there.
     let notification_type = match probe
         .as_object_mut()
@@ -216,10 +234,25 @@ fn route(
         None => return Err(ParseError::MissingNotificationType),
     };
     #[cfg(feature = "drift")]
-    crate::drift::observe(family, &notification_type, raw_body);
-    let dedup = dedup_policy(family, &notification_type, rule_for, &probe, raw_body)?;
+    if !checked {
+        crate::drift::observe(family, &notification_type, raw_body);
+    }
+    #[cfg(not(feature = "drift"))]
+    let _ = checked;
+    let dedup = dedup_policy(
+        family_word(family),
+        &notification_type,
+        is_known(family, &notification_type),
+        rule_for(&notification_type),
+        &probe,
+        raw_body,
+    )?;
     let sandbox = is_sandbox(&probe);
-    Ok((notification_type, dedup, sandbox))
+    Ok(Route {
+        notification_type,
+        dedup,
+        sandbox,
+    })
 }
 
 /// What the skim keeps: these top-level members, and inside each (when it is an object) only the
@@ -235,15 +268,25 @@ const PROBED: &[(&str, &[&str])] = &[
 /// Parses the body as a JSON object but keeps only the [`PROBED`] members (last one wins on
 /// duplicates, as with `serde_json::Value`). Also checks that the whole body is valid JSON.
 /// A kept member that is not an object keeps its own type (arrays are kept empty), so type
-/// errors on key fields are still reported.
-fn probe(raw_body: &[u8]) -> Result<Value, ParseError> {
+/// errors on key fields are still reported. With a drift watch checking on this thread, the same
+/// walk also checks the body (`true`: checked).
+fn probe(raw_body: &[u8], family: WebhookFamily) -> Result<(Value, bool), ParseError> {
     use serde::de::Deserializer as _;
-    let mut de = serde_json::Deserializer::from_slice(raw_body);
-    let kept = de
-        .deserialize_map(probe::Members(probe::Level::Top))
-        .and_then(|kept| de.end().map(|()| kept));
+    #[cfg(feature = "drift")]
+    let folded = crate::drift::skim(family, raw_body, PROBED);
+    #[cfg(not(feature = "drift"))]
+    let folded: Option<Result<Value, serde_json::Error>> = {
+        let _ = family;
+        None
+    };
+    let checked = folded.is_some();
+    let kept = folded.unwrap_or_else(|| {
+        let mut de = serde_json::Deserializer::from_slice(raw_body);
+        de.deserialize_map(probe::Members(probe::Level::Top))
+            .and_then(|kept| de.end().map(|()| kept))
+    });
     match kept {
-        Ok(kept) => Ok(kept),
+        Ok(kept) => Ok((kept, checked)),
         // Valid JSON of another kind, or not JSON at all?
         Err(e) => match serde_json::from_slice::<serde::de::IgnoredAny>(raw_body) {
             Ok(_) => Err(ParseError::NotAnObject),
@@ -377,6 +420,26 @@ mod probe {
     }
 }
 
+impl From<InvalidId> for ParseError {
+    fn from(e: InvalidId) -> Self {
+        ParseError::InvalidField {
+            path: e.path,
+            expected: InvalidId::EXPECTED,
+        }
+    }
+}
+
+/// Whether the family documents `notification_type` (an unknown one is keyed as `unknown`).
+fn is_known(family: WebhookFamily, notification_type: &str) -> bool {
+    match family {
+        WebhookFamily::Payments => WebhookEvent::NOTIFICATION_TYPES.contains(&notification_type),
+        WebhookFamily::Backpack => {
+            BackpackWebhookEvent::NOTIFICATION_TYPES.contains(&notification_type)
+        }
+        _ => false,
+    }
+}
+
 /// Member `inner` of member `outer`, if `outer` is an object (plain lookups: `Value::pointer`
 /// allocates to unescape each segment).
 fn nested<'v>(value: &'v Value, outer: &str, inner: &str) -> Option<&'v Value> {
@@ -400,12 +463,12 @@ mod tests {
 
     // These bodies are minimal (not valid payloads): they test routing and keys, which come from
     // pass 1 alone. Typed parsing of full payloads is tested in tests/samples.rs.
-    fn skim(body: &[u8]) -> Result<(String, DedupPolicy, bool), ParseError> {
+    fn skim(body: &[u8]) -> Result<Route, ParseError> {
         route(body, WebhookFamily::Payments, store_rule)
     }
 
     fn key_of(body: &str) -> DedupPolicy {
-        skim(body.as_bytes()).unwrap().1
+        skim(body.as_bytes()).unwrap().dedup
     }
 
     #[test]
@@ -481,7 +544,11 @@ mod tests {
             Err(ParseError::NotificationTypeNotString)
         ));
         // Other members are skipped, even deeply nested ones; duplicates: the last one wins.
-        let (notification_type, dedup, _) = skim(br#"{"x":{"y":[1,{"z":null}]},"notification_type":"refund","notification_type":"payment","transaction":{"id":5}}"#)
+        let Route {
+            notification_type,
+            dedup,
+            ..
+        } = skim(br#"{"x":{"y":[1,{"z":null}]},"notification_type":"refund","notification_type":"payment","transaction":{"id":5}}"#)
             .unwrap();
         assert_eq!(notification_type, "payment");
         assert_eq!(
@@ -502,17 +569,17 @@ mod tests {
         assert!(
             skim(br#"{"notification_type":"payment","transaction":{"id":1,"dry_run":1}}"#)
                 .unwrap()
-                .2
+                .sandbox
         );
         assert!(
             !skim(br#"{"notification_type":"payment","transaction":{"id":1}}"#)
                 .unwrap()
-                .2
+                .sandbox
         );
         assert!(
             skim(br#"{"notification_type":"order_paid","order":{"id":1,"mode":"sandbox"}}"#)
                 .unwrap()
-                .2
+                .sandbox
         );
     }
 }

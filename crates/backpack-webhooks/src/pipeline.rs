@@ -231,7 +231,11 @@ impl<F: HandlerRunner<S>, S: DedupStore> DeliveryPipeline<F, S> {
         }
 
         // Pass 1 only: a duplicate is answered from the store without the typed pass.
-        let (notification_type, dedup, sandbox) = match F::Event::route(&raw) {
+        let crate::parse::Route {
+            notification_type,
+            dedup,
+            sandbox,
+        } = match F::Event::route(&raw) {
             Ok(routed) => routed,
             Err(err) => return body_refused(family, &err),
         };

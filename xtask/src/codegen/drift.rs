@@ -137,6 +137,7 @@ fn reduce(schema: &Value) -> Value {
         };
         out.insert(key.clone(), kept);
     }
+    super::also_accepts::widen_type(&mut out, schema);
     Value::Object(out)
 }
 

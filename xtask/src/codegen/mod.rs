@@ -1,5 +1,6 @@
 //! Code generators. Each returns `(relative path, file contents)` pairs; [`crate::output`] writes them.
 
+pub mod also_accepts;
 pub mod catalogue;
 pub mod client;
 pub mod drift;

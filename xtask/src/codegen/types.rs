@@ -62,6 +62,9 @@ pub fn generate_module_reporting(
         }
     }
     items.push(generate_event_enum(input, report)?);
+    if super::also_accepts::needed(&items) {
+        items.push(super::also_accepts::deserializers());
+    }
     let doc_text = format!(" {}", input.doc_text);
     let tokens = quote! {
         #![doc = #doc_text]
@@ -229,6 +232,7 @@ fn struct_members(
                 .filter(|_| is_string(&ty))
                 .map(str::to_string);
         }
+        let string = is_string(&ty);
         let is_required = required.contains(&prop.as_str());
         let nullable = is_nullable(prop_schema);
         // serde already strips `r#`; a rename is only written where the names differ.
@@ -256,9 +260,14 @@ fn struct_members(
                 Member::optional(field, ty),
             ),
         };
+        let lenient = string
+            .then(|| {
+                super::also_accepts::serde_attr(prop_schema, member.kind == MemberKind::Optional)
+            })
+            .flatten();
         let field_ty = member.field_type();
         let field = &member.ident;
-        fields.push(quote!(#field_docs #serde_attr pub #field: #field_ty));
+        fields.push(quote!(#field_docs #serde_attr #lenient pub #field: #field_ty));
         members.push(member);
     }
     // A schema that allows members beyond its properties keeps them, rather than dropping data

@@ -3,12 +3,19 @@
 //! bundle, and no extension meant for another tool (e.g. typify's `x-rust-type`) changes the code.
 
 use super::walk;
+use crate::codegen::also_accepts::ALSO_ACCEPTS;
 use crate::codegen::tagged::TAGGED;
 use crate::openapi::REMOVED_HEADERS;
 use serde_json::Value;
 
 /// Extensions the pipeline itself reads or writes.
-pub const KEPT: &[&str] = &["x-webhooks", "x-component-name", REMOVED_HEADERS, TAGGED];
+pub const KEPT: &[&str] = &[
+    "x-webhooks",
+    "x-component-name",
+    REMOVED_HEADERS,
+    TAGGED,
+    ALSO_ACCEPTS,
+];
 
 /// Removes every other `x-…` key of every OpenAPI object.
 pub fn strip(doc: &mut Value) {
