@@ -25,32 +25,10 @@ connections="${CONNECTIONS:-16}"
 host_id="497f6eca-6276-4993-bfeb-53cbbbba6f08"
 user="6f1c2a3e-5b7d-4e8f-9a0b-1c2d3e4f5a6b"
 
-have() { command -v "$1" >/dev/null 2>&1; }
-
-tool="${BENCH_TOOL:-}"
-if [[ -z "$tool" ]]; then
-  if have oha; then tool=oha; elif have wrk; then tool=wrk; fi
-fi
-if [[ -z "$tool" ]]; then
-  if have apt-get && [[ "$(id -u)" == 0 ]]; then
-    echo "installing wrk (Debian package)" >&2
-    apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
-    tool=wrk
-  else
-    echo "installing oha (cargo install oha --locked)" >&2
-    cargo install oha --locked
-    tool=oha
-  fi
-fi
-if [[ "$tool" == oha ]] && ! have oha; then cargo install oha --locked; fi
-if [[ "$tool" == wrk ]] && ! have wrk; then apt-get install -y wrk >/dev/null; fi
-
-pin_server=()
-pin_load=()
-if [[ "${PIN:-1}" == 1 ]] && have taskset && (( $(nproc) >= 2 )); then
-  pin_server=(taskset -c 0)
-  pin_load=(taskset -c 1)
-fi
+# shellcheck source=scripts/load-tool.sh
+source "$root/scripts/load-tool.sh"
+pick_load_tool
+pick_pinning 1 || true
 
 cargo build --release --quiet -p backpack-cli
 bin="$root/target/release/backpack"

@@ -4,8 +4,8 @@
 #   scripts/bench-receiver.sh [DURATION_SECONDS=10] [CONNECTIONS=32] [CLIENT_THREADS=1]
 #
 # Builds and starts `examples/bench_receiver.rs` (release), then loads each endpoint with `oha`
-# if installed, else `wrk` (installed with apt-get when missing and running as root, otherwise
-# `cargo install oha`). Prints a Markdown table. Client and server share the machine's cores, so
+# if installed, else `wrk` (scripts/load-tool.sh: $BENCH_TOOL, else the one installed, else one
+# installed with apt-get or `cargo install`). Prints a Markdown table. Client and server share the machine's cores, so
 # compare rows with each other, not with other machines.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -18,21 +18,9 @@ ADDR="127.0.0.1:${BENCH_PORT:-3999}"
 TMP="$(mktemp -d)"
 log() { printf 'bench-receiver: %s\n' "$*" >&2; }
 
-tool=""
-if command -v oha >/dev/null 2>&1; then
-    tool=oha
-elif command -v wrk >/dev/null 2>&1; then
-    tool=wrk
-elif [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
-    log "installing wrk (apt-get)"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y wrk >&2 \
-        || { apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk >&2; }
-    tool=wrk
-else
-    log "installing oha (cargo install)"
-    cargo install oha --locked >&2
-    tool=oha
-fi
+# shellcheck source=scripts/load-tool.sh
+source scripts/load-tool.sh
+pick_load_tool
 
 log "building bench_receiver (release)"
 cargo build --release -q -p backpack-webhooks --example bench_receiver >&2

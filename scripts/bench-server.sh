@@ -24,31 +24,10 @@ duration="${1:-5}"
 rounds="${2:-5}"
 connections="${CONNECTIONS:-32}"
 
-have() { command -v "$1" >/dev/null 2>&1; }
-
-tool="${BENCH_TOOL:-}"
-if [[ -z "$tool" ]]; then
-  if have oha; then tool=oha; elif have wrk; then tool=wrk; fi
-fi
-if [[ -z "$tool" ]]; then
-  if have apt-get && [[ "$(id -u)" == 0 ]]; then
-    echo "installing wrk (Debian package)" >&2
-    apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
-    tool=wrk
-  else
-    echo "installing oha (cargo install oha --locked)" >&2
-    cargo install oha --locked
-    tool=oha
-  fi
-fi
-if [[ "$tool" == oha ]] && ! have oha; then cargo install oha --locked; fi
-if [[ "$tool" == wrk ]] && ! have wrk; then apt-get install -y wrk >/dev/null; fi
-
-pin_server=()
-pin_load=()
-if [[ "${PIN:-0}" == 1 ]] && have taskset && (( $(nproc) >= 2 )); then
-  pin_server=(taskset -c 0)
-  pin_load=(taskset -c 1)
+# shellcheck source=scripts/load-tool.sh
+source "$root/scripts/load-tool.sh"
+pick_load_tool
+if pick_pinning 0; then
   # One CPU for the server: one runtime worker, the same for both variants.
   export TOKIO_WORKER_THREADS=1
 fi

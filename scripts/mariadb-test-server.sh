@@ -114,39 +114,18 @@ GRANT PROCESS ON *.* TO 'backpack'@'127.0.0.1';
 SQL
 
     local url="mysql://backpack@127.0.0.1:$port/backpack_test"
-    printf '%s\n%s\n' "$datadir" "$url" >"$STATE"
-    log "server running at $url: data $datadir/data, log $datadir/server.log (stop: $0 stop)"
+    remember "$datadir" "$url"
     echo "export BACKPACK_TEST_MYSQL_URL=$url"
     echo "export BACKPACK_TEST_MYSQL_DATADIR=$datadir"
 }
 
-stop() {
-    local datadir="${1:-}"
-    if [[ -z "$datadir" && -f "$STATE" ]]; then
-        datadir="$(head -n 1 "$STATE")"
-    fi
-    if [[ -z "$datadir" || ! -d "$datadir/data" ]]; then
-        log "nothing to stop"
-        return 0
-    fi
+stop_server() {
+    local datadir=$1
     mariadb-admin --no-defaults --socket="$datadir/mysqld.sock" -uroot shutdown >&2 2>/dev/null \
         || { [[ -f "$datadir/mysqld.pid" ]] && kill "$(cat "$datadir/mysqld.pid")" 2>/dev/null; } \
         || true
-    rm -rf "$datadir"
-    if [[ -f "$STATE" && "$(head -n 1 "$STATE")" == "$datadir" ]]; then
-        rm -f "$STATE"
-    fi
-    log "stopped and removed $datadir"
 }
 
-url() {
-    [[ -f "$STATE" ]] || { log "no server started"; exit 1; }
-    sed -n 2p "$STATE"
-}
-
-case "${1:-start}" in
-    start) start ;;
-    url) url ;;
-    stop) shift; stop "${1:-}" ;;
-    *) echo "usage: $0 [start|url|stop [DATADIR]]" >&2; exit 2 ;;
-esac
+# shellcheck source=scripts/test-server-common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/test-server-common.sh"
+test_server_main "$@"

@@ -102,40 +102,18 @@ start() {
     as_db_user "$bindir/createdb" -h 127.0.0.1 -p "$port" -U postgres backpack_test >&2
 
     local url="postgresql://postgres@127.0.0.1:$port/backpack_test"
-    printf '%s\n%s\n' "$datadir" "$url" >"$STATE"
-    log "server running at $url: data $datadir/data, log $datadir/server.log (stop: $0 stop)"
+    remember "$datadir" "$url"
     echo "export BACKPACK_TEST_PG_URL=$url"
     # For `stop "$BACKPACK_TEST_PG_DATADIR"`, which stops this server and no later one.
     echo "export BACKPACK_TEST_PG_DATADIR=$datadir"
 }
 
-stop() {
-    local datadir="${1:-}" bindir
-    if [[ -z "$datadir" && -f "$STATE" ]]; then
-        datadir="$(head -n 1 "$STATE")"
-    fi
-    if [[ -z "$datadir" || ! -d "$datadir/data" ]]; then
-        log "nothing to stop"
-        return 0
-    fi
+stop_server() {
+    local bindir
     bindir="$(find_bindir)"
-    as_db_user "$bindir/pg_ctl" -D "$datadir/data" -m fast -w stop >&2 || true
-    rm -rf "$datadir"
-    # Forget it only if it is the remembered one (another server may have been started since).
-    if [[ -f "$STATE" && "$(head -n 1 "$STATE")" == "$datadir" ]]; then
-        rm -f "$STATE"
-    fi
-    log "stopped and removed $datadir"
+    as_db_user "$bindir/pg_ctl" -D "$1/data" -m fast -w stop >&2 || true
 }
 
-url() {
-    [[ -f "$STATE" ]] || { log "no server started"; exit 1; }
-    sed -n 2p "$STATE"
-}
-
-case "${1:-start}" in
-    start) start ;;
-    url) url ;;
-    stop) shift; stop "${1:-}" ;;
-    *) echo "usage: $0 [start|url|stop [DATADIR]]" >&2; exit 2 ;;
-esac
+# shellcheck source=scripts/test-server-common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/test-server-common.sh"
+test_server_main "$@"
