@@ -1,38 +1,11 @@
-//! The checker's rules on small schemas, the report's merge and JSON, and the rate limit.
+//! The checker's rules on small schemas, the report's merge and JSON (the rate limit of its
+//! warnings: `warn_limit.rs`, in the `logs` binary).
 
 use backpack_drift::{DriftReport, DriftWatch, Family, Kind, Schemas};
 use serde_json::json;
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
 
-fn watch() -> DriftWatch {
-    let doc = json!({
-        "family": "store",
-        "operations": [{"id": "get-thing", "method": "GET", "path": "/things/{id}", "responses": {
-            "200": {"application/json": {"ref": "Thing"}},
-            "204": {},
-            "4XX": {"application/json": {"type": "object", "properties": {"message": {"type": "string"}}}}
-        }}],
-        "webhooks": {"thing": {"ref": "Hook"}},
-        "schemas": {
-            "Thing": {"type": "object", "required": ["id", "kind"], "properties": {
-                "id": {"oneOf": [{"type": "integer"}, {"type": "string"}]},
-                "kind": {"ref": "Kind"},
-                "price": {"type": "number"},
-                "note": {"type": "string", "nullable": true},
-                "tags": {"type": "array", "items": {"type": "string"}},
-                "extra": {"type": "object", "additionalProperties": {"type": "integer"}},
-                "free": {"type": "object"},
-                "child": {"ref": "Thing"}
-            }},
-            "Kind": {"type": "string", "enum": ["a", "b"]},
-            "Hook": {"type": "object", "properties": {"notification_type": {"type": "string", "enum": ["thing"]}}}
-        }
-    });
-    let schemas = Schemas::from_documents(&[&doc.to_string()], "test").unwrap();
-    DriftWatch::with_schemas(Arc::new(schemas))
-}
+use crate::fixture::watch;
 
 fn shown(watch: &DriftWatch) -> Vec<String> {
     watch
@@ -140,47 +113,6 @@ fn reports_merge_and_round_trip_through_json() {
     assert_eq!(DriftReport::read_from(&file).unwrap(), merged);
     assert!(DriftReport::from_json(r#"{"format":"other","spec_id":"","findings":[]}"#).is_err());
     assert!(DriftReport::read_from(&dir.path().join("missing.json")).is_err());
-}
-
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn warnings(w: &DriftWatch, times: usize) -> usize {
-    let logs = Buffer::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .finish();
-    tracing::subscriber::with_default(subscriber, || {
-        for _ in 0..times {
-            w.check_webhook(Family::Store, "x", b"{}");
-        }
-    });
-    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
-    text.matches("traffic differs from spec/").count()
-}
-
-#[test]
-fn a_finding_is_logged_once_per_interval_and_switching_off_stops_checks() {
-    let w = watch();
-    assert_eq!(warnings(&w, 5), 1);
-    assert_eq!(w.report().findings[0].count, 5);
-    // A zero interval logs every occurrence (the limit is the interval, not a count).
-    let every = watch().with_warn_interval(Duration::ZERO);
-    assert_eq!(warnings(&every, 3), 3);
-    w.set_enabled(false);
-    assert_eq!(warnings(&w, 2), 0);
-    assert_eq!(w.report().findings[0].count, 5);
 }
 
 #[test]

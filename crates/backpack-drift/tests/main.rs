@@ -1,5 +1,5 @@
 //! Integration tests of the drift watch (one binary; one module per file).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod check;
-mod privacy;
+mod fixture;
 mod samples;
