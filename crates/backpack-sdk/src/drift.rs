@@ -4,6 +4,7 @@
 
 use backpack_drift::DriftWatch;
 use http::header::CONTENT_TYPE;
+use http_body_util::BodyExt as _;
 use reqwest::ResponseBuilderExt as _;
 
 /// Checks `response` (to a `method` request for URL path `path`) and returns it unchanged. A
@@ -17,22 +18,23 @@ pub(crate) async fn observe(
     if !watch.is_enabled() {
         return Ok(response);
     }
-    let status = response.status();
-    let version = response.version();
-    let headers = response.headers().clone();
+    // The parts are moved, not copied; only the URL (not part of an `http::Response`) is kept
+    // aside and put back as reqwest's own extension.
     let url = response.url().clone();
-    let body = response.bytes().await?;
-    let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
-    watch.check_response(method, path, status.as_u16(), content_type, &body);
+    let (mut parts, body) = http::Response::from(response).into_parts();
+    let body = body.collect().await?.to_bytes();
+    let content_type = parts
+        .headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    watch.check_response(method, path, parts.status.as_u16(), content_type, &body);
     // The builder only fails on invalid parts, and these come from a response.
-    let (mut parts, ()) = http::Response::builder()
+    let (with_url, ()) = http::Response::builder()
         .url(url)
         .body(())
         .unwrap_or_default()
         .into_parts();
-    parts.status = status;
-    parts.version = version;
-    parts.headers = headers;
+    parts.extensions.extend(with_url.extensions);
     Ok(reqwest::Response::from(http::Response::from_parts(
         parts, body,
     )))
