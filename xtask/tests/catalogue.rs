@@ -34,8 +34,8 @@ fn a_new_webhook_gets_a_kind_a_handler_method_and_a_dispatch_entry() {
     let after = catalogue(true);
     assert!(!before.contains("InventoryUpdate"));
     for expected in [
-        // The kind, its name and its family.
-        "    InventoryUpdate,\n",
+        // The kind (with its own discriminant: see the next check), its name and its family.
+        "    InventoryUpdate = ",
         "Self::InventoryUpdate => WebhookFamily::Payments",
         // The handler method and dispatch arm, in the payments arm of the macro.
         "{ kind: InventoryUpdate, event: InventoryUpdate, method: inventory_update, notification_type: \"inventory_update\", payload: $crate::webhooks::InventoryUpdate, summary: \"Inventory update\" }",
@@ -51,7 +51,8 @@ fn a_new_webhook_gets_a_kind_a_handler_method_and_a_dispatch_entry() {
     );
     let payments_arm = after.split("(Backpack, $callback").next().unwrap();
     assert!(payments_arm.contains("method: inventory_update"));
-    // Nothing else moves: every line of the catalogue is still there.
+    // Nothing else moves: every line of the catalogue is still there, the other kinds'
+    // discriminants included (a downstream `as` cast keeps its value).
     for line in before.lines() {
         assert!(after.contains(line), "line lost: {line}");
     }

@@ -59,37 +59,37 @@ impl fmt::Display for WebhookFamily {
 #[non_exhaustive]
 pub enum WebhookKind {
     /// `user_validation`: User validation.
-    UserValidation,
+    UserValidation = 1922550024,
     /// `user_search`: User search.
-    UserSearch,
+    UserSearch = 1367292247,
     /// `payment`: Payment.
-    Payment,
+    Payment = 866263409,
     /// `order_paid`: Successful payment of the order.
-    OrderPaid,
+    OrderPaid = 996308374,
     /// `order_canceled`: Order cancellation.
-    OrderCanceled,
+    OrderCanceled = 1212924451,
     /// `refund`: Refund.
-    Refund,
+    Refund = 854262879,
     /// `partial_refund`: Partial refund.
-    PartialRefund,
+    PartialRefund = 1154058373,
     /// `payment_account_add`: Add payment account.
-    PaymentAccountAdd,
+    PaymentAccountAdd = 1878701773,
     /// `payment_account_remove`: Remove payment account.
-    PaymentAccountRemove,
+    PaymentAccountRemove = 1082852426,
     /// `afs_reject`: Anti-fraud system rejected transaction.
-    AfsReject,
+    AfsReject = 1192694907,
     /// `create_subscription`: Created subscription.
-    CreateSubscription,
+    CreateSubscription = 925560411,
     /// `update_subscription`: Updated subscription.
-    UpdateSubscription,
+    UpdateSubscription = 1684422912,
     /// `cancel_subscription`: Canceled subscription.
-    CancelSubscription,
+    CancelSubscription = 2020823541,
     /// `non_renewal_subscription`: Nonrenewing subscription.
-    NonRenewalSubscription,
+    NonRenewalSubscription = 1420340257,
     /// `backpack.user_validation`: Player ID validation (deprecated).
-    BackpackUserValidation,
+    BackpackUserValidation = 206276046,
     /// `backpack.move_to_game`: Move item to game (deprecated).
-    BackpackMoveToGame,
+    BackpackMoveToGame = 1106088409,
 }
 
 impl WebhookKind {

@@ -154,14 +154,41 @@ pub fn render(backpack: &Value, webhooks: &Value, sources: &str) -> Result<Strin
     Ok(module + &macro_text(&payments, &backpack))
 }
 
+/// Explicit discriminants for `WebhookKind`, one per name: FNV-1a of the name, in `0..2^31`.
+///
+/// `WebhookKind` has no fields, so other crates may cast it with `as`; with implicit
+/// discriminants a webhook added upstream would shift every later kind's value, which
+/// cargo-semver-checks rightly calls a major change. A value taken from the name alone stays put
+/// whatever is added around it. (A collision, unseen so far, moves the later name to the next
+/// free value.)
+fn discriminants<'a>(names: impl Iterator<Item = &'a str>) -> Vec<i64> {
+    let mut taken = std::collections::BTreeSet::new();
+    names
+        .map(|name| {
+            let mut hash: u32 = 0x811c_9dc5;
+            for byte in name.bytes() {
+                hash ^= u32::from(byte);
+                hash = hash.wrapping_mul(0x0100_0193);
+            }
+            let mut value = i64::from(hash & 0x7fff_ffff);
+            while !taken.insert(value) {
+                value = (value + 1) & 0x7fff_ffff;
+            }
+            value
+        })
+        .collect()
+}
+
 /// The module proper, without the macro.
 fn generate(payments: &[Entry], backpack: &[Entry]) -> TokenStream {
     let all: Vec<&Entry> = payments.iter().chain(backpack).collect();
     let kinds: Vec<&Ident> = all.iter().map(|e| &e.kind).collect();
-    let defs = all.iter().map(|e| {
+    let discriminants = discriminants(all.iter().map(|e| e.name.as_str()));
+    let defs = all.iter().zip(discriminants).map(|(e, value)| {
         let doc = format!(" `{}`: {}.", e.name, e.summary);
         let kind = &e.kind;
-        quote!(#[doc = #doc] #kind)
+        let value = Literal::i64_unsuffixed(value);
+        quote!(#[doc = #doc] #kind = #value)
     });
     let arms = |value: &dyn Fn(&Entry) -> TokenStream| -> Vec<TokenStream> {
         all.iter()
@@ -408,8 +435,21 @@ macro_rules! for_each_webhook {{
 
 #[cfg(test)]
 mod tests {
-    use super::render;
+    use super::{discriminants, render};
     use serde_json::{Value, json};
+
+    #[test]
+    fn a_kind_added_anywhere_moves_no_other_kinds_discriminant() {
+        let before = discriminants(["order_paid", "refund", "backpack_move_to_game"].into_iter());
+        let after =
+            discriminants(["order_paid", "new_one", "refund", "backpack_move_to_game"].into_iter());
+        assert_eq!(after[0], before[0]);
+        assert_eq!(after[2..], before[1..]);
+        assert!(after.iter().all(|v| (0..=i64::from(i32::MAX)).contains(v)));
+        // A collision takes the next free value instead of repeating one.
+        let same = discriminants(["x", "x"].into_iter());
+        assert_eq!(same[1], same[0] + 1);
+    }
 
     /// A prepared document with one webhook per `notification_type`.
     fn doc(types: &[&str]) -> Value {
