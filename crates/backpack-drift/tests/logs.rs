@@ -8,3 +8,20 @@
 mod fixture;
 mod privacy;
 mod warn_limit;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+/// Captures `tracing` output (a `MakeWriter` for `tracing_subscriber::fmt`).
+#[derive(Clone, Default)]
+pub(crate) struct Buffer(pub(crate) Arc<Mutex<Vec<u8>>>);
+
+impl Write for Buffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

@@ -3,8 +3,9 @@
 
 use backpack_drift::{DriftWatch, Family, METRIC};
 use metrics::{Counter, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit};
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
+
+use crate::Buffer;
 
 /// Values planted in the bodies; none may come out.
 const SECRETS: &[&str] = &[
@@ -15,20 +16,6 @@ const SECRETS: &[&str] = &[
     "Jane Q. Public",
     "private-type-value",
 ];
-
-/// Captures `tracing` output.
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 /// Captures the metric keys and labels registered.
 #[derive(Default)]

@@ -1,24 +1,10 @@
 //! The rate limit of the watch's `tracing` warnings.
 
 use backpack_drift::{DriftWatch, Family};
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::Buffer;
 use crate::fixture::watch;
-
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 fn warnings(w: &DriftWatch, times: usize) -> usize {
     let logs = Buffer::default();
