@@ -7,7 +7,8 @@
 //! documented responses, except a storage failure: that is a [`ServerError`] (`500` with a
 //! generic message; the cause is logged, not sent).
 //!
-//! Emulator choices where Xsolla's documents are silent (see also the crate README):
+//! Emulator choices where Xsolla's documents are silent (see also `docs/guide/emulator.md` and
+//! `docs/guide/cli.md`):
 //!
 //! * create calls answer `201` with the created items; 1 to 100 items per call; SKUs must be
 //!   lowercase Latin letters, digits, `.`, `-`, `_`;
