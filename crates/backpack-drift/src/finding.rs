@@ -75,6 +75,16 @@ pub enum Family {
     Backpack,
 }
 
+impl From<backpack_types::WebhookFamily> for Family {
+    /// `Backpack` for the Backpack family; every other family is checked as `Store` (payments).
+    fn from(family: backpack_types::WebhookFamily) -> Self {
+        match family {
+            backpack_types::WebhookFamily::Backpack => Family::Backpack,
+            _ => Family::Store,
+        }
+    }
+}
+
 impl Family {
     /// `store` or `backpack`.
     pub fn as_str(self) -> &'static str {

@@ -42,7 +42,7 @@ pub(crate) fn skim(
     }
     let slot = WATCH.read().unwrap_or_else(PoisonError::into_inner);
     slot.as_ref()?
-        .check_webhook_keeping(drift_family(family), body, keep)
+        .check_webhook_keeping(family.into(), body, keep)
 }
 
 /// Checks one body (called where its `notification_type` has been read, when [`skim`] did not).
@@ -52,13 +52,6 @@ pub(crate) fn observe(family: WebhookFamily, notification_type: &str, body: &[u8
     }
     let slot = WATCH.read().unwrap_or_else(PoisonError::into_inner);
     if let Some(watch) = slot.as_ref() {
-        watch.check_webhook(drift_family(family), notification_type, body);
-    }
-}
-
-fn drift_family(family: WebhookFamily) -> backpack_drift::Family {
-    match family {
-        WebhookFamily::Backpack => backpack_drift::Family::Backpack,
-        _ => backpack_drift::Family::Store,
+        watch.check_webhook(family.into(), notification_type, body);
     }
 }

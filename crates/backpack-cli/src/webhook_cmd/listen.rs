@@ -87,12 +87,7 @@ impl Drift {
         if backpack_webhooks::signature::verify_headers_any(body, headers, &self.secrets).is_err() {
             return;
         }
-        let family = if inspected.family == "backpack" {
-            backpack_drift::Family::Backpack
-        } else {
-            backpack_drift::Family::Store
-        };
-        self.watch.check_webhook(family, kind, body);
+        self.watch.check_webhook(inspected.family, kind, body);
         if let Err(e) = self.watch.report().write_to(&self.file) {
             tracing::warn!(error = %e, "cannot write the drift report");
         }
@@ -238,7 +233,8 @@ struct ListenApp<S> {
 
 /// What the printer knows about a request before it is answered.
 struct Inspected {
-    family: &'static str,
+    /// `store` or `backpack` (the word the printed line and the dedup keys use).
+    family: backpack_drift::Family,
     notification_type: Option<String>,
     dedup_key: Option<String>,
 }
@@ -267,7 +263,11 @@ fn inspect(path: &str, body: &[u8]) -> Inspected {
             .and_then(|p| key(p.dedup))
     };
     Inspected {
-        family: if backpack { "backpack" } else { "store" },
+        family: if backpack {
+            backpack_drift::Family::Backpack
+        } else {
+            backpack_drift::Family::Store
+        },
         notification_type,
         dedup_key,
     }
@@ -276,7 +276,7 @@ fn inspect(path: &str, body: &[u8]) -> Inspected {
 fn print_line(inspected: &Inspected, verdict: &str, status: u16, error: Option<String>) {
     let line = json!({
         "type": inspected.notification_type,
-        "family": inspected.family,
+        "family": inspected.family.as_str(),
         "dedup_key": inspected.dedup_key,
         "verdict": verdict,
         "code": status,
@@ -292,7 +292,7 @@ async fn handle<S: DedupStore>(State(app): State<Arc<ListenApp<S>>>, request: Re
     let (parts, body) = request.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, BODY_LIMIT).await else {
         let inspected = Inspected {
-            family: "store",
+            family: backpack_drift::Family::Store,
             notification_type: None,
             dedup_key: None,
         };
@@ -311,7 +311,7 @@ async fn handle<S: DedupStore>(State(app): State<Arc<ListenApp<S>>>, request: Re
         drift.observe(&parts.headers, &inspected, &bytes);
     }
     let request = Request::from_parts(parts, Body::from(bytes));
-    let response = if inspected.family == "backpack" {
+    let response = if inspected.family == backpack_drift::Family::Backpack {
         app.backpack.handle(request).await
     } else {
         app.store.handle(request).await
@@ -497,13 +497,13 @@ mod tests {
         .unwrap();
         paid["order"]["id"] = json!(5);
         let i = inspect("/", &serde_json::to_vec(&paid).unwrap());
-        assert_eq!(i.family, "store");
+        assert_eq!(i.family.as_str(), "store");
         assert_eq!(i.dedup_key.as_deref(), Some("store:order_paid:order.id=5"));
         let moved = br#"{"notification_type":"move_to_game","settings":{"merchant_id":1,"project_id":2},"items":[],"user":{"id":"p"}}"#;
-        assert_eq!(inspect("/", moved).family, "backpack");
+        assert_eq!(inspect("/", moved).family.as_str(), "backpack");
         let uv = br#"{"notification_type":"user_validation","user":{"id":"p"}}"#;
         let i = inspect("/backpack", uv);
-        assert_eq!(i.family, "backpack");
+        assert_eq!(i.family.as_str(), "backpack");
         assert_eq!(i.dedup_key, None);
         let garbage = inspect("/", b"nope");
         assert_eq!(garbage.notification_type, None);
