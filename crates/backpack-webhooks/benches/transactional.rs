@@ -19,7 +19,9 @@
 //! SQLite always runs (a temp file, WAL, `synchronous=FULL`); PostgreSQL and MySQL/MariaDB run
 //! when `BACKPACK_TEST_PG_URL` / `BACKPACK_TEST_MYSQL_URL` are set. Env: `BENCH_BLOCK`
 //! (default 400), `BENCH_PAIRS` (default 5), `BENCH_CONCURRENCY` (default `1,8`);
-//! `BENCH_BASELINE_SAVEPOINT=1` adds a `SAVEPOINT` to the baseline (what the savepoint costs).
+//! `BENCH_BASELINE_SAVEPOINT=1` adds a `SAVEPOINT` to the baseline (what the savepoint costs);
+//! `BENCH_ONLY=receiver` (or `baseline`) runs one side alone, `BLOCK × PAIRS` deliveries, for
+//! `perf`; `BENCH_DBS` (default `sqlite,postgres,mysql`) picks the databases.
 
 // Test/bench code: unwrap/expect/panic are how failures are reported here.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -132,6 +134,16 @@ where
     B: Fn() -> BF + Clone + Send + 'static,
     BF: Future<Output = ()> + Send,
 {
+    // Profiling aid: `BENCH_ONLY=receiver|baseline` runs one side alone and prints its rate.
+    if let Ok(only) = std::env::var("BENCH_ONLY") {
+        let rate = if only == "receiver" {
+            throughput(block * pairs, c, side.receiver.clone()).await
+        } else {
+            throughput(block * pairs, c, side.baseline.clone()).await
+        };
+        println!("{name:<8} c={c:<2} {only} only: {rate:>7.0}/s");
+        return;
+    }
     // Warm-up: connections opened, statements prepared, first purge done.
     throughput(block / 4, c, side.baseline.clone()).await;
     throughput(block / 4, c, side.receiver.clone()).await;
@@ -264,8 +276,10 @@ async fn main() {
     let settings = PoolSettings::default().with_max_connections(10);
     println!("block {block}, {pairs} pairs (baseline/receiver alternating), pool 10");
 
+    // `BENCH_DBS=postgres,mysql` (say) skips SQLite; unset runs every database available.
+    let dbs = std::env::var("BENCH_DBS").unwrap_or_else(|_| "sqlite,postgres,mysql".into());
     let dir = tempfile::tempdir().unwrap();
-    for &c in &levels {
+    for &c in levels.iter().filter(|_| dbs.contains("sqlite")) {
         let store =
             SqliteStore::open_with(dir.path().join(format!("bench-{c}.sqlite3")), &settings)
                 .await
@@ -286,7 +300,7 @@ async fn main() {
 
     #[cfg(feature = "postgres")]
     if let Ok(url) = std::env::var("BACKPACK_TEST_PG_URL") {
-        for &c in &levels {
+        for &c in levels.iter().filter(|_| dbs.contains("postgres")) {
             let store = backpack_webhooks::PostgresStore::connect_with(&url, &settings)
                 .await
                 .unwrap();
@@ -307,7 +321,7 @@ async fn main() {
 
     #[cfg(feature = "mysql")]
     if let Ok(url) = std::env::var("BACKPACK_TEST_MYSQL_URL") {
-        for &c in &levels {
+        for &c in levels.iter().filter(|_| dbs.contains("mysql")) {
             let store = backpack_webhooks::MySqlStore::connect_with(&url, &settings)
                 .await
                 .unwrap();

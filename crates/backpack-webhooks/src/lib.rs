@@ -220,6 +220,7 @@
 
 #![warn(missing_docs)]
 
+mod completion;
 pub mod config;
 pub mod dedup;
 pub mod dedup_key;

@@ -131,7 +131,7 @@ pub(crate) async fn in_delivery<F: Future>(span: &Span, fut: F) -> (F::Output, b
     (output, flag.load(Ordering::Relaxed))
 }
 
-/// `fut` with the current delivery's span and flag, for `tokio::spawn`.
+/// `fut` with the current delivery's span and flag, so that it keeps them in a task of its own.
 pub(crate) fn carry<F: Future>(fut: F) -> impl Future<Output = F::Output> {
     let flag = REPLAYED
         .try_with(Arc::clone)

@@ -16,6 +16,7 @@ use http::{Method, Request, StatusCode};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use tokio::time::Instant;
 
+use crate::completion::RunToCompletion;
 use crate::config::ReceiverConfig;
 use crate::dedup::{Claim, ClaimToken, DedupStore, StoredAnswer};
 use crate::dedup_key::{self, DedupKey, DedupPolicy};
@@ -271,11 +272,11 @@ impl<F: HandlerRunner<S>, S: DedupStore> DeliveryPipeline<F, S> {
             Ok(event) => event,
             Err(err) => return body_refused(F::Event::FAMILY, &err),
         };
-        // Own task: finishes (commits or rolls back) even if the client hangs up.
+        // Finishes (commits or rolls back) even if the client hangs up.
         let pipeline = Arc::clone(self);
         // Boxed where it is built: the future holds the store's query futures (kilobytes), which
-        // would otherwise be copied by every wrapper on the way into the task.
-        let task = tokio::spawn(observe::carry(Box::pin(async move {
+        // would otherwise be copied by every wrapper it is moved through.
+        let work = RunToCompletion::new(observe::carry(Box::pin(async move {
             let wait = pipeline.config.in_progress_wait;
             let answer = pipeline
                 .runner
@@ -284,9 +285,9 @@ impl<F: HandlerRunner<S>, S: DedupStore> DeliveryPipeline<F, S> {
             pipeline.purge_if_due().await;
             answer
         })));
-        match task.await {
-            Ok(answer) => answer,
-            Err(_) => answer(F::Event::FAMILY, Outcome::Temporary(TEMPORARY)),
+        match work.await {
+            Some(answer) => answer,
+            None => answer(F::Event::FAMILY, Outcome::Temporary(TEMPORARY)),
         }
     }
 
@@ -314,14 +315,14 @@ impl<F: HandlerRunner<S>, S: DedupStore> DeliveryPipeline<F, S> {
                     return previous;
                 }
                 Ok(Claim::Acquired(token)) => {
-                    // Own task: finishes (and records the answer) even if the client hangs up.
+                    // Finishes (and records the answer) even if the client hangs up.
                     let pipeline = Arc::clone(self);
-                    let task = tokio::spawn(observe::carry(Box::pin(async move {
+                    let work = RunToCompletion::new(observe::carry(Box::pin(async move {
                         pipeline.claimed(key, token, raw, delivery).await
                     })));
-                    return match task.await {
-                        Ok(answer) => answer,
-                        Err(_) => answer(family, Outcome::Temporary(TEMPORARY)),
+                    return match work.await {
+                        Some(answer) => answer,
+                        None => answer(family, Outcome::Temporary(TEMPORARY)),
                     };
                 }
                 Ok(Claim::InProgress) => {

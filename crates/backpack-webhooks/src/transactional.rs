@@ -6,21 +6,27 @@
 //! [`TransactionalReceiver`](crate::TransactionalReceiver) closes that window. For a
 //! deduplicated delivery it:
 //!
-//! 1. opens a transaction on the store's pool and inserts the delivery's key (recorded in advance
-//!    as a 204), then sets a savepoint — one round trip (two on MySQL/MariaDB, where a prepared
-//!    `INSERT` and a separate `SAVEPOINT` measured faster than one unprepared batch). A concurrent duplicate (another request,
-//!    process or instance) blocks on that key until this transaction ends, at most the
-//!    [lock timeout](crate::PoolSettings::with_lock_timeout), and then replays the committed
-//!    answer; so the handler never runs twice at once;
+//! 1. opens a transaction on the store's pool and inserts the delivery's key, recorded in
+//!    advance as a 204 (what `Ok` answers) — one prepared statement, one round trip. A concurrent
+//!    duplicate (another request, process or instance) blocks on that key until this
+//!    transaction ends, at most the [lock timeout](crate::PoolSettings::with_lock_timeout), and
+//!    then replays the committed answer; so the handler never runs twice at once;
 //! 2. calls your handler with `&mut sqlx::Transaction`; do every write through it;
 //! 3. then, by what the handler returned:
 //!
 //! | handler | database | answer |
 //! |---|---|---|
 //! | `Ok(())` | writes and the recorded 204 commit together (one commit) | 204 |
-//! | rejection ([`HandlerError::reject`](crate::HandlerError::reject)) | writes rolled back to the savepoint; the 400 is recorded and committed | 400 with the code, replayed to retries |
+//! | rejection ([`HandlerError::reject`](crate::HandlerError::reject)) | the transaction rolled back (your writes and the claim); then the 400 is recorded and committed on its own | 400 with the code, replayed to retries |
 //! | temporary error, or a panic | everything rolled back, nothing recorded | 500; Xsolla's retry runs the handler on a clean slate |
 //! | — key locked past the lock timeout, the database unreachable, or the commit fails | everything rolled back, the handler is not called (or its writes are undone) | 500 |
+//!
+//! A rejection is recorded after the rollback, not under a savepoint, so that the common path
+//! costs no savepoint (and, on PostgreSQL, no subtransaction for your writes). In that instant a
+//! duplicate waiting on the key can take it and run your handler again, after this call and
+//! never alongside it; the answer recorded first is the one replayed. If the 400 cannot be
+//! recorded (the database went away), the answer is 500 and Xsolla's retry runs the handler
+//! again.
 //!
 //! For `payment_account_add` / `payment_account_remove`, the record of the other one of the pair
 //! is deleted in the same transaction (adding an account again after removing it is handled, not
@@ -295,20 +301,23 @@ async fn keyed<S: SqlStore, H: TransactionalHandler<S::Db>>(
         }
     };
     let outcome = call(handler, event, delivery, &mut tx).await;
-    let rejected = match &outcome {
+    match &outcome {
         Outcome::Temporary(_) => {
             rollback(tx).await;
             return answer(WebhookFamily::Payments, outcome);
         }
-        Outcome::Rejected(..) => true,
-        _ => false,
-    };
+        Outcome::Rejected(..) => {
+            rollback(tx).await;
+            return record_rejection(store, key, answer(WebhookFamily::Payments, outcome)).await;
+        }
+        _ => {}
+    }
     let answer = answer(WebhookFamily::Payments, outcome);
     let finish = async {
-        if rejected || answer != StoredAnswer::empty(204) {
-            S::record_in(&mut tx, key.as_str(), &answer, rejected).await?;
+        if answer != StoredAnswer::empty(204) {
+            S::record_in(&mut tx, key.as_str(), &answer).await?;
         }
-        if !rejected && let Some(other) = dedup_key::counterpart(key) {
+        if let Some(other) = dedup_key::counterpart(key) {
             S::forget_in(&mut tx, other.as_str()).await?;
         }
         tx.commit().await.map_err(StoreError::backend)
@@ -317,6 +326,30 @@ async fn keyed<S: SqlStore, H: TransactionalHandler<S::Db>>(
         Ok(()) => answer,
         Err(err) => {
             tracing::error!(error = %err, "could not commit the delivery; answering 500");
+            temporary()
+        }
+    }
+}
+
+/// A rejection, after its transaction (claim and the handler's writes) was rolled back: the
+/// answer is recorded on its own, so Xsolla's retries get it replayed. Rejections are rare, so
+/// the common path keeps one round trip and no savepoint for them.
+async fn record_rejection<S: SqlStore>(
+    store: &S,
+    key: &DedupKey,
+    answer: StoredAnswer,
+) -> StoredAnswer {
+    match store.record_rejection(key.as_str(), &answer).await {
+        Ok(true) => answer,
+        Ok(false) => {
+            // Another delivery of the key claimed it in between (its handler ran after this one,
+            // never at the same time); its answer is the one recorded.
+            tracing::debug!("a duplicate took the rejected delivery's key; its answer stands");
+            answer
+        }
+        Err(err) => {
+            // Nothing recorded: the retry runs the handler again.
+            tracing::error!(error = %err, "could not record the rejection; answering 500");
             temporary()
         }
     }

@@ -1,6 +1,7 @@
 //! The sqlx stores on SQLite, PostgreSQL and MySQL/MariaDB: the claim protocol, and every path of
 //! the transactional receiver (Ok, rejection, temporary error, panic, lock timeout, a live plain
-//! claim, `payment_account` counterparts, concurrent duplicates, commits per delivery), each on
+//! claim, `payment_account` counterparts, concurrent duplicates, commits per delivery, a client
+//! hanging up mid-handler), each on
 //! all three databases.
 //!
 //! SQLite runs everywhere (a temp file per test). PostgreSQL and MariaDB need servers:
@@ -410,6 +411,34 @@ where
     );
 }
 
+/// The client hangs up while the handler runs (hyper drops the receiver's future): the delivery
+/// still finishes and commits, so Xsolla's retry replays it instead of granting again.
+async fn hang_up_mid_handler_still_commits<C: Ctx>(ctx: C)
+where
+    TxRecorder: TransactionalHandler<DbOf<C>>,
+{
+    let gate = Arc::new(Semaphore::new(0));
+    let (entered_tx, mut entered) = mpsc::unbounded_channel();
+    let rx = receiver(&ctx, Recorder::gated(gate.clone(), entered_tx));
+    let id = fresh_id();
+    let body = order(id);
+    {
+        let delivery = rx.handle(signed(&body));
+        tokio::pin!(delivery);
+        tokio::select! {
+            _ = &mut delivery => panic!("answered before the handler was let go"),
+            entered = entered.recv() => assert_eq!(entered.as_deref(), Some("order_paid")),
+        }
+        // The client hangs up here: the future is dropped mid-handler.
+    }
+    gate.add_permits(2);
+    // The retry waits on the key until the orphaned delivery commits, then replays its answer.
+    assert_eq!(status::<C>(&rx, &body).await, 204);
+    assert!(entered.try_recv().is_err(), "the handler ran a second time");
+    assert_eq!(rx.handler().inner.count(), 1);
+    assert_eq!(ctx.grants(id).await, 1);
+}
+
 /// The claim protocol of a plain [`WebhookReceiver`] on a SQL store.
 async fn store_protocol<S: DedupStore>(store: S) {
     let key = format!("test:{}", uuid::Uuid::new_v4());
@@ -609,6 +638,13 @@ macro_rules! sql_tests {
                 let _serial = $serial;
                 let Some(c) = ctx().await else { return };
                 super::plain_claims_are_respected(c).await;
+            }
+
+            #[tokio::test]
+            async fn tx_hang_up_mid_handler_still_commits() {
+                let _serial = $serial;
+                let Some(c) = ctx().await else { return };
+                super::hang_up_mid_handler_still_commits(c).await;
             }
 
             #[tokio::test]

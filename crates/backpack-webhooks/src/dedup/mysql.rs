@@ -34,7 +34,7 @@ use sqlx::{AssertSqlSafe, Executor, Transaction};
 
 use super::StoreError;
 use super::sql::{PoolSettings, whole_seconds};
-use super::sql_store::{StoreSql, savepoint, sql_store, url_connect};
+use super::sql_store::{StoreSql, sql_store, url_connect};
 
 const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS backpack_webhook_deliveries (
     `key` VARBINARY(512) NOT NULL PRIMARY KEY,
@@ -52,21 +52,6 @@ macro_rules! now_ms {
         "CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED)"
     };
 }
-
-/// The transactional claim: the key, recorded as a 204 in advance (what `Ok` answers). Sent as
-/// a prepared statement (sqlx prepares it once per connection and caches it), then the savepoint
-/// in a second round trip. Measured against the one-round-trip alternatives (benchmarks.md,
-/// "MariaDB claim"): the `INSERT IGNORE …; SAVEPOINT …` batch goes through the simple protocol,
-/// parsed anew for every delivery, and a server-side `PREPARE` with `SET @key …; EXECUTE …;
-/// SAVEPOINT …` was slower still.
-const CLAIM: &str = concat!(
-    "INSERT IGNORE INTO backpack_webhook_deliveries (`key`, status, created_at, completed_at)
-     VALUES (?, 204, ",
-    now_ms!(),
-    ", ",
-    now_ms!(),
-    ")"
-);
 
 const SQL: StoreSql = StoreSql {
     claim: concat!(
@@ -116,6 +101,14 @@ const SQL: StoreSql = StoreSql {
         "UPDATE backpack_webhook_deliveries SET status = ?, body = ?, completed_at = ",
         now_ms!(),
         " WHERE `key` = ?"
+    ),
+    insert_answer: concat!(
+        "INSERT IGNORE INTO backpack_webhook_deliveries (`key`, status, body, created_at, completed_at)
+         VALUES (?, ?, ?, ",
+        now_ms!(),
+        ", ",
+        now_ms!(),
+        ")"
     ),
 };
 
@@ -181,22 +174,5 @@ impl MySqlStore {
 
     async fn begin(pool: &MySqlPool) -> Result<Transaction<'static, MySql>, StoreError> {
         pool.begin().await.map_err(StoreError::backend)
-    }
-
-    /// The transactional claim ([`CLAIM`]), then the savepoint a rejection rolls back to.
-    async fn insert_claim(
-        tx: &mut Transaction<'static, MySql>,
-        key: &str,
-    ) -> Result<bool, StoreError> {
-        let done = sqlx::query(CLAIM)
-            .bind(key)
-            .execute(&mut **tx)
-            .await
-            .map_err(StoreError::backend)?;
-        if done.rows_affected() != 1 {
-            return Ok(false);
-        }
-        savepoint(tx, false).await?;
-        Ok(true)
     }
 }

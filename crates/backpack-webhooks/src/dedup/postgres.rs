@@ -13,10 +13,6 @@
 //!
 //! TLS: put `sslmode=require` (or `verify-full` with `sslrootcert=…`) in the URL; rustls does it.
 //! Timeouts ([`PoolSettings`]) are set per connection (`lock_timeout`, `statement_timeout`).
-//! Each connection also prepares the claim statement `backpack_webhook_claim` (SQL `PREPARE`),
-//! so do not run `DEALLOCATE ALL` or `DISCARD ALL` on the store's connections, and put a
-//! connection pooler such as PgBouncer in session mode (its transaction mode does not carry
-//! SQL-level prepared statements between transactions).
 //!
 //! Table (created if missing, under an advisory lock so concurrent starts do not race):
 //!
@@ -38,8 +34,8 @@ use sqlx::postgres::{PgConnectOptions, PgPool, Postgres};
 use sqlx::{Executor, Transaction};
 
 use super::StoreError;
-use super::sql::{HANDLER_SAVEPOINT, PoolSettings, hex_literal};
-use super::sql_store::{StoreSql, execute_batch, sql_store, url_connect};
+use super::sql::PoolSettings;
+use super::sql_store::{StoreSql, sql_store, url_connect};
 
 const SCHEMA: &str = "
 BEGIN;
@@ -54,19 +50,6 @@ CREATE TABLE IF NOT EXISTS backpack_webhook_deliveries (
     completed_at timestamptz
 );
 COMMIT;";
-
-/// The claim of a transactional delivery, prepared once per connection (right after [`SCHEMA`],
-/// which it needs): the claim runs in a multi-statement batch together with the savepoint (one
-/// round trip), and a batch goes through PostgreSQL's simple protocol, which parses and plans
-/// every statement anew. `EXECUTE` of this statement reuses the plan: measured on the server
-/// (`log_min_duration_statement=0`), the batch took ~150 µs with the `INSERT` inline against
-/// ~70 µs for the baseline's prepared `INSERT`. The key arrives as `bytea` (a hex literal in the
-/// batch, see [`hex_literal`]).
-const PREPARE_CLAIM: &str = "
-PREPARE backpack_webhook_claim(bytea) AS
-INSERT INTO backpack_webhook_deliveries (key, status, created_at, completed_at)
-VALUES (convert_from($1, 'UTF8'), 204, clock_timestamp(), clock_timestamp())
-ON CONFLICT (key) DO NOTHING";
 
 /// `clock_timestamp()` plus a bound number of milliseconds.
 macro_rules! later_ms {
@@ -114,6 +97,10 @@ const SQL: StoreSql = StoreSql {
     record: "UPDATE backpack_webhook_deliveries
          SET status = $1, body = $2, completed_at = clock_timestamp()
          WHERE key = $3",
+    insert_answer:
+        "INSERT INTO backpack_webhook_deliveries (key, status, body, created_at, completed_at)
+         VALUES ($1, $2, $3, clock_timestamp(), clock_timestamp())
+         ON CONFLICT (key) DO NOTHING",
 };
 
 /// PostgreSQL-backed [`DedupStore`](super::DedupStore) and transaction source of a
@@ -155,37 +142,14 @@ impl PostgresStore {
         ]);
         let pool = settings
             .pool_options::<Postgres>()
-            // Every connection, before its first use: the table (so the first connection of a
-            // fresh database can prepare against it), then the claim statement.
-            .after_connect(|conn, _meta| {
-                Box::pin(async move {
-                    conn.execute(SCHEMA).await?;
-                    conn.execute(PREPARE_CLAIM).await?;
-                    Ok(())
-                })
-            })
             .connect_with(options)
             .await
             .map_err(StoreError::backend)?;
+        pool.execute(SCHEMA).await.map_err(StoreError::backend)?;
         Ok(Self { pool })
     }
 
     async fn begin(pool: &PgPool) -> Result<Transaction<'static, Postgres>, StoreError> {
         pool.begin().await.map_err(StoreError::backend)
-    }
-
-    /// The transactional claim in one round trip: the statement prepared on connect (see
-    /// [`PREPARE_CLAIM`]), recorded as a 204 in advance (what `Ok` answers, so the common path
-    /// needs no second write), and the savepoint a rejection rolls back to.
-    async fn insert_claim(
-        tx: &mut Transaction<'static, Postgres>,
-        key: &str,
-    ) -> Result<bool, StoreError> {
-        let hex = hex_literal(key);
-        let batch = format!(
-            "EXECUTE backpack_webhook_claim(decode('{hex}', 'hex'));
-             SAVEPOINT {HANDLER_SAVEPOINT}"
-        );
-        Ok(execute_batch(tx, batch).await?.rows_affected() == 1)
     }
 }

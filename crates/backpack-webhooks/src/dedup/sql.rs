@@ -101,10 +101,6 @@ impl PoolSettings {
     }
 }
 
-/// The name of the savepoint taken after the key claim: a rejection rolls back to it, keeping
-/// the claim and dropping the handler's writes.
-pub(crate) const HANDLER_SAVEPOINT: &str = "backpack_webhook_handler";
-
 /// A claim through `attempt` (one insert-or-read round), repeated a bounded number of times:
 /// an attempt finds nothing (`None`) only when the row vanished between its insert and its read
 /// because another instance released it, which can repeat only while others keep releasing.
@@ -119,13 +115,6 @@ where
         }
     }
     Ok(Claim::InProgress)
-}
-
-/// `key` as hex digits, for a literal in a multi-statement batch (which cannot bind
-/// parameters). Hex cannot break out of the literal, whatever the key holds.
-#[cfg(any(feature = "postgres", feature = "sqlite"))]
-pub(crate) fn hex_literal(key: &str) -> String {
-    hex::encode(key.as_bytes())
 }
 
 /// The claim a delivery row stands for: its first three columns are `token`, `status` and

@@ -38,6 +38,10 @@ pub(crate) struct StoreSql {
     pub(crate) tx_take_over: &'static str,
     /// Binds `status`, `body`, `key`: records the answer of this transaction's claim.
     pub(crate) record: &'static str,
+    /// Binds `key`, `status`, `body`: inserts the key as answered unless it exists. Inside a
+    /// delivery's transaction with a 204 it is the transactional claim (recorded in advance as
+    /// what `Ok` answers); on its own, a rejection's record.
+    pub(crate) insert_answer: &'static str,
 }
 
 pub(crate) mod sealed {
@@ -73,21 +77,29 @@ pub trait SqlStore: DedupStore + Clone + sealed::Sealed {
         &self,
     ) -> impl Future<Output = Result<Transaction<'static, Self::Db>, StoreError>> + Send;
 
-    /// Claims `key` inside `tx` and sets the handler savepoint when owned.
+    /// Claims `key` inside `tx`, recorded in advance as a 204.
     #[doc(hidden)]
     fn claim_in<'a>(
         tx: &'a mut Transaction<'static, Self::Db>,
         key: &'a str,
     ) -> impl Future<Output = Result<TxClaim, StoreError>> + Send + 'a;
 
-    /// Records `answer` for the owned `key` (after rolling back to the savepoint if `rejected`).
+    /// Records `answer` for the owned `key`.
     #[doc(hidden)]
     fn record_in<'a>(
         tx: &'a mut Transaction<'static, Self::Db>,
         key: &'a str,
         answer: &'a StoredAnswer,
-        rejected: bool,
     ) -> impl Future<Output = Result<(), StoreError>> + Send + 'a;
+
+    /// Records a rejection's `answer` for `key` on its own (the delivery's transaction was
+    /// rolled back); `false` if the key was recorded or claimed again in between.
+    #[doc(hidden)]
+    fn record_rejection<'a>(
+        &'a self,
+        key: &'a str,
+        answer: &'a StoredAnswer,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send + 'a;
 
     /// Deletes the recorded answer of `key` (not a live claim).
     #[doc(hidden)]
@@ -97,42 +109,9 @@ pub trait SqlStore: DedupStore + Clone + sealed::Sealed {
     ) -> impl Future<Output = Result<(), StoreError>> + Send + 'a;
 }
 
-/// Runs a multi-statement `batch` (simple protocol, no binds) in `tx`.
-pub(crate) async fn execute_batch<DB: Database>(
-    tx: &mut Transaction<'static, DB>,
-    batch: String,
-) -> Result<DB::QueryResult, StoreError>
-where
-    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
-{
-    sqlx::raw_sql(sqlx::AssertSqlSafe(batch))
-        .execute(&mut **tx)
-        .await
-        .map_err(StoreError::backend)
-}
-
-/// `SAVEPOINT …` or `ROLLBACK TO SAVEPOINT …` of the handler savepoint, on `tx`.
-pub(crate) async fn savepoint<DB: Database>(
-    tx: &mut Transaction<'static, DB>,
-    rollback: bool,
-) -> Result<(), StoreError>
-where
-    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
-{
-    use super::sql::HANDLER_SAVEPOINT;
-    let sql = if rollback {
-        format!("ROLLBACK TO SAVEPOINT {HANDLER_SAVEPOINT}")
-    } else {
-        format!("SAVEPOINT {HANDLER_SAVEPOINT}")
-    };
-    execute_batch(tx, sql).await.map(drop)
-}
-
 /// The shared part of a SQL store `$store` (a struct with a `pool` field) on database `$db`
 /// with statements `$sql` ([`StoreSql`]): `pool()`, [`DedupStore`] and [`SqlStore`]. The store
-/// itself provides `async fn begin(pool) -> Result<Transaction<'static, $db>, StoreError>` and
-/// `async fn insert_claim(tx, key) -> Result<bool, StoreError>` (the transactional claim: the
-/// key inserted as a 204 recorded in advance, then the handler savepoint; `true` if inserted).
+/// itself provides `async fn begin(pool) -> Result<Transaction<'static, $db>, StoreError>`.
 macro_rules! sql_store {
     ($store:ident, $db:ty, $sql:expr) => {
         impl $store {
@@ -288,8 +267,15 @@ macro_rules! sql_store {
                 key: &str,
             ) -> Result<$crate::dedup::sql_store::TxClaim, $crate::dedup::StoreError> {
                 use $crate::dedup::StoreError;
-                use $crate::dedup::sql_store::{TxClaim, savepoint};
-                if Self::insert_claim(tx, key).await? {
+                use $crate::dedup::sql_store::TxClaim;
+                let inserted = sqlx::query($sql.insert_answer)
+                    .bind(key)
+                    .bind(204_i32)
+                    .bind(None::<&[u8]>)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(StoreError::backend)?;
+                if inserted.rows_affected() == 1 {
                     return Ok(TxClaim::Owned);
                 }
                 let row = sqlx::query($sql.tx_select)
@@ -319,7 +305,6 @@ macro_rules! sql_store {
                 if taken.rows_affected() != 1 {
                     return Ok(TxClaim::InProgress); // someone else took it first
                 }
-                savepoint(tx, false).await?;
                 Ok(TxClaim::Owned)
             }
 
@@ -327,11 +312,7 @@ macro_rules! sql_store {
                 tx: &mut sqlx::Transaction<'static, $db>,
                 key: &str,
                 answer: &$crate::dedup::StoredAnswer,
-                rejected: bool,
             ) -> Result<(), $crate::dedup::StoreError> {
-                if rejected {
-                    $crate::dedup::sql_store::savepoint(tx, true).await?;
-                }
                 sqlx::query($sql.record)
                     .bind(i32::from(answer.status))
                     .bind(answer.body.as_ref())
@@ -340,6 +321,21 @@ macro_rules! sql_store {
                     .await
                     .map_err($crate::dedup::StoreError::backend)?;
                 Ok(())
+            }
+
+            async fn record_rejection(
+                &self,
+                key: &str,
+                answer: &$crate::dedup::StoredAnswer,
+            ) -> Result<bool, $crate::dedup::StoreError> {
+                let inserted = sqlx::query($sql.insert_answer)
+                    .bind(key)
+                    .bind(i32::from(answer.status))
+                    .bind(answer.body.as_ref())
+                    .execute(&self.pool)
+                    .await
+                    .map_err($crate::dedup::StoreError::backend)?;
+                Ok(inserted.rows_affected() == 1)
             }
 
             async fn forget_in(

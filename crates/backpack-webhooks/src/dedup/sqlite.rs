@@ -32,8 +32,8 @@ use sqlx::sqlite::{
 use sqlx::{Executor, Transaction};
 
 use super::StoreError;
-use super::sql::{HANDLER_SAVEPOINT, PoolSettings, hex_literal};
-use super::sql_store::{StoreSql, execute_batch, sql_store};
+use super::sql::PoolSettings;
+use super::sql_store::{StoreSql, sql_store};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS backpack_webhook_deliveries (
@@ -100,6 +100,14 @@ const SQL: StoreSql = StoreSql {
         now_ms!(),
         " WHERE key = ?3"
     ),
+    insert_answer: concat!(
+        "INSERT INTO backpack_webhook_deliveries (key, status, body, created_at, completed_at)
+         VALUES (?1, ?2, ?3, ",
+        now_ms!(),
+        ", ",
+        now_ms!(),
+        ") ON CONFLICT (key) DO NOTHING"
+    ),
 };
 
 /// SQLite-backed [`DedupStore`](super::DedupStore) and transaction source of a
@@ -159,22 +167,6 @@ impl SqliteStore {
         pool.begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(StoreError::backend)
-    }
-
-    /// The transactional claim in one call: the key, recorded as a 204 in advance (what `Ok`
-    /// answers), and the savepoint a rejection rolls back to.
-    async fn insert_claim(
-        tx: &mut Transaction<'static, Sqlite>,
-        key: &str,
-    ) -> Result<bool, StoreError> {
-        let hex = hex_literal(key);
-        let batch = format!(
-            "INSERT INTO backpack_webhook_deliveries (key, status, created_at, completed_at)
-             VALUES (CAST(X'{hex}' AS TEXT), 204, {now}, {now}) ON CONFLICT (key) DO NOTHING;
-             SAVEPOINT {HANDLER_SAVEPOINT}",
-            now = now_ms!()
-        );
-        Ok(execute_batch(tx, batch).await?.rows_affected() == 1)
     }
 }
 
