@@ -36,8 +36,8 @@ pub(crate) trait PlainDispatch: Send + Sync + 'static {
 impl<P: PlainDispatch, S: DedupStore> HandlerRunner<S> for P {
     type Event = P::Event;
 
-    async fn run(&self, _store: &S, event: Self::Event, delivery: Delivery) -> StoredAnswer {
-        answer(P::Event::FAMILY, plain_outcome(self, event, delivery).await)
+    async fn run(&self, _store: &S, event: Box<Self::Event>, delivery: Delivery) -> StoredAnswer {
+        answer(P::Event::FAMILY, plain_outcome(self, *event, delivery).await)
     }
 
     async fn run_claimed(
@@ -45,12 +45,12 @@ impl<P: PlainDispatch, S: DedupStore> HandlerRunner<S> for P {
         store: &S,
         key: DedupKey,
         token: ClaimToken,
-        event: Self::Event,
+        event: Box<Self::Event>,
         delivery: Delivery,
         lease: Duration,
     ) -> StoredAnswer {
         let period = lease / 3;
-        let handler = plain_outcome(self, event, delivery);
+        let handler = plain_outcome(self, *event, delivery);
         tokio::pin!(handler);
         let mut renew = tokio::time::interval_at(Instant::now() + period, period);
         let outcome = loop {

@@ -49,7 +49,7 @@ pub(crate) trait HandlerRunner<S>: Send + Sync + 'static {
     fn run(
         &self,
         store: &S,
-        event: Self::Event,
+        event: Box<Self::Event>,
         delivery: Delivery,
     ) -> impl Future<Output = StoredAnswer> + Send;
     /// Runs the handler for the claim `token` on `key`, then records the answer (success or
@@ -59,7 +59,7 @@ pub(crate) trait HandlerRunner<S>: Send + Sync + 'static {
         store: &S,
         key: DedupKey,
         token: ClaimToken,
-        event: Self::Event,
+        event: Box<Self::Event>,
         delivery: Delivery,
         lease: Duration,
     ) -> impl Future<Output = StoredAnswer> + Send;
@@ -69,7 +69,7 @@ pub(crate) trait HandlerRunner<S>: Send + Sync + 'static {
         &self,
         store: &S,
         key: DedupKey,
-        event: Self::Event,
+        event: Box<Self::Event>,
         delivery: Delivery,
         wait: Duration,
     ) -> impl Future<Output = StoredAnswer> + Send {
@@ -253,7 +253,7 @@ impl<F: HandlerRunner<S>, S: DedupStore> DeliveryPipeline<F, S> {
         };
         match dedup_key {
             None => match F::Event::typed(&delivery.notification_type, &raw) {
-                Ok(event) => self.runner.run(&self.store, event, delivery).await,
+                Ok(event) => self.runner.run(&self.store, Box::new(event), delivery).await,
                 Err(err) => body_refused(family, &err),
             },
             Some(key) if F::ONE_TRANSACTION => self.in_one_transaction(key, raw, delivery).await,
@@ -268,8 +268,9 @@ impl<F: HandlerRunner<S>, S: DedupStore> DeliveryPipeline<F, S> {
         raw: Bytes,
         delivery: Delivery,
     ) -> StoredAnswer {
+        // Boxed: an event is kilobytes, and each future it passes through would copy it.
         let event = match F::Event::typed(&delivery.notification_type, &raw) {
-            Ok(event) => event,
+            Ok(event) => Box::new(event),
             Err(err) => return body_refused(F::Event::FAMILY, &err),
         };
         // Finishes (commits or rolls back) even if the client hangs up.
@@ -347,7 +348,7 @@ impl<F: HandlerRunner<S>, S: DedupStore> DeliveryPipeline<F, S> {
         delivery: Delivery,
     ) -> StoredAnswer {
         let event = match F::Event::typed(&delivery.notification_type, &raw) {
-            Ok(event) => event,
+            Ok(event) => Box::new(event),
             Err(err) => {
                 // Not recorded: the key must stay free for a body that does parse.
                 if let Err(store_err) = self.store.release(key.as_str(), &token).await {

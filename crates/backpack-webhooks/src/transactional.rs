@@ -166,7 +166,7 @@ impl<S: SqlStore, H: TransactionalHandler<S::Db>> HandlerRunner<S> for TxDispatc
     type Event = WebhookEvent;
     const ONE_TRANSACTION: bool = true;
 
-    async fn run(&self, store: &S, event: WebhookEvent, delivery: Delivery) -> StoredAnswer {
+    async fn run(&self, store: &S, event: Box<WebhookEvent>, delivery: Delivery) -> StoredAnswer {
         unkeyed(&*self.0, store, event, delivery).await
     }
 
@@ -175,7 +175,7 @@ impl<S: SqlStore, H: TransactionalHandler<S::Db>> HandlerRunner<S> for TxDispatc
         store: &S,
         key: DedupKey,
         token: ClaimToken,
-        event: WebhookEvent,
+        event: Box<WebhookEvent>,
         delivery: Delivery,
         lease: Duration,
     ) -> StoredAnswer {
@@ -190,7 +190,7 @@ impl<S: SqlStore, H: TransactionalHandler<S::Db>> HandlerRunner<S> for TxDispatc
         &self,
         store: &S,
         key: DedupKey,
-        event: WebhookEvent,
+        event: Box<WebhookEvent>,
         delivery: Delivery,
         wait: Duration,
     ) -> StoredAnswer {
@@ -198,21 +198,23 @@ impl<S: SqlStore, H: TransactionalHandler<S::Db>> HandlerRunner<S> for TxDispatc
     }
 }
 
-/// Calls the handler with `tx`, catching a panic.
+/// Calls the handler with `tx`, catching a panic. The handler's future is boxed where it is
+/// built: it holds the event (kilobytes), which every future around it would copy again.
 async fn call<DB: Database, H: TransactionalHandler<DB>>(
     handler: &H,
-    event: WebhookEvent,
+    event: Box<WebhookEvent>,
     delivery: &Delivery,
     tx: &mut Transaction<'static, DB>,
 ) -> Outcome {
     let started = Instant::now();
     let call = async {
-        match event {
-            WebhookEvent::UserSearch(e) => handler
-                .user_search(e, delivery, tx)
+        match *event {
+            WebhookEvent::UserSearch(e) => Box::pin(handler.user_search(e, delivery, tx))
                 .await
                 .map(found_user_body),
-            other => handler.handle(other, delivery, tx).await.map(|()| None),
+            other => Box::pin(handler.handle(other, delivery, tx))
+                .await
+                .map(|()| None),
         }
     };
     let result = AssertUnwindSafe(call).catch_unwind().await;
@@ -235,10 +237,10 @@ fn temporary() -> StoredAnswer {
 async fn unkeyed<S: SqlStore, H: TransactionalHandler<S::Db>>(
     handler: &H,
     store: &S,
-    event: WebhookEvent,
+    event: Box<WebhookEvent>,
     delivery: Delivery,
 ) -> StoredAnswer {
-    let mut tx = match store.begin_tx().await {
+    let mut tx = match Box::pin(store.begin_tx()).await {
         Ok(tx) => tx,
         Err(err) => {
             tracing::error!(error = %err, "could not open a transaction; answering 500");
@@ -264,13 +266,14 @@ async fn keyed<S: SqlStore, H: TransactionalHandler<S::Db>>(
     handler: &H,
     store: &S,
     key: &DedupKey,
-    event: WebhookEvent,
+    event: Box<WebhookEvent>,
     delivery: &Delivery,
     wait: Duration,
 ) -> StoredAnswer {
     let deadline = Instant::now() + wait;
     let mut tx = loop {
-        let mut tx = match store.begin_tx().await {
+        // Boxed: sqlx's `begin` future is kilobytes, and this one would carry it.
+        let mut tx = match Box::pin(store.begin_tx()).await {
             Ok(tx) => tx,
             Err(err) => {
                 tracing::error!(error = %err, "could not open a transaction; answering 500");
@@ -352,5 +355,44 @@ async fn record_rejection<S: SqlStore>(
             tracing::error!(error = %err, "could not record the rejection; answering 500");
             temporary()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dedup::SqliteStore;
+
+    struct Accept;
+
+    impl TransactionalHandler<sqlx::Sqlite> for Accept {
+        async fn handle(
+            &self,
+            _: WebhookEvent,
+            _: &Delivery,
+            _: &mut Transaction<'_, sqlx::Sqlite>,
+        ) -> HandlerResult {
+            Ok(())
+        }
+    }
+
+    /// Every future a delivery passes through is moved (copied) into the one around it, so the
+    /// delivery's future must stay small: the event (kilobytes) and sqlx's `begin` future are
+    /// boxed. Unboxed, this future was over 10 KB.
+    #[tokio::test]
+    async fn the_delivery_future_stays_small() {
+        let store = SqliteStore::open_in_memory().await.unwrap();
+        let key = DedupKey::new_unchecked("store:order_paid:order.id=1");
+        let delivery = Delivery {
+            notification_type: "order_paid".into(),
+            dedup_key: None,
+            sandbox: false,
+            client_ip: None,
+        };
+        let event = Box::new(WebhookEvent::Unknown(serde_json::Value::Null));
+        let wait = Duration::ZERO;
+        let future = keyed(&Accept, &store, &key, event, &delivery, wait);
+        let size = std::mem::size_of_val(&future);
+        assert!(size < 2048, "the keyed delivery future is {size} bytes");
     }
 }
