@@ -27,8 +27,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::future::Future;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::body::Body;
@@ -94,23 +94,35 @@ impl Ids {
     }
 }
 
-/// Runs `n` calls of `one` with `concurrency` in flight; returns deliveries per second.
-async fn throughput<F, Fut>(n: usize, concurrency: usize, one: F) -> f64
+/// One side of the comparison: `prepare` makes a delivery's input (the signed request, or the
+/// baseline's order id and key) before the clock starts, since that is the sender's work, not
+/// the receiver's; `run` handles it.
+#[derive(Clone)]
+struct Work<P, R> {
+    prepare: P,
+    run: R,
+}
+
+/// Runs `n` deliveries of `work` with `concurrency` in flight; returns deliveries per second.
+async fn throughput<I, P, R, Fut>(n: usize, concurrency: usize, work: Work<P, R>) -> f64
 where
-    F: Fn() -> Fut + Clone + Send + 'static,
+    I: Send + 'static,
+    P: Fn() -> I,
+    R: Fn(I) -> Fut + Clone + Send + 'static,
     Fut: Future<Output = ()> + Send,
 {
-    let left = Arc::new(AtomicU64::new(n as u64));
+    let inputs: Vec<I> = (0..n).map(|_| (work.prepare)()).collect();
+    let inputs = Arc::new(Mutex::new(inputs));
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..concurrency {
-        let (left, one) = (left.clone(), one.clone());
+        let (inputs, run) = (inputs.clone(), work.run.clone());
         tasks.push(tokio::spawn(async move {
-            while left
-                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |l| l.checked_sub(1))
-                .is_ok()
-            {
-                one().await;
+            loop {
+                let Some(input) = inputs.lock().unwrap().pop() else {
+                    break;
+                };
+                run(input).await;
             }
         }));
     }
@@ -127,11 +139,21 @@ struct Side<R, B> {
 }
 
 /// Alternating blocks; prints per-pair and overall results.
-async fn compare<R, RF, B, BF>(name: &str, side: Side<R, B>, block: usize, pairs: usize, c: usize)
-where
-    R: Fn() -> RF + Clone + Send + 'static,
+#[allow(clippy::type_complexity)]
+async fn compare<RI, RP, R, RF, BI, BP, B, BF>(
+    name: &str,
+    side: Side<Work<RP, R>, Work<BP, B>>,
+    block: usize,
+    pairs: usize,
+    c: usize,
+) where
+    RI: Send + 'static,
+    RP: Fn() -> RI + Clone,
+    R: Fn(RI) -> RF + Clone + Send + 'static,
     RF: Future<Output = ()> + Send,
-    B: Fn() -> BF + Clone + Send + 'static,
+    BI: Send + 'static,
+    BP: Fn() -> BI + Clone,
+    B: Fn(BI) -> BF + Clone + Send + 'static,
     BF: Future<Output = ()> + Send,
 {
     // Profiling aid: `BENCH_ONLY=receiver|baseline` runs one side alone and prints its rate.
@@ -213,15 +235,18 @@ macro_rules! sides {
         };
         let receiver = TransactionalReceiver::new(secret.clone(), handler, store.clone()).unwrap();
         let ids = Arc::new(Ids::new());
-        let rx = {
-            let ids = ids.clone();
-            move || {
-                let (receiver, ids, secret) = (receiver.clone(), ids.clone(), secret.clone());
+        let rx = Work {
+            prepare: {
+                let ids = ids.clone();
+                move || request(ids.next(), &secret)
+            },
+            run: move |request: Request<Body>| {
+                let receiver = receiver.clone();
                 async move {
-                    let response = receiver.handle(request(ids.next(), &secret)).await;
+                    let response = receiver.handle(request).await;
                     assert_eq!(response.status(), 204);
                 }
-            }
+            },
         };
         let pool = store.pool().clone();
         let (insert_key, insert_grant) = (
@@ -229,33 +254,37 @@ macro_rules! sides {
             Arc::new($insert_grant(&format!("{grants}_base"))),
         );
         let savepoint = std::env::var("BENCH_BASELINE_SAVEPOINT").as_deref() == Ok("1");
-        let base = move || {
-            let (pool, ids) = (pool.clone(), ids.clone());
-            let (insert_key, insert_grant) = (insert_key.clone(), insert_grant.clone());
-            async move {
+        let base = Work {
+            prepare: move || {
                 let id = ids.next();
-                let key = format!("store:order_paid:order.id={id}");
-                let mut tx = $begin(&pool).await;
-                sqlx::query(AssertSqlSafe(insert_key.as_str()))
-                    .bind(&key)
-                    .execute(&mut *tx)
-                    .await
-                    .unwrap();
-                if savepoint {
-                    // Diagnostic variant (BENCH_BASELINE_SAVEPOINT=1): what a savepoint costs.
-                    sqlx::raw_sql("SAVEPOINT s")
+                (id, format!("store:order_paid:order.id={id}"))
+            },
+            run: move |(id, key): (i64, String)| {
+                let pool = pool.clone();
+                let (insert_key, insert_grant) = (insert_key.clone(), insert_grant.clone());
+                async move {
+                    let mut tx = $begin(&pool).await;
+                    sqlx::query(AssertSqlSafe(insert_key.as_str()))
+                        .bind(&key)
                         .execute(&mut *tx)
                         .await
                         .unwrap();
+                    if savepoint {
+                        // Diagnostic variant (BENCH_BASELINE_SAVEPOINT=1): what a savepoint costs.
+                        sqlx::raw_sql("SAVEPOINT s")
+                            .execute(&mut *tx)
+                            .await
+                            .unwrap();
+                    }
+                    sqlx::query(AssertSqlSafe(insert_grant.as_str()))
+                        .bind(id)
+                        .bind("gold")
+                        .execute(&mut *tx)
+                        .await
+                        .unwrap();
+                    tx.commit().await.unwrap();
                 }
-                sqlx::query(AssertSqlSafe(insert_grant.as_str()))
-                    .bind(id)
-                    .bind("gold")
-                    .execute(&mut *tx)
-                    .await
-                    .unwrap();
-                tx.commit().await.unwrap();
-            }
+            },
         };
         Side {
             receiver: rx,

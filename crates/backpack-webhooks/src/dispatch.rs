@@ -37,7 +37,10 @@ impl<P: PlainDispatch, S: DedupStore> HandlerRunner<S> for P {
     type Event = P::Event;
 
     async fn run(&self, _store: &S, event: Box<Self::Event>, delivery: Delivery) -> StoredAnswer {
-        answer(P::Event::FAMILY, plain_outcome(self, *event, delivery).await)
+        answer(
+            P::Event::FAMILY,
+            plain_outcome(self, *event, delivery).await,
+        )
     }
 
     async fn run_claimed(

@@ -87,7 +87,10 @@ impl DeliverySpan {
     pub(crate) fn routed(&mut self, notification_type: &str, key: Option<&DedupKey>) {
         self.notification_type = type_label(notification_type);
         self.span.record("notification_type", notification_type);
-        if let Some(key) = key {
+        // A SHA-256 per delivery only when a subscriber listens to the span.
+        if let Some(key) = key
+            && !self.span.is_disabled()
+        {
             self.span.record("key_hash", key_hash(key).as_str());
         }
     }

@@ -253,7 +253,11 @@ impl<F: HandlerRunner<S>, S: DedupStore> DeliveryPipeline<F, S> {
         };
         match dedup_key {
             None => match F::Event::typed(&delivery.notification_type, &raw) {
-                Ok(event) => self.runner.run(&self.store, Box::new(event), delivery).await,
+                Ok(event) => {
+                    self.runner
+                        .run(&self.store, Box::new(event), delivery)
+                        .await
+                }
                 Err(err) => body_refused(family, &err),
             },
             Some(key) if F::ONE_TRANSACTION => self.in_one_transaction(key, raw, delivery).await,
