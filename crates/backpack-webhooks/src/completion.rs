@@ -4,7 +4,9 @@
 //! worker (which may steal it) and the context switches that follow, on every delivery. Instead
 //! the caller polls the boxed work in place, and only if the caller is dropped first (hyper drops
 //! the service future when the connection closes) is the unfinished work moved into a task of its
-//! own, where it finishes: commits or rolls back, records its answer.
+//! own, where it finishes: commits or rolls back, records its answer. It takes the delivery's span
+//! and "replayed" flag along ([`observe::carry`]): the wrappers that set them drop their inner
+//! future inside them.
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -12,6 +14,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures::FutureExt;
+
+use crate::observe;
 
 type Work<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
@@ -48,7 +52,7 @@ impl<T: Send + 'static> Drop for RunToCompletion<T> {
             return;
         };
         match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => drop(runtime.spawn(work)),
+            Ok(runtime) => drop(runtime.spawn(observe::carry(work))),
             // Dropped outside a runtime (the runtime is shutting down): nothing can poll it; a
             // transaction in it is rolled back when its connection is dropped.
             Err(_) => tracing::warn!("a delivery was cut short as the runtime shut down"),

@@ -279,9 +279,7 @@ impl<F: HandlerRunner<S>, S: DedupStore> DeliveryPipeline<F, S> {
         };
         // Finishes (commits or rolls back) even if the client hangs up.
         let pipeline = Arc::clone(self);
-        // Boxed where it is built: the future holds the store's query futures (kilobytes), which
-        // would otherwise be copied by every wrapper it is moved through.
-        let work = RunToCompletion::new(observe::carry(Box::pin(async move {
+        let work = RunToCompletion::new(async move {
             let wait = pipeline.config.in_progress_wait;
             let answer = pipeline
                 .runner
@@ -289,7 +287,7 @@ impl<F: HandlerRunner<S>, S: DedupStore> DeliveryPipeline<F, S> {
                 .await;
             pipeline.purge_if_due().await;
             answer
-        })));
+        });
         match work.await {
             Some(answer) => answer,
             None => answer(F::Event::FAMILY, Outcome::Temporary(TEMPORARY)),
@@ -322,9 +320,9 @@ impl<F: HandlerRunner<S>, S: DedupStore> DeliveryPipeline<F, S> {
                 Ok(Claim::Acquired(token)) => {
                     // Finishes (and records the answer) even if the client hangs up.
                     let pipeline = Arc::clone(self);
-                    let work = RunToCompletion::new(observe::carry(Box::pin(async move {
+                    let work = RunToCompletion::new(async move {
                         pipeline.claimed(key, token, raw, delivery).await
-                    })));
+                    });
                     return match work.await {
                         Some(answer) => answer,
                         None => answer(family, Outcome::Temporary(TEMPORARY)),
