@@ -1,15 +1,17 @@
 //! Transactional first-delivery throughput vs a hand-written baseline, on each database.
 //!
 //! * **receiver**: a signed `order_paid` through [`TransactionalReceiver::handle`] (signature,
-//!   parse, dedup key, the one transaction: claim + savepoint, the handler's `INSERT` of the
-//!   grant, commit), in process (no HTTP).
+//!   parse, dedup key, the one transaction: the claim's prepared `INSERT`, the handler's
+//!   `INSERT` of the grant, commit), in process (no HTTP).
 //! * **baseline**: the minimum by hand on the same database and pool settings: `BEGIN`; `INSERT`
 //!   the key `ON CONFLICT DO NOTHING` (MySQL: `INSERT IGNORE`); `INSERT` the grant; `COMMIT`.
 //!
 //! Both run in alternating blocks (baseline, receiver, baseline, …) of `BLOCK` fresh deliveries
 //! with `CONCURRENCY` deliveries in flight, so that both see the same machine; the ratio is
 //! receiver/baseline deliveries per second, per pair of blocks, their median (robust on a shared
-//! machine: a pair is two neighbouring blocks) and the ratio of the means.
+//! machine: a pair is two neighbouring blocks) and the ratio of the means. Each block's inputs
+//! (the signed requests; the baseline's ids and keys) are made before its clock starts: signing
+//! is the sender's work.
 //!
 //! ```text
 //! eval "$(scripts/pg-test-server.sh start)"; eval "$(scripts/mariadb-test-server.sh start)"
@@ -19,7 +21,6 @@
 //! SQLite always runs (a temp file, WAL, `synchronous=FULL`); PostgreSQL and MySQL/MariaDB run
 //! when `BACKPACK_TEST_PG_URL` / `BACKPACK_TEST_MYSQL_URL` are set. Env: `BENCH_BLOCK`
 //! (default 400), `BENCH_PAIRS` (default 5), `BENCH_CONCURRENCY` (default `1,8`);
-//! `BENCH_BASELINE_SAVEPOINT=1` adds a `SAVEPOINT` to the baseline (what the savepoint costs);
 //! `BENCH_ONLY=receiver` (or `baseline`) runs one side alone, `BLOCK × PAIRS` deliveries, for
 //! `perf`; `BENCH_DBS` (default `sqlite,postgres,mysql`) picks the databases.
 
@@ -253,7 +254,6 @@ macro_rules! sides {
             Arc::new($insert_key(&keys)),
             Arc::new($insert_grant(&format!("{grants}_base"))),
         );
-        let savepoint = std::env::var("BENCH_BASELINE_SAVEPOINT").as_deref() == Ok("1");
         let base = Work {
             prepare: move || {
                 let id = ids.next();
@@ -269,13 +269,6 @@ macro_rules! sides {
                         .execute(&mut *tx)
                         .await
                         .unwrap();
-                    if savepoint {
-                        // Diagnostic variant (BENCH_BASELINE_SAVEPOINT=1): what a savepoint costs.
-                        sqlx::raw_sql("SAVEPOINT s")
-                            .execute(&mut *tx)
-                            .await
-                            .unwrap();
-                    }
                     sqlx::query(AssertSqlSafe(insert_grant.as_str()))
                         .bind(id)
                         .bind("gold")
