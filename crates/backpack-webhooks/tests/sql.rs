@@ -439,6 +439,50 @@ where
     assert_eq!(ctx.grants(id).await, 1);
 }
 
+/// A rejection while a duplicate waits on the key: A's transaction (claim and writes) rolls
+/// back, so B takes the key and runs its handler after A's (B was seen waiting while A's handler
+/// ran, so never alongside it); A's 400 is not recorded over B's answer, which is the one
+/// replayed.
+async fn rejection_with_a_waiting_duplicate<C: Ctx>(ctx: C, other: C)
+where
+    TxRecorder: TransactionalHandler<DbOf<C>>,
+{
+    let gate = Arc::new(Semaphore::new(0));
+    let (entered_tx, mut entered) = mpsc::unbounded_channel();
+    let rx_a = receiver(
+        &ctx,
+        Recorder::gated(gate.clone(), entered_tx.clone())
+            .with_script([Script::Reject(ErrorCode::InvalidUser)]),
+    );
+    let rx_b = receiver(&other, Recorder::gated(gate.clone(), entered_tx));
+    let id = fresh_id();
+    let body: &'static [u8] = Box::leak(order(id).into_boxed_slice());
+    let a = {
+        let rx = rx_a.clone();
+        tokio::spawn(async move { rx.handle(signed(body)).await.status().as_u16() })
+    };
+    assert_eq!(entered.recv().await.as_deref(), Some("order_paid"));
+    let b = {
+        let rx = rx_b.clone();
+        tokio::spawn(async move { rx.handle(signed(body)).await.status().as_u16() })
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while ctx.lock_waiters().await != Some(true) {
+        assert!(Instant::now() < deadline, "B never waited on the key");
+        tokio::task::yield_now().await;
+    }
+    gate.add_permits(2);
+    assert_eq!((a.await.unwrap(), b.await.unwrap()), (400, 204));
+    assert_eq!(entered.recv().await.as_deref(), Some("order_paid"), "B ran after A");
+    assert_eq!(ctx.grants(id).await, 1, "A's write rolled back, B's committed");
+    gate.add_permits(1);
+    assert_eq!(status::<C>(&rx_a, body).await, 204, "B's answer is replayed");
+    assert_eq!(
+        rx_a.handler().inner.count() + rx_b.handler().inner.count(),
+        2
+    );
+}
+
 /// The claim protocol of a plain [`WebhookReceiver`] on a SQL store.
 async fn store_protocol<S: DedupStore>(store: S) {
     let key = format!("test:{}", uuid::Uuid::new_v4());
@@ -673,6 +717,15 @@ macro_rules! sql_tests {
             let Some(a) = ctx_with(long.clone(), None).await else { return };
             let b = ctx_with(long, Some(&a)).await.unwrap();
             super::duplicate_waits_on_the_key_then_replays(a, b).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn tx_rejection_with_a_waiting_duplicate() {
+            let _serial = $serial;
+            let long = settings().with_lock_timeout(Duration::from_secs(60));
+            let Some(a) = ctx_with(long.clone(), None).await else { return };
+            let b = ctx_with(long, Some(&a)).await.unwrap();
+            super::rejection_with_a_waiting_duplicate(a, b).await;
         }
     };
     (@concurrency no, $serial:expr) => {};
