@@ -1,7 +1,7 @@
 //! The sqlx stores on SQLite, PostgreSQL and MySQL/MariaDB: the claim protocol, and every path of
 //! the transactional receiver (Ok, rejection, temporary error, panic, lock timeout, a live plain
 //! claim, `payment_account` counterparts, concurrent duplicates, commits per delivery, a client
-//! hanging up mid-handler), each on
+//! hanging up mid-handler, a body not matching its schema), each on
 //! all three databases.
 //!
 //! SQLite runs everywhere (a temp file per test). PostgreSQL and MariaDB need servers:
@@ -411,6 +411,23 @@ where
     );
 }
 
+/// A body that routes (its key is known) but does not match its type's schema: 400
+/// INVALID_PARAMETER, the handler never runs and nothing is recorded, so a corrected body with
+/// the same key is handled.
+async fn body_not_matching_its_schema_is_refused_unrecorded<C: Ctx>(ctx: C)
+where
+    TxRecorder: TransactionalHandler<DbOf<C>>,
+{
+    let rx = receiver(&ctx, Recorder::default());
+    let id = fresh_id();
+    let broken = body_with(&order(id), &[remove("/items")]);
+    assert_eq!(status::<C>(&rx, &broken).await, 400);
+    assert_eq!(rx.handler().inner.count(), 0);
+    assert_eq!(ctx.recorded(&order_key(id)).await, None);
+    assert_eq!(status::<C>(&rx, &order(id)).await, 204);
+    assert_eq!(ctx.grants(id).await, 1);
+}
+
 /// The client hangs up while the handler runs (hyper drops the receiver's future): the delivery
 /// still finishes and commits, so Xsolla's retry replays it instead of granting again.
 async fn hang_up_mid_handler_still_commits<C: Ctx>(ctx: C)
@@ -473,10 +490,22 @@ where
     }
     gate.add_permits(2);
     assert_eq!((a.await.unwrap(), b.await.unwrap()), (400, 204));
-    assert_eq!(entered.recv().await.as_deref(), Some("order_paid"), "B ran after A");
-    assert_eq!(ctx.grants(id).await, 1, "A's write rolled back, B's committed");
+    assert_eq!(
+        entered.recv().await.as_deref(),
+        Some("order_paid"),
+        "B ran after A"
+    );
+    assert_eq!(
+        ctx.grants(id).await,
+        1,
+        "A's write rolled back, B's committed"
+    );
     gate.add_permits(1);
-    assert_eq!(status::<C>(&rx_a, body).await, 204, "B's answer is replayed");
+    assert_eq!(
+        status::<C>(&rx_a, body).await,
+        204,
+        "B's answer is replayed"
+    );
     assert_eq!(
         rx_a.handler().inner.count() + rx_b.handler().inner.count(),
         2
@@ -682,6 +711,13 @@ macro_rules! sql_tests {
                 let _serial = $serial;
                 let Some(c) = ctx().await else { return };
                 super::plain_claims_are_respected(c).await;
+            }
+
+            #[tokio::test]
+            async fn tx_body_not_matching_its_schema_is_refused_unrecorded() {
+                let _serial = $serial;
+                let Some(c) = ctx().await else { return };
+                super::body_not_matching_its_schema_is_refused_unrecorded(c).await;
             }
 
             #[tokio::test]
