@@ -200,7 +200,8 @@
 //! notification; SQL stores: polling), a success or rejection is *completed* (recorded and
 //! replayed to every later duplicate), a temporary failure or panic *releases* the key so that
 //! Xsolla's retry can succeed, and a claim whose lease expired (crashed process) is taken over.
-//! The handler runs in its own task, so a client hanging up does not leave a half-done claim.
+//! If the client hangs up while the handler runs, the delivery moves into a task of its own and
+//! finishes there, so a hang-up does not leave a half-done claim (no task is spawned otherwise).
 //! If the store fails, the receiver answers 500 without calling the handler (never risk a double
 //! grant); if only recording the answer fails after a plain handler succeeded, the handler's
 //! answer is still sent (logged at `error`). With the transactional handler, recording the answer
