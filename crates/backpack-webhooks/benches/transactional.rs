@@ -21,7 +21,8 @@
 //! SQLite always runs (a temp file, WAL, `synchronous=FULL`); PostgreSQL and MySQL/MariaDB run
 //! when `BACKPACK_TEST_PG_URL` / `BACKPACK_TEST_MYSQL_URL` are set. Env: `BENCH_BLOCK`
 //! (default 400), `BENCH_PAIRS` (default 5), `BENCH_CONCURRENCY` (default `1,8`);
-//! `BENCH_ONLY=receiver` (or `baseline`) runs one side alone, `BLOCK × PAIRS` deliveries, for
+//! `BENCH_ONLY=receiver` (or `baseline`) runs one side alone, `BLOCK × PAIRS` deliveries, and
+//! prints this process's CPU time per delivery (the database server's is not in it), for
 //! `perf`; `BENCH_DBS` (default `sqlite,postgres,mysql`) picks the databases.
 
 // Test/bench code: unwrap/expect/panic are how failures are reported here.
@@ -114,6 +115,7 @@ where
 {
     let inputs: Vec<I> = (0..n).map(|_| (work.prepare)()).collect();
     let inputs = Arc::new(Mutex::new(inputs));
+    let cpu_before = process_cpu_ns();
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..concurrency {
@@ -130,7 +132,28 @@ where
     for task in tasks {
         task.await.unwrap();
     }
-    n as f64 / started.elapsed().as_secs_f64()
+    let rate = n as f64 / started.elapsed().as_secs_f64();
+    if let (Some(before), Some(after), true) = (cpu_before, process_cpu_ns(), ONLY.get().is_some())
+    {
+        println!(
+            "  this process's CPU per delivery: {:.1} µs",
+            (after - before) as f64 / n as f64 / 1000.0
+        );
+    }
+    rate
+}
+
+/// Set in `BENCH_ONLY` mode: `throughput` then also prints this process's CPU per delivery.
+static ONLY: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+
+/// CPU time of every thread of this process, in ns (Linux `schedstat`; `None` elsewhere).
+fn process_cpu_ns() -> Option<u64> {
+    let mut total = 0;
+    for task in std::fs::read_dir("/proc/self/task").ok()? {
+        let stat = std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok()?;
+        total += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(total)
 }
 
 /// One database: a receiver and a baseline on the same server, the same pool settings.
@@ -159,6 +182,7 @@ async fn compare<RI, RP, R, RF, BI, BP, B, BF>(
 {
     // Profiling aid: `BENCH_ONLY=receiver|baseline` runs one side alone and prints its rate.
     if let Ok(only) = std::env::var("BENCH_ONLY") {
+        let _ = ONLY.set(());
         let rate = if only == "receiver" {
             throughput(block * pairs, c, side.receiver.clone()).await
         } else {
