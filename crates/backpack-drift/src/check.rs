@@ -405,10 +405,21 @@ impl<'a> ObjectWalk<'a> {
         })
     }
 
+    /// The object whose members are looked up first.
+    pub(crate) fn object(&self) -> &'a Object {
+        self.first
+    }
+
     /// What member `key`'s value is checked against.
     #[inline(always)]
     pub(crate) fn target(&mut self, key: &str) -> Target {
-        if let Some(member) = self.first.members.get(key) {
+        self.target_found(key, self.first.members.get(key))
+    }
+
+    /// [`ObjectWalk::target`] when `key` has been looked up in [`ObjectWalk::object`] already.
+    #[inline(always)]
+    pub(crate) fn target_found(&mut self, key: &str, found: Option<&Member>) -> Target {
+        if let Some(member) = found {
             if member.required != Member::NOT_REQUIRED {
                 self.missing &= !(1 << member.required);
             }

@@ -130,6 +130,12 @@ impl Tag {
 impl MemberTable {
     #[inline(always)]
     pub(crate) fn get(&self, name: &str) -> Option<&Member> {
+        self.entry(name).map(|(_, member)| member)
+    }
+
+    /// The listed name equal to `name`, and its member.
+    #[inline(always)]
+    pub(crate) fn entry(&self, name: &str) -> Option<(&str, &Member)> {
         let mask = self.slots.len().checked_sub(1)?;
         let tag = Tag::of(name);
         let mut i = tag.slot(mask);
@@ -138,7 +144,7 @@ impl MemberTable {
             let (t, n, member) = self.entries.get(index.checked_sub(1)?)?;
             if *t == tag && (name.len() <= 16 || n.as_bytes().get(8..) == name.as_bytes().get(8..))
             {
-                return Some(member);
+                return Some((n, member));
             }
             i = (i + 1) & mask;
         }
