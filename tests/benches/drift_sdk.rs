@@ -77,20 +77,26 @@ fn main() {
             call(mode); // warm-up: connections, token, allocator
         }
     }
-    // `DRIFT_BENCH_ONLY=<mode 0-2>`: that mode alone, for a profiler or `perf stat` (the process's
-    // CPU time, the emulator's included, is steadier than wall time on a loaded machine).
+    // `DRIFT_BENCH_ONLY=<mode 0-2>`: that mode alone (`DRIFT_BENCH_CALLS` calls, default 4000),
+    // for a profiler, `perf stat` or callgrind (the process's CPU time or instructions, the
+    // emulator's included, are steadier than wall time on a loaded machine; two call counts give
+    // the instructions of one call).
     if let Some(mode) = std::env::var("DRIFT_BENCH_ONLY")
         .ok()
         .and_then(|m| m.parse::<usize>().ok())
         .filter(|m| *m < 3)
     {
+        let calls = std::env::var("DRIFT_BENCH_CALLS")
+            .ok()
+            .and_then(|n| n.parse::<u32>().ok())
+            .unwrap_or(4000);
         let start = Instant::now();
-        for _ in 0..4000 {
+        for _ in 0..calls {
             call(mode);
         }
         println!(
             "mode {mode}: {:.1} µs/call",
-            start.elapsed().as_secs_f64() * 1e6 / 4000.0
+            start.elapsed().as_secs_f64() * 1e6 / f64::from(calls)
         );
         runtime.block_on(emulator.shutdown()).unwrap();
         return;

@@ -1,10 +1,12 @@
 //! The check proper: one streaming pass of serde_json over the body, guided by the compiled
 //! schema, that builds no `Value` and records paths and types only. Nothing is allocated for a
 //! body that matches: the JSON path is a chain of [`Step`]s on the stack, written out only for a
-//! finding, and each member name costs one hash lookup.
+//! finding, and each member name costs one hash lookup. [`check`] first tries the cheaper
+//! [scan](crate::scan), which answers alone for a body it can vouch for, and runs this pass
+//! otherwise.
 //!
-//! [`Seed`] checks one value; [`ObjectWalk`] is its object logic, which [`crate::fold`] also
-//! drives member by member when the caller's own pass reads the body.
+//! [`Seed`] checks one value; [`ObjectWalk`] is its object logic, which [`crate::fold`] and
+//! [`crate::scan`] also drive member by member.
 
 use crate::finding::{JsonType, Kind, path_segment, type_names};
 use crate::schema::{Extra, Member, Node, NodeId, Object, Schemas, Shape};
@@ -44,8 +46,21 @@ macro_rules! read_body {
 pub(crate) use read_body;
 
 /// Checks `body` against node `node`; each distinct finding once. Invalid JSON gives an error
-/// (the caller's own parse reports it; the watch records nothing).
+/// or no finding (the caller's own parse reports it; the watch records nothing). A body the
+/// [fast scan](crate::scan) finds conforming is not read again.
 pub(crate) fn check(
+    schemas: &Schemas,
+    node: NodeId,
+    body: &[u8],
+) -> Result<Vec<Raw>, serde_json::Error> {
+    if crate::scan::conforms(schemas, node, body) {
+        return Ok(Vec::new());
+    }
+    read(schemas, node, body)
+}
+
+/// The serde pass of [`check`], which decides whenever the scan is unsure.
+pub(crate) fn read(
     schemas: &Schemas,
     node: NodeId,
     body: &[u8],
@@ -123,12 +138,17 @@ pub(crate) enum Shapes<'a> {
 }
 
 impl<'a> Shapes<'a> {
-    fn list(&self) -> &[&'a Shape] {
+    pub(crate) fn list(&self) -> &[&'a Shape] {
         match self {
             Shapes::One(s) => std::slice::from_ref(s),
             Shapes::Many(v) => v,
             _ => &[],
         }
+    }
+
+    /// The schema of an array's elements, when an allowed shape gives one.
+    pub(crate) fn items(&self) -> Option<NodeId> {
+        self.list().iter().find_map(|s| s.items)
     }
 }
 
@@ -223,8 +243,36 @@ impl<'a> Walker<'a> {
         }
     }
 
+    /// Whether a scalar of type `seen` needs nothing more at `target` (a shape that allows the
+    /// type and lists no values, the usual case): answered without building [`Shapes`].
+    #[inline]
+    pub(crate) fn plain(&self, target: Target, seen: JsonType) -> bool {
+        match target {
+            Target::Unchecked => true,
+            Target::Unlisted => false,
+            Target::Node(node) => match self.nodes.get(node) {
+                None | Some(Node::Any) => true,
+                Some(Node::Shape(s)) => {
+                    s.enum_values.is_none() && (s.types == 0 || s.types & seen.bit() != 0)
+                }
+                Some(Node::OneOf(_)) => false,
+            },
+        }
+    }
+
+    /// Whether nothing has been recorded.
+    pub(crate) fn is_clean(&self) -> bool {
+        self.out.is_empty()
+    }
+
     /// A scalar: its type, then (for listed values) its value.
-    fn scalar(&mut self, target: Target, seen: JsonType, value: Scalar<'_>, at: &Step<'_>) {
+    pub(crate) fn scalar(
+        &mut self,
+        target: Target,
+        seen: JsonType,
+        value: Scalar<'_>,
+        at: &Step<'_>,
+    ) {
         let shapes = self.shapes(target, seen, at);
         let list = shapes.list();
         if list.is_empty() || list.iter().any(|s| s.enum_values.is_none()) {
@@ -273,7 +321,7 @@ fn for_each_shape<'a>(
 
 /// A scalar as read, compared with listed values without allocating.
 #[derive(Clone, Copy)]
-enum Scalar<'a> {
+pub(crate) enum Scalar<'a> {
     Bool(bool),
     I64(i64),
     U64(u64),
@@ -357,9 +405,21 @@ impl<'a> ObjectWalk<'a> {
         })
     }
 
+    /// The object whose members are looked up first.
+    pub(crate) fn object(&self) -> &'a Object {
+        self.first
+    }
+
     /// What member `key`'s value is checked against.
+    #[inline(always)]
     pub(crate) fn target(&mut self, key: &str) -> Target {
-        if let Some(member) = self.first.members.get(key) {
+        self.target_found(key, self.first.members.get(key))
+    }
+
+    /// [`ObjectWalk::target`] when `key` has been looked up in [`ObjectWalk::object`] already.
+    #[inline(always)]
+    pub(crate) fn target_found(&mut self, key: &str, found: Option<&Member>) -> Target {
+        if let Some(member) = found {
             if member.required != Member::NOT_REQUIRED {
                 self.missing &= !(1 << member.required);
             }
@@ -469,12 +529,10 @@ impl<'de> Visitor<'de> for Seed<'_, '_, '_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let items = match self.w.shapes(self.target, JsonType::Array, &self.at) {
-            shapes @ (Shapes::One(_) | Shapes::Many(_)) => {
-                shapes.list().iter().find_map(|s| s.items)
-            }
-            _ => None,
-        };
+        let items = self
+            .w
+            .shapes(self.target, JsonType::Array, &self.at)
+            .items();
         let Some(items) = items else {
             while seq.next_element::<IgnoredAny>()?.is_some() {}
             return Ok(());

@@ -43,6 +43,7 @@ mod check;
 pub mod finding;
 pub mod fold;
 pub mod report;
+mod scan;
 pub mod schema;
 /// The schemas generated from `spec/` by `cargo xtask regen` (`backpack_types::drift_schemas`).
 pub use backpack_types::drift_schemas as spec;

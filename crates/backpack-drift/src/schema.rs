@@ -87,8 +87,8 @@ impl Member {
 }
 
 /// Member names → [`Member`], found without hashing the whole name: a name's [`Tag`] (its
-/// length and first 8 bytes) picks the slot of a small open-addressing table, and a name of at
-/// most 8 bytes is matched by its tag alone.
+/// length, first 8 and last 8 bytes) picks the slot of a small open-addressing table, and a name
+/// of at most 16 bytes is matched by its tag alone.
 #[derive(Debug, Default)]
 pub(crate) struct MemberTable {
     /// Index + 1 into `entries`; 0 is empty. Its length is a power of two, at least twice the
@@ -97,42 +97,54 @@ pub(crate) struct MemberTable {
     entries: Vec<(Tag, Box<str>, Member)>,
 }
 
-/// A name's first 8 bytes and its length, compared as two integers.
+/// A name's first 8 bytes, last 8 bytes (0 for a name of at most 8) and length, compared as
+/// integers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Tag(u64, usize);
+struct Tag(u64, u64, usize);
 
 impl Tag {
     fn of(name: &str) -> Tag {
         let bytes = name.as_bytes();
-        let head = match bytes.first_chunk::<8>() {
-            Some(head) => u64::from_le_bytes(*head),
-            None => {
+        match (bytes.first_chunk::<8>(), bytes.last_chunk::<8>()) {
+            (Some(head), Some(tail)) if bytes.len() > 8 => Tag(
+                u64::from_le_bytes(*head),
+                u64::from_le_bytes(*tail),
+                bytes.len(),
+            ),
+            _ => {
                 let mut head = 0u64;
-                for (i, b) in bytes.iter().enumerate() {
+                for (i, b) in bytes.iter().enumerate().take(8) {
                     head |= u64::from(*b) << (8 * i);
                 }
-                head
+                Tag(head, 0, bytes.len())
             }
-        };
-        Tag(head, bytes.len())
+        }
     }
 
     fn slot(self, mask: usize) -> usize {
-        let mixed = (self.0 ^ (self.1 as u64).rotate_left(40)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let mixed = (self.0 ^ (self.2 as u64).rotate_left(40)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
         (mixed >> 32) as usize & mask
     }
 }
 
 impl MemberTable {
+    #[inline(always)]
     pub(crate) fn get(&self, name: &str) -> Option<&Member> {
+        self.entry(name).map(|(_, member)| member)
+    }
+
+    /// The listed name equal to `name`, and its member.
+    #[inline(always)]
+    pub(crate) fn entry(&self, name: &str) -> Option<(&str, &Member)> {
         let mask = self.slots.len().checked_sub(1)?;
         let tag = Tag::of(name);
         let mut i = tag.slot(mask);
         loop {
             let index = usize::from(*self.slots.get(i)?);
             let (t, n, member) = self.entries.get(index.checked_sub(1)?)?;
-            if *t == tag && (name.len() <= 8 || n.as_bytes().get(8..) == name.as_bytes().get(8..)) {
-                return Some(member);
+            if *t == tag && (name.len() <= 16 || n.as_bytes().get(8..) == name.as_bytes().get(8..))
+            {
+                return Some((n, member));
             }
             i = (i + 1) & mask;
         }
@@ -530,5 +542,59 @@ fn type_bits(name: &str) -> u8 {
         Some(JsonType::Number) => JsonType::Number.bit() | JsonType::Integer.bit(),
         Some(t) => t.bit(),
         None => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Extra, Object};
+
+    /// Names that share a length and their first (or last) 8 bytes are told apart; a name the
+    /// object does not list is not found.
+    #[test]
+    fn member_names_are_matched_exactly() {
+        let names = [
+            "",
+            "a",
+            "a\0",
+            "item_id",
+            "item_sku",
+            "item_name",
+            "item_type",
+            "item_types_x",
+            "item_types_y",
+            "xtem_types_x",
+            "image_proxy_url",
+            "image_proxy_urls_long",
+            "image_proxy_urls_lonG",
+            "created_at",
+        ];
+        let properties = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.to_string(), i))
+            .collect();
+        let object = Object::new(properties, vec!["created_at".into()], Extra::Report);
+        for (i, name) in names.iter().enumerate() {
+            assert_eq!(
+                object.members.get(name).and_then(|m| m.node),
+                Some(i),
+                "{name:?}"
+            );
+        }
+        for absent in [
+            "b",
+            "item_i",
+            "item_idd",
+            "item_types_z",
+            "image_proxy_urls_lonx",
+            "Item_id",
+        ] {
+            assert!(object.members.get(absent).is_none(), "{absent:?}");
+        }
+        assert_eq!(
+            object.members.get("created_at").map(|m| m.required),
+            Some(0)
+        );
     }
 }
