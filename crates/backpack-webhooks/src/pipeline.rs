@@ -63,19 +63,18 @@ pub(crate) trait HandlerRunner<S>: Send + Sync + 'static {
         delivery: Delivery,
         lease: Duration,
     ) -> impl Future<Output = StoredAnswer> + Send;
-    /// With [`ONE_TRANSACTION`](Self::ONE_TRANSACTION): parses the verified body `raw` into the
-    /// typed event, claims `key`, runs the handler and records the answer, waiting at most `wait`
-    /// for a concurrent delivery of the same key.
+    /// With [`ONE_TRANSACTION`](Self::ONE_TRANSACTION): claims `key`, runs the handler and
+    /// records the answer, waiting at most `wait` for a concurrent delivery of the same key.
     fn run_keyed(
         &self,
         store: &S,
         key: DedupKey,
-        raw: Bytes,
+        event: Box<Self::Event>,
         delivery: Delivery,
         wait: Duration,
     ) -> impl Future<Output = StoredAnswer> + Send {
         // Only called when ONE_TRANSACTION is set; anything else is a retryable error.
-        let _ = (store, key, raw, delivery, wait);
+        let _ = (store, key, event, delivery, wait);
         std::future::ready(answer(Self::Event::FAMILY, Outcome::Temporary(TEMPORARY)))
     }
 }
@@ -273,13 +272,18 @@ impl<F: HandlerRunner<S>, S: DedupStore> DeliveryPipeline<F, S> {
         raw: Bytes,
         delivery: Delivery,
     ) -> StoredAnswer {
+        // Boxed: an event is kilobytes, and each future it passes through would copy it.
+        let event = match F::Event::typed(&delivery.notification_type, &raw) {
+            Ok(event) => Box::new(event),
+            Err(err) => return body_refused(F::Event::FAMILY, &err),
+        };
         // Finishes (commits or rolls back) even if the client hangs up.
         let pipeline = Arc::clone(self);
         let work = RunToCompletion::new(async move {
             let wait = pipeline.config.in_progress_wait;
             let answer = pipeline
                 .runner
-                .run_keyed(&pipeline.store, key, raw, delivery, wait)
+                .run_keyed(&pipeline.store, key, event, delivery, wait)
                 .await;
             pipeline.purge_if_due().await;
             answer
@@ -402,7 +406,7 @@ impl<F: HandlerRunner<S>, S: DedupStore> DeliveryPipeline<F, S> {
 }
 
 /// The answer to a body that is not a usable payload (logged without its content).
-pub(crate) fn body_refused(family: WebhookFamily, err: &ParseError) -> StoredAnswer {
+fn body_refused(family: WebhookFamily, err: &ParseError) -> StoredAnswer {
     tracing::debug!(reason = %err, "webhook refused: body");
     answer(
         family,

@@ -106,9 +106,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use backpack_types::WebhookFamily;
-use bytes::Bytes;
 use futures::FutureExt;
-use futures::future::join;
 use sqlx::{Database, Transaction};
 use tokio::time::Instant;
 
@@ -117,10 +115,7 @@ use crate::dedup_key::{self, DedupKey};
 use crate::events::{UserSearch, WebhookEvent};
 use crate::handler::{Delivery, FoundUser, HandlerResult};
 use crate::observe;
-use crate::parse::FamilyEvent;
-use crate::pipeline::{
-    HandlerRunner, IN_PROGRESS, TEMPORARY, body_refused, found_user_body, outcome_of,
-};
+use crate::pipeline::{HandlerRunner, IN_PROGRESS, TEMPORARY, found_user_body, outcome_of};
 use crate::response::{Outcome, answer};
 
 /// Handler for payments/store webhooks whose writes commit together with the recorded answer,
@@ -188,23 +183,18 @@ impl<S: SqlStore, H: TransactionalHandler<S::Db>> HandlerRunner<S> for TxDispatc
         if let Err(err) = store.release(key.as_str(), &token).await {
             tracing::warn!(error = %err, "could not release the claim");
         }
-        keyed(&*self.0, store, &key, || Ok(event), &delivery, lease).await
+        self.run_keyed(store, key, event, delivery, lease).await
     }
 
     async fn run_keyed(
         &self,
         store: &S,
         key: DedupKey,
-        raw: Bytes,
+        event: Box<WebhookEvent>,
         delivery: Delivery,
         wait: Duration,
     ) -> StoredAnswer {
-        // Boxed: an event is kilobytes, and each future it passes through would copy it.
-        let parse = || match WebhookEvent::typed(&delivery.notification_type, &raw) {
-            Ok(event) => Ok(Box::new(event)),
-            Err(err) => Err(body_refused(WebhookFamily::Payments, &err)),
-        };
-        keyed(&*self.0, store, &key, parse, &delivery, wait).await
+        keyed(&*self.0, store, &key, event, &delivery, wait).await
     }
 }
 
@@ -271,71 +261,33 @@ async fn unkeyed<S: SqlStore, H: TransactionalHandler<S::Db>>(
     }
 }
 
-/// Opens a transaction and claims `key` in it; `None` (logged) when either fails.
-async fn claim<S: SqlStore>(
-    store: &S,
-    key: &DedupKey,
-) -> Option<(Transaction<'static, S::Db>, TxClaim)> {
-    // Boxed: sqlx's `begin` future is kilobytes, and this one would carry it.
-    let mut tx = match Box::pin(store.begin_tx()).await {
-        Ok(tx) => tx,
-        Err(err) => {
-            tracing::error!(error = %err, "could not open a transaction; answering 500");
-            return None;
-        }
-    };
-    match S::claim_in(&mut tx, key.as_str()).await {
-        Ok(claim) => Some((tx, claim)),
-        Err(err) => {
-            // Typically the lock timeout: the same delivery is being handled right now.
-            tracing::warn!(error = %err, "could not claim the delivery; answering 500");
-            rollback(tx).await;
-            None
-        }
-    }
-}
-
-/// A deduplicated delivery: claim, handler and answer in one transaction (module docs). `parse`
-/// gives the typed event, or the answer refusing the body.
-async fn keyed<S, H, P>(
+/// A deduplicated delivery: claim, handler and answer in one transaction (module docs).
+async fn keyed<S: SqlStore, H: TransactionalHandler<S::Db>>(
     handler: &H,
     store: &S,
     key: &DedupKey,
-    parse: P,
+    event: Box<WebhookEvent>,
     delivery: &Delivery,
     wait: Duration,
-) -> StoredAnswer
-where
-    S: SqlStore,
-    H: TransactionalHandler<S::Db>,
-    P: FnOnce() -> Result<Box<WebhookEvent>, StoredAnswer>,
-{
+) -> StoredAnswer {
     let deadline = Instant::now() + wait;
-    // The typed parse runs on this thread while the database answers the first `BEGIN`: its
-    // CPU time is hidden in that round trip. A body that does not parse is refused whatever the
-    // claim found.
-    let (mut claimed, parsed) = join(claim(store, key), async { parse() }).await;
-    let event = match parsed {
-        Ok(event) => event,
-        Err(refused) => {
-            if let Some((tx, _)) = claimed {
-                rollback(tx).await;
-            }
-            return refused;
-        }
-    };
     let mut tx = loop {
-        let Some((tx, found)) = claimed else {
-            return temporary();
+        // Boxed: sqlx's `begin` future is kilobytes, and this one would carry it.
+        let mut tx = match Box::pin(store.begin_tx()).await {
+            Ok(tx) => tx,
+            Err(err) => {
+                tracing::error!(error = %err, "could not open a transaction; answering 500");
+                return temporary();
+            }
         };
-        match found {
-            TxClaim::Owned => break tx,
-            TxClaim::Done(previous) => {
+        match S::claim_in(&mut tx, key.as_str()).await {
+            Ok(TxClaim::Owned) => break tx,
+            Ok(TxClaim::Done(previous)) => {
                 rollback(tx).await;
                 observe::replayed();
                 return previous;
             }
-            TxClaim::InProgress => {
+            Ok(TxClaim::InProgress) => {
                 rollback(tx).await;
                 let now = Instant::now();
                 if now >= deadline {
@@ -344,8 +296,12 @@ where
                 }
                 store.wait_for_change(key.as_str(), deadline - now).await;
             }
+            Err(err) => {
+                // Typically the lock timeout: the same delivery is being handled right now.
+                tracing::warn!(error = %err, "could not claim the delivery; answering 500");
+                return temporary();
+            }
         }
-        claimed = claim(store, key).await;
     };
     let outcome = call(handler, event, delivery, &mut tx).await;
     match &outcome {
@@ -435,7 +391,7 @@ mod tests {
         };
         let event = Box::new(WebhookEvent::Unknown(serde_json::Value::Null));
         let wait = Duration::ZERO;
-        let future = keyed(&Accept, &store, &key, || Ok(event), &delivery, wait);
+        let future = keyed(&Accept, &store, &key, event, &delivery, wait);
         let size = std::mem::size_of_val(&future);
         assert!(size < 2048, "the keyed delivery future is {size} bytes");
     }
