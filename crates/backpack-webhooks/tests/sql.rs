@@ -374,39 +374,71 @@ where
     );
 }
 
-/// Two instances take the same delivery at once: B waits on A's key (seen in the server's lock
-/// table) while A's handler is held, then replays A's committed answer.
-async fn duplicate_waits_on_the_key_then_replays<C: Ctx>(ctx: C, other: C)
+/// Two instances take the same delivery at once: A's delivery is in its handler, held at the
+/// gate; B's waits on A's uncommitted key (seen in the server's lock table, bounded).
+struct HeldPair<C: Ctx> {
+    rx_a: TransactionalReceiver<TxRecorder, C::Store>,
+    rx_b: TransactionalReceiver<TxRecorder, C::Store>,
+    a: tokio::task::JoinHandle<u16>,
+    b: tokio::task::JoinHandle<u16>,
+    gate: Arc<Semaphore>,
+    entered: mpsc::UnboundedReceiver<String>,
+    id: u64,
+    body: &'static [u8],
+}
+
+async fn held_pair<C: Ctx>(ctx: &C, other: &C, a_script: Vec<Script>) -> HeldPair<C>
 where
     TxRecorder: TransactionalHandler<DbOf<C>>,
 {
     let gate = Arc::new(Semaphore::new(0));
     let (entered_tx, mut entered) = mpsc::unbounded_channel();
-    let rx_a = receiver(&ctx, Recorder::gated(gate.clone(), entered_tx.clone()));
-    let rx_b = receiver(&other, Recorder::gated(gate.clone(), entered_tx));
+    let rx_a = receiver(
+        ctx,
+        Recorder::gated(gate.clone(), entered_tx.clone()).with_script(a_script),
+    );
+    let rx_b = receiver(other, Recorder::gated(gate.clone(), entered_tx));
     let id = fresh_id();
     let body: &'static [u8] = Box::leak(order(id).into_boxed_slice());
-    let a = {
-        let rx = rx_a.clone();
+    let spawn = |rx: &TransactionalReceiver<TxRecorder, C::Store>| {
+        let rx = rx.clone();
         tokio::spawn(async move { rx.handle(signed(body)).await.status().as_u16() })
     };
+    let a = spawn(&rx_a);
     assert_eq!(entered.recv().await.as_deref(), Some("order_paid"));
-    let b = {
-        let rx = rx_b.clone();
-        tokio::spawn(async move { rx.handle(signed(body)).await.status().as_u16() })
-    };
-    // B is blocked on A's uncommitted key (polled in the server's lock table, bounded).
+    let b = spawn(&rx_b);
     let deadline = Instant::now() + Duration::from_secs(30);
     while ctx.lock_waiters().await != Some(true) {
         assert!(Instant::now() < deadline, "B never waited on the key");
         tokio::task::yield_now().await;
     }
-    gate.add_permits(2);
-    assert_eq!((a.await.unwrap(), b.await.unwrap()), (204, 204));
-    assert!(entered.try_recv().is_err(), "the handler ran a second time");
-    assert_eq!(ctx.grants(id).await, 1);
+    HeldPair {
+        rx_a,
+        rx_b,
+        a,
+        b,
+        gate,
+        entered,
+        id,
+        body,
+    }
+}
+
+/// B waits on A's key while A's handler is held, then replays A's committed answer.
+async fn duplicate_waits_on_the_key_then_replays<C: Ctx>(ctx: C, other: C)
+where
+    TxRecorder: TransactionalHandler<DbOf<C>>,
+{
+    let mut held = held_pair(&ctx, &other, Vec::new()).await;
+    held.gate.add_permits(2);
+    assert_eq!((held.a.await.unwrap(), held.b.await.unwrap()), (204, 204));
+    assert!(
+        held.entered.try_recv().is_err(),
+        "the handler ran a second time"
+    );
+    assert_eq!(ctx.grants(held.id).await, 1);
     assert_eq!(
-        rx_a.handler().inner.count() + rx_b.handler().inner.count(),
+        held.rx_a.handler().inner.count() + held.rx_b.handler().inner.count(),
         1
     );
 }
@@ -464,50 +496,22 @@ async fn rejection_with_a_waiting_duplicate<C: Ctx>(ctx: C, other: C)
 where
     TxRecorder: TransactionalHandler<DbOf<C>>,
 {
-    let gate = Arc::new(Semaphore::new(0));
-    let (entered_tx, mut entered) = mpsc::unbounded_channel();
-    let rx_a = receiver(
-        &ctx,
-        Recorder::gated(gate.clone(), entered_tx.clone())
-            .with_script([Script::Reject(ErrorCode::InvalidUser)]),
-    );
-    let rx_b = receiver(&other, Recorder::gated(gate.clone(), entered_tx));
-    let id = fresh_id();
-    let body: &'static [u8] = Box::leak(order(id).into_boxed_slice());
-    let a = {
-        let rx = rx_a.clone();
-        tokio::spawn(async move { rx.handle(signed(body)).await.status().as_u16() })
-    };
-    assert_eq!(entered.recv().await.as_deref(), Some("order_paid"));
-    let b = {
-        let rx = rx_b.clone();
-        tokio::spawn(async move { rx.handle(signed(body)).await.status().as_u16() })
-    };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while ctx.lock_waiters().await != Some(true) {
-        assert!(Instant::now() < deadline, "B never waited on the key");
-        tokio::task::yield_now().await;
-    }
-    gate.add_permits(2);
-    assert_eq!((a.await.unwrap(), b.await.unwrap()), (400, 204));
+    let reject = vec![Script::Reject(ErrorCode::InvalidUser)];
+    let mut held = held_pair(&ctx, &other, reject).await;
+    held.gate.add_permits(2);
+    assert_eq!((held.a.await.unwrap(), held.b.await.unwrap()), (400, 204));
+    let b_entered = held.entered.recv().await;
+    assert_eq!(b_entered.as_deref(), Some("order_paid"), "B ran after A");
     assert_eq!(
-        entered.recv().await.as_deref(),
-        Some("order_paid"),
-        "B ran after A"
-    );
-    assert_eq!(
-        ctx.grants(id).await,
+        ctx.grants(held.id).await,
         1,
         "A's write rolled back, B's committed"
     );
-    gate.add_permits(1);
+    held.gate.add_permits(1);
+    let replay = status::<C>(&held.rx_a, held.body).await;
+    assert_eq!(replay, 204, "B's answer is replayed");
     assert_eq!(
-        status::<C>(&rx_a, body).await,
-        204,
-        "B's answer is replayed"
-    );
-    assert_eq!(
-        rx_a.handler().inner.count() + rx_b.handler().inner.count(),
+        held.rx_a.handler().inner.count() + held.rx_b.handler().inner.count(),
         2
     );
 }
@@ -685,54 +689,16 @@ macro_rules! sql_tests {
                 super::ok_commits_once(c).await;
             }
 
-            #[tokio::test]
-            async fn tx_rejection_rolls_back_writes_and_records_400() {
-                let _serial = $serial;
-                let Some(c) = ctx().await else { return };
-                super::rejection_rolls_back_writes_and_records_400(c).await;
-            }
-
-            #[tokio::test]
-            async fn tx_temporary_and_panic_roll_back_everything() {
-                let _serial = $serial;
-                let Some(c) = ctx().await else { return };
-                super::temporary_and_panic_roll_back_everything(c).await;
-            }
-
-            #[tokio::test]
-            async fn tx_locked_key_times_out_without_the_handler() {
-                let _serial = $serial;
-                let Some(c) = ctx().await else { return };
-                super::locked_key_times_out_without_the_handler(c).await;
-            }
-
-            #[tokio::test]
-            async fn tx_plain_claims_are_respected() {
-                let _serial = $serial;
-                let Some(c) = ctx().await else { return };
-                super::plain_claims_are_respected(c).await;
-            }
-
-            #[tokio::test]
-            async fn tx_body_not_matching_its_schema_is_refused_unrecorded() {
-                let _serial = $serial;
-                let Some(c) = ctx().await else { return };
-                super::body_not_matching_its_schema_is_refused_unrecorded(c).await;
-            }
-
-            #[tokio::test]
-            async fn tx_hang_up_mid_handler_still_commits() {
-                let _serial = $serial;
-                let Some(c) = ctx().await else { return };
-                super::hang_up_mid_handler_still_commits(c).await;
-            }
-
-            #[tokio::test]
-            async fn tx_payment_account_counterparts() {
-                let _serial = $serial;
-                let Some(c) = ctx().await else { return };
-                super::payment_account_counterparts(c).await;
-            }
+            // One database each, every test of its own.
+            sql_tests!(@one_db $serial;
+                tx_rejection_rolls_back_writes_and_records_400 => rejection_rolls_back_writes_and_records_400,
+                tx_temporary_and_panic_roll_back_everything => temporary_and_panic_roll_back_everything,
+                tx_locked_key_times_out_without_the_handler => locked_key_times_out_without_the_handler,
+                tx_plain_claims_are_respected => plain_claims_are_respected,
+                tx_body_not_matching_its_schema_is_refused_unrecorded => body_not_matching_its_schema_is_refused_unrecorded,
+                tx_hang_up_mid_handler_still_commits => hang_up_mid_handler_still_commits,
+                tx_payment_account_counterparts => payment_account_counterparts,
+            );
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn tx_stampede_runs_the_handler_once() {
@@ -746,25 +712,31 @@ macro_rules! sql_tests {
         }
     };
     (@concurrency yes, $serial:expr) => {
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn tx_duplicate_waits_on_the_key_then_replays() {
-            let _serial = $serial;
-            let long = settings().with_lock_timeout(Duration::from_secs(60));
-            let Some(a) = ctx_with(long.clone(), None).await else { return };
-            let b = ctx_with(long, Some(&a)).await.unwrap();
-            super::duplicate_waits_on_the_key_then_replays(a, b).await;
-        }
-
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn tx_rejection_with_a_waiting_duplicate() {
-            let _serial = $serial;
-            let long = settings().with_lock_timeout(Duration::from_secs(60));
-            let Some(a) = ctx_with(long.clone(), None).await else { return };
-            let b = ctx_with(long, Some(&a)).await.unwrap();
-            super::rejection_with_a_waiting_duplicate(a, b).await;
-        }
+        sql_tests!(@two_instances $serial;
+            tx_duplicate_waits_on_the_key_then_replays => duplicate_waits_on_the_key_then_replays,
+            tx_rejection_with_a_waiting_duplicate => rejection_with_a_waiting_duplicate,
+        );
     };
     (@concurrency no, $serial:expr) => {};
+    // Two instances on one database, a long lock timeout: the second waits on the first's key.
+    (@two_instances $serial:expr; $($test:ident => $run:ident,)*) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $test() {
+            let _serial = $serial;
+            let long = settings().with_lock_timeout(Duration::from_secs(60));
+            let Some(a) = ctx_with(long.clone(), None).await else { return };
+            let b = ctx_with(long, Some(&a)).await.unwrap();
+            super::$run(a, b).await;
+        }
+    )*};
+    (@one_db $serial:expr; $($test:ident => $run:ident,)*) => {$(
+        #[tokio::test]
+        async fn $test() {
+            let _serial = $serial;
+            let Some(c) = ctx().await else { return };
+            super::$run(c).await;
+        }
+    )*};
 }
 
 /// Reads a counter of committed write transactions.
