@@ -70,6 +70,18 @@ async fn serve() -> String {
     format!("http://{addr}")
 }
 
+/// An SDK user client for `base` whose responses go through `watch`.
+fn sdk_user(base: &str, watch: &DriftWatch) -> backpack_client::Client {
+    BackpackClient::builder()
+        .base_url(base)
+        .token_source(backpack_sdk::StaticToken::new("merchant-token"))
+        .drift_watch(watch.clone())
+        .build()
+        .unwrap()
+        .user("user-token")
+        .unwrap()
+}
+
 fn fixture(name: &str) -> serde_json::Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../crates/backpack-webhooks/tests/fixtures")
@@ -158,13 +170,7 @@ async fn sdk_and_receivers_report_exactly_the_drift_and_xtask_drift_types_it() {
     backpack_webhooks::drift::set_watch(Some(watch.clone()));
 
     // The SDK: the integer where the spec says string fails the typed call; the watch saw why.
-    let client = BackpackClient::builder()
-        .base_url(&base)
-        .token_source(backpack_sdk::StaticToken::new("merchant-token"))
-        .drift_watch(watch.clone())
-        .build()
-        .unwrap();
-    let user = client.user("user-token").unwrap();
+    let user = sdk_user(&base, &watch);
     let call = user
         .get_user_backpack_item()
         .item_id(uuid::Uuid::nil())
@@ -316,4 +322,65 @@ fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(&path, &target).unwrap();
         }
     }
+}
+
+/// The two ways the SDK reads a body for the watch, besides the generated client's JSON reads
+/// (above): a status the spec does not list for the operation (the generated client does not
+/// decode that body, so the SDK reads it first), and `Transport::send` called directly (the
+/// caller reads the body, so the SDK reads it first). Both are reported.
+#[tokio::test(flavor = "current_thread")]
+async fn sdk_reports_bodies_it_reads_ahead() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = Router::new()
+        .route(
+            "/web/backpack/items",
+            get(|| async {
+                (
+                    http::StatusCode::IM_A_TEAPOT,
+                    axum::Json(serde_json::json!({})),
+                )
+            }),
+        )
+        .route(
+            "/web/backpack/items/{item_id}",
+            get(|| async { axum::Json(drifted_item()) }),
+        );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let watch = DriftWatch::new().unwrap();
+
+    let call = sdk_user(&base, &watch)
+        .get_user_backpack_items()
+        .send()
+        .await;
+    assert!(call.is_err(), "418 is not a documented answer");
+
+    let transport = backpack_sdk::Transport::builder()
+        .user_token("user-token")
+        .drift_watch(watch.clone())
+        .build()
+        .unwrap();
+    let url = format!("{base}/web/backpack/items/{}", uuid::Uuid::nil());
+    let request = reqwest::Request::new(reqwest::Method::GET, url.parse().unwrap());
+    let response = transport
+        .send(&reqwest::Client::new(), request)
+        .await
+        .unwrap();
+    // The caller still gets the whole body.
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body, drifted_item());
+
+    let report = watch.report();
+    let kinds: Vec<(String, Kind)> = report
+        .distinct()
+        .into_iter()
+        .map(|f| (f.path.clone(), f.kind))
+        .collect();
+    assert!(
+        kinds.contains(&("$".into(), Kind::UndocumentedStatus)),
+        "{}",
+        report.to_json()
+    );
+    assert!(kinds.contains(&("$.rarity".into(), Kind::UnknownProperty)));
+    assert!(kinds.contains(&("$.game_name".into(), Kind::TypeMismatch)));
 }

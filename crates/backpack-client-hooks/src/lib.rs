@@ -6,7 +6,8 @@
 //! code does not depend on the spec. Rust's orphan rule puts one piece back in the generated
 //! crate: `impl progenitor_client::ClientHooks<Hooks> for Client` must live where `Client` is
 //! defined, so regen emits it (a fixed template that only delegates to the methods here, see
-//! [`Hooks::prepare`] and [`Hooks::send`]). `backpack-client` re-exports [`Middleware`], [`Hooks`]
+//! [`Hooks::prepare`] and [`Hooks::send`]), together with the client's JSON body reader, which
+//! shows each body to [`Hooks::inspect`] before decoding it. `backpack-client` re-exports [`Middleware`], [`Hooks`]
 //! and [`BoxFuture`]; depend on it (or on `backpack-sdk`, which provides the middleware: tokens,
 //! X-HOST-ID, retries), not on this crate.
 #![warn(missing_docs)]
@@ -34,6 +35,56 @@ pub trait Middleware: Send + Sync + 'static {
         client: &'a reqwest::Client,
         request: reqwest::Request,
     ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>>;
+
+    /// Sees a response body the generated client has read and is about to decode as JSON: its
+    /// status, headers, the response's extensions (set by [`send`](Self::send)) and bytes. The
+    /// default does nothing. (The SDK's drift watch checks the body here, so the body is read
+    /// once.)
+    fn inspect(&self, response: ResponseBody<'_>) {
+        let _ = response;
+    }
+}
+
+/// A response body the generated client has read, with the response's head (see
+/// [`Middleware::inspect`]).
+#[derive(Clone, Copy)]
+#[non_exhaustive]
+pub struct ResponseBody<'a> {
+    /// The status.
+    pub status: reqwest::StatusCode,
+    /// The headers.
+    pub headers: &'a reqwest::header::HeaderMap,
+    /// The response's extensions, as the middleware's `send` left them.
+    pub extensions: &'a http::Extensions,
+    /// The body's bytes.
+    pub bytes: &'a [u8],
+}
+
+impl<'a> ResponseBody<'a> {
+    /// A body and its response's head.
+    pub fn new(
+        status: reqwest::StatusCode,
+        headers: &'a reqwest::header::HeaderMap,
+        extensions: &'a http::Extensions,
+        bytes: &'a [u8],
+    ) -> Self {
+        Self {
+            status,
+            headers,
+            extensions,
+            bytes,
+        }
+    }
+}
+
+impl std::fmt::Debug for ResponseBody<'_> {
+    // Never the headers or the bytes: they may hold tokens and user data.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseBody")
+            .field("status", &self.status)
+            .field("bytes", &self.bytes.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// The generated client's `inner` value: the middleware, if any.
@@ -94,6 +145,16 @@ impl Hooks {
     }
 }
 
+impl Hooks {
+    /// What the generated client does with a response body it read before decoding it: shows it
+    /// to the middleware, if any ([`Middleware::inspect`]).
+    pub fn inspect(&self, response: ResponseBody<'_>) {
+        if let Some(middleware) = &self.middleware {
+            middleware.inspect(response);
+        }
+    }
+}
+
 impl std::fmt::Debug for Hooks {
     // Never prints the middleware: it holds secrets.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -110,8 +171,10 @@ impl std::fmt::Debug for Hooks {
 mod tests {
     use super::*;
 
-    /// Adds a header in `prepare`; `send` answers without the network (an error naming itself).
-    struct Tagging;
+    /// Adds a header in `prepare`; `send` answers without the network (an error naming itself);
+    /// counts the bodies `inspect` is shown.
+    #[derive(Default)]
+    struct Tagging(std::sync::atomic::AtomicUsize);
 
     impl Middleware for Tagging {
         fn prepare<'a>(
@@ -133,6 +196,11 @@ mod tests {
         ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
             Box::pin(client.execute(request))
         }
+
+        fn inspect(&self, body: ResponseBody<'_>) {
+            assert_eq!(body.bytes, b"{}");
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
     }
 
     fn request() -> reqwest::Request {
@@ -151,7 +219,9 @@ mod tests {
 
         let mut tagged = request();
         assert_eq!(
-            Hooks::new(Tagging).prepare(&mut tagged, "get-games").await,
+            Hooks::new(Tagging::default())
+                .prepare(&mut tagged, "get-games")
+                .await,
             Ok(())
         );
         assert!(tagged.headers().get("api-version").is_none());
@@ -162,9 +232,27 @@ mod tests {
     }
 
     #[test]
+    fn inspect_reaches_the_middleware_and_debug_hides_the_body() {
+        let headers = reqwest::header::HeaderMap::new();
+        let extensions = http::Extensions::new();
+        let body = ResponseBody::new(reqwest::StatusCode::OK, &headers, &extensions, b"{}");
+        let counting = std::sync::Arc::new(Tagging::default());
+        let hooks = Hooks {
+            middleware: Some(counting.clone()),
+        };
+        hooks.inspect(body);
+        Hooks::none().inspect(body); // no middleware: nothing to show it to
+        assert_eq!(counting.0.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert_eq!(
+            format!("{body:?}"),
+            "ResponseBody { status: 200, bytes: 2, .. }"
+        );
+    }
+
+    #[test]
     fn debug_never_prints_the_middleware() {
         assert_eq!(
-            format!("{:?}", Hooks::new(Tagging)),
+            format!("{:?}", Hooks::new(Tagging::default())),
             r#"Hooks { with: "middleware" }"#
         );
         assert_eq!(format!("{:?}", Hooks::none()), r#"Hooks { with: "none" }"#);

@@ -314,6 +314,28 @@ impl DriftWatch {
         }
     }
 
+    /// Whether a client generated from the spec reads this response's body as JSON: the spec
+    /// documents `status` for the operation (`method`, URL `path`) with a JSON media type and a
+    /// schema. The SDK then checks the bytes where its client reads them (with
+    /// [`check_response`](Self::check_response)) instead of reading the body ahead; `false` also
+    /// when the watch is switched off.
+    pub fn checks_json_body(&self, method: &str, path: &str, status: u16) -> bool {
+        if !self.is_enabled() {
+            return false;
+        }
+        let Some(op) = self.inner.schemas.operation(method, path) else {
+            return false;
+        };
+        documented(op, status).is_some_and(|(_, media)| {
+            media.iter().any(|(media_type, node)| {
+                let suffix = media_type.get(media_type.len().saturating_sub(5)..);
+                node.is_some()
+                    && (media_type.eq_ignore_ascii_case("application/json")
+                        || suffix.is_some_and(|s| s.eq_ignore_ascii_case("+json")))
+            })
+        })
+    }
+
     fn response_now(
         &self,
         method: &str,
@@ -326,22 +348,7 @@ impl DriftWatch {
         let Some(op) = schemas.operation(method, path) else {
             return;
         };
-        // The response keys tried, exact status first, written without allocating.
-        let digits = [
-            b'0' + (status / 100 % 10) as u8,
-            b'0' + (status / 10 % 10) as u8,
-            b'0' + (status % 10) as u8,
-        ];
-        let class = [digits[0], b'X', b'X'];
-        let three = (100..1000).contains(&status);
-        let exact = std::str::from_utf8(&digits).unwrap_or_default();
-        let class = std::str::from_utf8(&class).unwrap_or_default();
-        let found = [exact, class]
-            .into_iter()
-            .filter(|_| three)
-            .chain(["default"])
-            .find_map(|k| op.responses.get_key_value(k));
-        let Some((key, media)) = found else {
+        let Some((key, media)) = documented(op, status) else {
             let subject = Subject::Response {
                 operation: op.id.clone(),
                 status: status.to_string(),
@@ -584,4 +591,29 @@ fn unix_now() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
+}
+
+/// The response `op` documents for `status`: the exact status first, then its class (`4XX`), then
+/// `default` (keys built without allocating).
+fn documented(
+    op: &crate::schema::Operation,
+    status: u16,
+) -> Option<(
+    &String,
+    &std::collections::BTreeMap<String, Option<crate::schema::NodeId>>,
+)> {
+    let digits = [
+        b'0' + (status / 100 % 10) as u8,
+        b'0' + (status / 10 % 10) as u8,
+        b'0' + (status % 10) as u8,
+    ];
+    let class = [digits[0], b'X', b'X'];
+    let three = (100..1000).contains(&status);
+    let exact = std::str::from_utf8(&digits).unwrap_or_default();
+    let class = std::str::from_utf8(&class).unwrap_or_default();
+    [exact, class]
+        .into_iter()
+        .filter(|_| three)
+        .chain(["default"])
+        .find_map(|k| op.responses.get_key_value(k))
 }

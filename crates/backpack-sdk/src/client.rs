@@ -42,7 +42,11 @@ impl Middleware for TransportMiddleware {
         client: &'a reqwest::Client,
         request: reqwest::Request,
     ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
-        Box::pin(self.0.send(client, request))
+        Box::pin(self.0.send_for_generated_client(client, request))
+    }
+
+    fn inspect(&self, body: backpack_client::ResponseBody<'_>) {
+        self.0.inspect(body);
     }
 }
 

@@ -96,6 +96,38 @@ impl Transport {
         client: &reqwest::Client,
         request: reqwest::Request,
     ) -> reqwest::Result<reqwest::Response> {
+        self.send_for(client, request, Reader::Caller).await
+    }
+
+    /// [`send`](Self::send) for the generated client, which reads JSON bodies through
+    /// [`inspect`](Self::inspect): the drift watch checks those there instead of reading them
+    /// ahead.
+    pub(crate) async fn send_for_generated_client(
+        &self,
+        client: &reqwest::Client,
+        request: reqwest::Request,
+    ) -> reqwest::Result<reqwest::Response> {
+        self.send_for(client, request, Reader::GeneratedClient)
+            .await
+    }
+
+    /// A body the generated client read (feature `drift`: checked if [`send`](Self::send) left
+    /// that to this point).
+    pub(crate) fn inspect(&self, body: backpack_client::ResponseBody<'_>) {
+        #[cfg(feature = "drift")]
+        if let Some(watch) = &self.inner.drift {
+            crate::drift::inspect(watch, body);
+        }
+        #[cfg(not(feature = "drift"))]
+        let _ = body;
+    }
+
+    async fn send_for(
+        &self,
+        client: &reqwest::Client,
+        request: reqwest::Request,
+        reader: Reader,
+    ) -> reqwest::Result<reqwest::Response> {
         let span = tracing::debug_span!(
             "backpack_request",
             method = %request.method(),
@@ -111,8 +143,10 @@ impl Transport {
                 .send_with_retries(client, request)
                 .instrument(span)
                 .await?;
-            return crate::drift::observe(watch, method.as_str(), &path, response).await;
+            return crate::drift::observe(watch, method, path, response, reader).await;
         }
+        #[cfg(not(feature = "drift"))]
+        let _ = reader;
         self.send_with_retries(client, request)
             .instrument(span)
             .await
@@ -495,6 +529,15 @@ impl fmt::Debug for TransportBuilder {
             .field("settings", &self.settings)
             .finish()
     }
+}
+
+/// Who reads the body of a response [`Transport`] returns.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reader {
+    /// Whoever called [`Transport::send`]: the drift watch reads the body ahead.
+    Caller,
+    /// The generated client, which shows JSON bodies to [`Transport::inspect`].
+    GeneratedClient,
 }
 
 #[cfg(test)]

@@ -573,7 +573,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => client.read_json_response(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -675,18 +675,10 @@ pub mod builder {
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
                 401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                    Err(Error::ErrorResponse(client.read_json_response(response).await?))
                 }
                 422u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                    Err(Error::ErrorResponse(client.read_json_response(response).await?))
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -790,20 +782,12 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
+                201u16 => client.read_json_response(response).await,
                 400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                    Err(Error::ErrorResponse(client.read_json_response(response).await?))
                 }
                 500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                    Err(Error::ErrorResponse(client.read_json_response(response).await?))
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -922,20 +906,12 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => client.read_json_response(response).await,
                 400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                    Err(Error::ErrorResponse(client.read_json_response(response).await?))
                 }
                 500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                    Err(Error::ErrorResponse(client.read_json_response(response).await?))
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -1056,20 +1032,12 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => client.read_json_response(response).await,
                 400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                    Err(Error::ErrorResponse(client.read_json_response(response).await?))
                 }
                 500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                    Err(Error::ErrorResponse(client.read_json_response(response).await?))
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -1190,20 +1158,12 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => client.read_json_response(response).await,
                 400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                    Err(Error::ErrorResponse(client.read_json_response(response).await?))
                 }
                 500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                    Err(Error::ErrorResponse(client.read_json_response(response).await?))
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -1324,20 +1284,12 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200..=299 => ResponseValue::from_response(response).await,
+                200..=299 => client.read_json_response(response).await,
                 400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                    Err(Error::ErrorResponse(client.read_json_response(response).await?))
                 }
                 500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                    Err(Error::ErrorResponse(client.read_json_response(response).await?))
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -1469,20 +1421,12 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => client.read_json_response(response).await,
                 400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                    Err(Error::ErrorResponse(client.read_json_response(response).await?))
                 }
                 500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                    Err(Error::ErrorResponse(client.read_json_response(response).await?))
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -1599,18 +1543,10 @@ pub mod builder {
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
                 400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                    Err(Error::ErrorResponse(client.read_json_response(response).await?))
                 }
                 500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                    Err(Error::ErrorResponse(client.read_json_response(response).await?))
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -1736,20 +1672,12 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => client.read_json_response(response).await,
                 400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                    Err(Error::ErrorResponse(client.read_json_response(response).await?))
                 }
                 500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                    Err(Error::ErrorResponse(client.read_json_response(response).await?))
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -1824,27 +1752,15 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => client.read_json_response(response).await,
                 400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                    Err(Error::ErrorResponse(client.read_json_response(response).await?))
                 }
                 404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                    Err(Error::ErrorResponse(client.read_json_response(response).await?))
                 }
                 500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                    Err(Error::ErrorResponse(client.read_json_response(response).await?))
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -1919,25 +1835,13 @@ pub mod builder {
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::empty(response)),
                 400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                    Err(Error::ErrorResponse(client.read_json_response(response).await?))
                 }
                 404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                    Err(Error::ErrorResponse(client.read_json_response(response).await?))
                 }
                 500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                    Err(Error::ErrorResponse(client.read_json_response(response).await?))
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -2012,25 +1916,13 @@ pub mod builder {
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::empty(response)),
                 400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                    Err(Error::ErrorResponse(client.read_json_response(response).await?))
                 }
                 404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                    Err(Error::ErrorResponse(client.read_json_response(response).await?))
                 }
                 500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                    Err(Error::ErrorResponse(client.read_json_response(response).await?))
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -2105,25 +1997,13 @@ pub mod builder {
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::empty(response)),
                 400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                    Err(Error::ErrorResponse(client.read_json_response(response).await?))
                 }
                 404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                    Err(Error::ErrorResponse(client.read_json_response(response).await?))
                 }
                 500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
+                    Err(Error::ErrorResponse(client.read_json_response(response).await?))
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -2154,5 +2034,30 @@ impl ::progenitor_client::ClientHooks<crate::Hooks> for Client {
         _info: &::progenitor_client::OperationInfo,
     ) -> ::reqwest::Result<::reqwest::Response> {
         self.inner.send(&self.client, request).await
+    }
+}
+
+impl Client {
+    /// progenitor's `ResponseValue::from_response`, with the body shown to
+    /// `Hooks::inspect` between reading and decoding it.
+    async fn read_json_response<T: ::serde::de::DeserializeOwned, E>(
+        &self,
+        mut response: ::reqwest::Response,
+    ) -> ::std::result::Result<
+        ::progenitor_client::ResponseValue<T>,
+        ::progenitor_client::Error<E>,
+    > {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let extensions = ::std::mem::take(response.extensions_mut());
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(::progenitor_client::Error::ResponseBodyError)?;
+        self.inner
+            .inspect(crate::ResponseBody::new(status, &headers, &extensions, &bytes));
+        let inner = ::serde_json::from_slice(&bytes)
+            .map_err(|e| ::progenitor_client::Error::InvalidResponsePayload(bytes, e))?;
+        Ok(::progenitor_client::ResponseValue::new(inner, status, headers))
     }
 }

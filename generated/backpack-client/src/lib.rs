@@ -24,7 +24,7 @@
 #[rustfmt::skip]
 mod generated;
 
-pub use backpack_client_hooks::{BoxFuture, Hooks, Middleware};
+pub use backpack_client_hooks::{BoxFuture, Hooks, Middleware, ResponseBody};
 /// The model types every operation uses (re-exported from `backpack-types`).
 pub use backpack_types::api as types;
 pub use generated::*;

@@ -111,7 +111,49 @@ pub fn hooks_impl() -> TokenStream {
                 self.inner.send(&self.client, request).await
             }
         }
+
+        impl Client {
+            /// progenitor's `ResponseValue::from_response`, with the body shown to
+            /// `Hooks::inspect` between reading and decoding it.
+            async fn read_json_response<T: ::serde::de::DeserializeOwned, E>(
+                &self,
+                mut response: ::reqwest::Response,
+            ) -> ::std::result::Result<
+                ::progenitor_client::ResponseValue<T>,
+                ::progenitor_client::Error<E>,
+            > {
+                let status = response.status();
+                let headers = response.headers().clone();
+                let extensions = ::std::mem::take(response.extensions_mut());
+                let bytes = response
+                    .bytes()
+                    .await
+                    .map_err(::progenitor_client::Error::ResponseBodyError)?;
+                self.inner
+                    .inspect(crate::ResponseBody::new(status, &headers, &extensions, &bytes));
+                let inner = ::serde_json::from_slice(&bytes)
+                    .map_err(|e| ::progenitor_client::Error::InvalidResponsePayload(bytes, e))?;
+                Ok(::progenitor_client::ResponseValue::new(inner, status, headers))
+            }
+        }
     }
+}
+
+/// The client with every JSON response body read by `Client::read_json_response` (emitted by
+/// [`hooks_impl`], so only where that is emitted too) instead of progenitor's
+/// `ResponseValue::from_response`: the middleware sees the bytes the client reads (the SDK's drift
+/// watch checks them there, reading the body once).
+pub fn read_json_through_hooks(tokens: TokenStream) -> Result<TokenStream> {
+    const FROM: &str = "ResponseValue :: from_response (response)";
+    let text = tokens.to_string();
+    if !text.contains(FROM) {
+        return Ok(tokens);
+    }
+    let replaced = text.replace(FROM, "client . read_json_response (response)");
+    replaced.parse().map_err(|e| Error::Generate {
+        what: "backpack-client".into(),
+        reason: format!("re-reading the client after routing responses through the hooks: {e}"),
+    })
 }
 
 /// Generates the client module for the (normalized, overlaid) Backpack document.

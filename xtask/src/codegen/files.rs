@@ -31,6 +31,7 @@ pub fn generate(
             let mut found = Report::default();
             let (tokens, pruned) =
                 client::generate_or_prune(backpack, "::backpack_types::api", &mut found)?;
+            let tokens = client::read_json_through_hooks(tokens)?;
             let hooks = client::hooks_impl();
             let file = file(
                 "generated/backpack-client/src/generated.rs",
