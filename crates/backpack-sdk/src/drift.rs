@@ -48,10 +48,7 @@ pub(crate) async fn observe(
     let url = response.url().clone();
     let (mut parts, body) = http::Response::from(response).into_parts();
     let body = body.collect().await?.to_bytes();
-    let content_type = parts
-        .headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok());
+    let content_type = content_type(&parts.headers);
     watch.check_response(method.as_str(), &path, status, content_type, &body);
     // The builder only fails on invalid parts, and these come from a response.
     let (with_url, ()) = http::Response::builder()
@@ -70,12 +67,16 @@ pub(crate) fn inspect(watch: &DriftWatch, body: backpack_client::ResponseBody<'_
     let Some(pending) = body.extensions.get::<PendingCheck>() else {
         return;
     };
-    let content_type = body.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
     watch.check_response(
         pending.method.as_str(),
         &pending.path,
         body.status.as_u16(),
-        content_type,
+        content_type(body.headers),
         body.bytes,
     );
+}
+
+/// The response's `Content-Type`, when it is text.
+fn content_type(headers: &http::HeaderMap) -> Option<&str> {
+    headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok())
 }

@@ -233,6 +233,18 @@ fn temporary() -> StoredAnswer {
     answer(WebhookFamily::Payments, Outcome::Temporary(TEMPORARY))
 }
 
+/// Opens a delivery's transaction; `None` (logged) when the database cannot.
+async fn open<S: SqlStore>(store: &S) -> Option<Transaction<'static, S::Db>> {
+    // Boxed: sqlx's `begin` future is kilobytes, and every future awaiting this one would carry it.
+    match Box::pin(store.begin_tx()).await {
+        Ok(tx) => Some(tx),
+        Err(err) => {
+            tracing::error!(error = %err, "could not open a transaction; answering 500");
+            None
+        }
+    }
+}
+
 /// A delivery that is never deduplicated: its own transaction, committed on `Ok` only.
 async fn unkeyed<S: SqlStore, H: TransactionalHandler<S::Db>>(
     handler: &H,
@@ -240,12 +252,8 @@ async fn unkeyed<S: SqlStore, H: TransactionalHandler<S::Db>>(
     event: Box<WebhookEvent>,
     delivery: Delivery,
 ) -> StoredAnswer {
-    let mut tx = match Box::pin(store.begin_tx()).await {
-        Ok(tx) => tx,
-        Err(err) => {
-            tracing::error!(error = %err, "could not open a transaction; answering 500");
-            return temporary();
-        }
+    let Some(mut tx) = open(store).await else {
+        return temporary();
     };
     let outcome = call(handler, event, &delivery, &mut tx).await;
     if !matches!(outcome, Outcome::Accepted(_)) {
@@ -272,13 +280,8 @@ async fn keyed<S: SqlStore, H: TransactionalHandler<S::Db>>(
 ) -> StoredAnswer {
     let deadline = Instant::now() + wait;
     let mut tx = loop {
-        // Boxed: sqlx's `begin` future is kilobytes, and this one would carry it.
-        let mut tx = match Box::pin(store.begin_tx()).await {
-            Ok(tx) => tx,
-            Err(err) => {
-                tracing::error!(error = %err, "could not open a transaction; answering 500");
-                return temporary();
-            }
+        let Some(mut tx) = open(store).await else {
+            return temporary();
         };
         match S::claim_in(&mut tx, key.as_str()).await {
             Ok(TxClaim::Owned) => break tx,
