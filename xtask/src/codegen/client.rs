@@ -145,14 +145,27 @@ pub fn hooks_impl() -> TokenStream {
 /// watch checks them there, reading the body once).
 pub fn read_json_through_hooks(tokens: TokenStream) -> Result<TokenStream> {
     const FROM: &str = "ResponseValue :: from_response (response)";
+    let fail = |reason: String| Error::Generate {
+        what: "backpack-client".into(),
+        reason,
+    };
     let text = tokens.to_string();
-    if !text.contains(FROM) {
+    let replaced = text.replace(FROM, "client . read_json_response (response)");
+    // Another spelling of the call (a progenitor update) would bypass the hooks without a
+    // sound: the SDK's drift watch would then skip those bodies. Refuse it instead.
+    if replaced.contains("ResponseValue :: from_response") {
+        return Err(fail(
+            "progenitor calls `ResponseValue::from_response` in a form regen does not route              through `read_json_response`"
+                .into(),
+        ));
+    }
+    if replaced == text {
         return Ok(tokens);
     }
-    let replaced = text.replace(FROM, "client . read_json_response (response)");
-    replaced.parse().map_err(|e| Error::Generate {
-        what: "backpack-client".into(),
-        reason: format!("re-reading the client after routing responses through the hooks: {e}"),
+    replaced.parse().map_err(|e| {
+        fail(format!(
+            "re-reading the client after routing responses through the hooks: {e}"
+        ))
     })
 }
 
@@ -280,4 +293,33 @@ fn send_raw_bodies_as_published(
         }
     });
     Ok(quote!(#file #boundary_const))
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    use super::read_json_through_hooks;
+
+    #[test]
+    fn json_reads_go_through_the_hooks_or_regen_refuses() {
+        let routed = read_json_through_hooks(quote! {
+            match status { 200u16 => ResponseValue::from_response(response).await, _ => todo() }
+        })
+        .map(|t| t.to_string())
+        .unwrap_or_default();
+        assert!(
+            routed.contains("client . read_json_response (response)"),
+            "{routed}"
+        );
+        assert!(!routed.contains("from_response"), "{routed}");
+
+        let other_form = quote! { ResponseValue::from_response(response).await; ResponseValue::from_response::<T>(r) };
+        assert!(read_json_through_hooks(other_form).is_err());
+        let only_other_form = quote! { ResponseValue::from_response::<T>(r) };
+        assert!(read_json_through_hooks(only_other_form).is_err());
+
+        let nothing_to_route = quote! { ResponseValue::empty(response) };
+        assert!(read_json_through_hooks(nothing_to_route).is_ok());
+    }
 }
